@@ -1,0 +1,98 @@
+package enkash
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Key is the AES-128 key of the EnKash envelope: the first 16 bytes of
+// SHA-256 of the client secret, as the EnKash encryption guide derives it.
+type Key [16]byte
+
+// DeriveKey returns the envelope key for a client secret.
+func DeriveKey(clientSecret Secret) Key {
+	sum := sha256.Sum256([]byte(clientSecret.Reveal()))
+	var k Key
+	copy(k[:], sum[:16])
+	return k
+}
+
+// ErrBadEnvelope is wrapped by every failure to open an envelope.
+var ErrBadEnvelope = errors.New("invalid encrypted envelope")
+
+// envelopeBody is the wire form of an encrypted body, in both directions.
+type envelopeBody struct {
+	Request string `json:"request"`
+}
+
+// Seal encrypts plaintext with AES-128-ECB and PKCS#7 padding and returns the
+// Base64 ciphertext.
+func Seal(k Key, plaintext []byte) string {
+	block, _ := aes.NewCipher(k[:]) // a 16-byte key never fails
+	pad := aes.BlockSize - len(plaintext)%aes.BlockSize
+	buf := make([]byte, len(plaintext)+pad)
+	copy(buf, plaintext)
+	for i := len(plaintext); i < len(buf); i++ {
+		buf[i] = byte(pad)
+	}
+	for i := 0; i < len(buf); i += aes.BlockSize {
+		block.Encrypt(buf[i:i+aes.BlockSize], buf[i:i+aes.BlockSize])
+	}
+	return base64.StdEncoding.EncodeToString(buf)
+}
+
+// Open reverses [Seal]. It checks the Base64, the block length and the
+// padding, and wraps [ErrBadEnvelope] when any of them is wrong.
+func Open(k Key, ciphertext string) ([]byte, error) {
+	buf, err := base64.StdEncoding.DecodeString(ciphertext)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not Base64: %v", ErrBadEnvelope, err)
+	}
+	if len(buf) == 0 || len(buf)%aes.BlockSize != 0 {
+		return nil, fmt.Errorf("%w: ciphertext length %d is not a whole number of AES blocks", ErrBadEnvelope, len(buf))
+	}
+	block, _ := aes.NewCipher(k[:])
+	for i := 0; i < len(buf); i += aes.BlockSize {
+		block.Decrypt(buf[i:i+aes.BlockSize], buf[i:i+aes.BlockSize])
+	}
+	pad := int(buf[len(buf)-1])
+	if pad == 0 || pad > aes.BlockSize || !bytes.Equal(buf[len(buf)-pad:], bytes.Repeat([]byte{byte(pad)}, pad)) {
+		return nil, fmt.Errorf("%w: bad padding (wrong key?)", ErrBadEnvelope)
+	}
+	return buf[:len(buf)-pad], nil
+}
+
+// SealJSON wraps plaintext JSON as the envelope {"request": "<Base64>"}.
+func SealJSON(k Key, plaintext []byte) []byte {
+	b, _ := json.Marshal(envelopeBody{Request: Seal(k, plaintext)})
+	return b
+}
+
+// OpenJSON reads a body that may be an envelope. A body of the form
+// {"request": "<Base64>"} (and nothing else) is decrypted; any other body is
+// returned as is, with sealed false.
+func OpenJSON(k Key, body []byte) (plain []byte, sealed bool, err error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return body, false, nil
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(trimmed, &fields) != nil || len(fields) != 1 {
+		return body, false, nil
+	}
+	raw, ok := fields["request"]
+	if !ok {
+		return body, false, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, true, fmt.Errorf("%w: \"request\" is not a string", ErrBadEnvelope)
+	}
+	plain, err = Open(k, s)
+	return plain, true, err
+}

@@ -1,0 +1,103 @@
+package enkash
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDecodeEnvelopeBothForms(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+		code       int
+		message    string
+		failure    string
+		payload    string
+	}{
+		{"code/message with object payload", `{"code":0,"message":"Success","payload":{"enKashCardId":"EKC1"}}`,
+			0, "Success", "Success", `{"enKashCardId":"EKC1"}`},
+		{"response_code with string payload", `{"response_code":1,"response_message":"Insufficient balance in card account","payload":"Insufficient balance in card account"}`,
+			1, "Insufficient balance in card account", "Insufficient balance in card account", `"Insufficient balance in card account"`},
+		{"code as a string", `{"code":"1","message":"Failure","payload":"Card not found"}`, 1, "Failure", "Card not found", `"Card not found"`},
+		{"no message falls back to the payload", `{"code":1,"payload":"Duplicate uniqueReferenceNumber"}`,
+			1, "", "Duplicate uniqueReferenceNumber", `"Duplicate uniqueReferenceNumber"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env, err := DecodeEnvelope([]byte(tt.body))
+			require.NoError(t, err)
+			assert.Equal(t, tt.code, env.Code)
+			assert.Equal(t, tt.message, env.Message)
+			assert.Equal(t, tt.failure, env.FailureText())
+			assert.JSONEq(t, tt.payload, string(env.Payload))
+		})
+	}
+	_, err := DecodeEnvelope([]byte(`{"status":"ok"}`))
+	assert.ErrorContains(t, err, "neither code nor response_code")
+	_, err = DecodeEnvelope([]byte(`<html>`))
+	assert.Error(t, err)
+}
+
+func TestRequestSpellsTheReferenceAsConfigured(t *testing.T) {
+	t.Parallel()
+	amt, err := money.Parse("100.50")
+	require.NoError(t, err)
+	a := Allocation{Operation: OpDebit, Reference: "RB-1", EnkashCardID: "EKC1", Amount: amt}
+	tests := []struct {
+		field      ReferenceField
+		want, gone []string
+	}{
+		{RefNumber, []string{`"uniqueReferenceNumber":"RB-1"`}, []string{"uniqueReferenceNum\""}},
+		{RefNum, []string{`"uniqueReferenceNum":"RB-1"`}, []string{"uniqueReferenceNumber"}},
+		{RefBoth, []string{`"uniqueReferenceNum":"RB-1"`, `"uniqueReferenceNumber":"RB-1"`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.field), func(t *testing.T) {
+			t.Parallel()
+			c := &Client{cfg: Config{CompanyID: "C", CardAccountID: "A", ReferenceField: tt.field}}
+			b, err := json.Marshal(c.Request(a))
+			require.NoError(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, string(b), w)
+			}
+			for _, g := range tt.gone {
+				assert.NotContains(t, string(b), g)
+			}
+			assert.Contains(t, string(b), `"loadAmount":100.50`, "the file's digits go on the wire")
+			assert.Contains(t, string(b), `"transactionType":"DR","type":"UNALLOCATE_POINT"`)
+		})
+	}
+}
+
+func TestTransactionAcceptsEveryIDSpelling(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"enKashTransactionId":"T1"}`, `{"enkashCardTxnId":"T1"}`, `{"enkashCardTransactionId":"T1"}`,
+	} {
+		var tx Transaction
+		require.NoError(t, json.Unmarshal([]byte(body), &tx))
+		assert.Equal(t, "T1", tx.EnKashTransactionID, body)
+	}
+}
+
+func TestDecodeListShapes(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]string{
+		"array": `[{"pgReferenceNumber":"R"}]`,
+		"paged": `{"recordsCount":1,"data":[{"pgReferenceNumber":"R"}]}`,
+		"one":   `{"pgReferenceNumber":"R"}`,
+	} {
+		got, err := decodeList[Transaction](json.RawMessage(body))
+		require.NoError(t, err, name)
+		require.Len(t, got, 1, name)
+		assert.Equal(t, "R", got[0].PGReferenceNumber, name)
+	}
+	got, err := decodeList[Transaction](json.RawMessage(`null`))
+	require.NoError(t, err)
+	assert.Empty(t, got)
+}

@@ -1,0 +1,130 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"time"
+
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+)
+
+// FailMode is how an apply-then-fail fault loses the answer after the
+// credit is applied.
+type FailMode string
+
+// The apply-then-fail modes.
+const (
+	Fail502  FailMode = "502"  // answer 502 Bad Gateway
+	FailDrop FailMode = "drop" // close the connection without an answer
+	FailHang FailMode = "hang" // answer nothing until the client gives up
+)
+
+// ParseFailMode reads a mode by name.
+func ParseFailMode(s string) (FailMode, error) {
+	switch m := FailMode(s); m {
+	case Fail502, FailDrop, FailHang:
+		return m, nil
+	}
+	return "", fmt.Errorf("fail mode %q: want 502, drop or hang", s)
+}
+
+// Faults are the failures the sandbox injects into allocation calls
+// (create-allocate-points and bulk). Each rate is a probability from 0 to 1,
+// decided by a hash of Seed, the fault, the reference and how many times
+// that reference has been sent: the same seed gives the same faults to the
+// same rows in every run, whatever the order the rows arrive in.
+type Faults struct {
+	Seed uint64
+	// Latency is added to every API call, plus a uniform random share of
+	// Jitter.
+	Latency, Jitter time.Duration
+	// FailBefore answers FailBeforeStatus (default 503) without applying.
+	FailBefore       float64
+	FailBeforeStatus int
+	// Throttle answers 429 with Retry-After: RetryAfter (default 1s).
+	Throttle   float64
+	RetryAfter time.Duration
+	// ApplyThenFail applies the credit, then loses the answer as FailMode says.
+	ApplyThenFail float64
+	FailMode      FailMode
+	// HangFor bounds a FailHang answer (default 2 minutes); the client
+	// normally gives up first.
+	HangFor time.Duration
+	// ExpireTokensEvery invalidates every token after each N API calls,
+	// emulating token expiry in the middle of a run (0: never).
+	ExpireTokensEvery int64
+	// FirstAttemptOnly limits the rate faults to a reference's first send,
+	// so that a retry always reaches the service.
+	FirstAttemptOnly bool
+}
+
+func (f *Faults) defaults() {
+	if f.FailBeforeStatus == 0 {
+		f.FailBeforeStatus = 503
+	}
+	if f.RetryAfter <= 0 {
+		f.RetryAfter = time.Second
+	}
+	if f.FailMode == "" {
+		f.FailMode = Fail502
+	}
+	if f.HangFor <= 0 {
+		f.HangFor = 2 * time.Minute
+	}
+}
+
+// fault kinds, as counted in Stats.Faults.
+const (
+	faultThrottle      = "throttle"
+	faultFailBefore    = "fail-before"
+	faultApplyThenFail = "apply-then-fail"
+	faultTokenExpiry   = "token-expiry"
+)
+
+// hit decides a fault for the attempt-th send of key.
+func (f *Faults) hit(kind string, rate float64, key string, attempt int) bool {
+	if rate <= 0 || (f.FirstAttemptOnly && attempt > 1) {
+		return false
+	}
+	if rate >= 1 {
+		return true
+	}
+	h := fnv.New64a()
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], f.Seed)
+	binary.LittleEndian.PutUint64(b[8:], uint64(attempt))
+	_, _ = h.Write(b[:])
+	_, _ = h.Write([]byte(kind))
+	_, _ = h.Write([]byte(key))
+	return float64(h.Sum64()>>11)/float64(1<<53) < rate
+}
+
+// delay sleeps the configured latency, or until ctx ends.
+func (s *Server) delay(ctx context.Context) {
+	d := s.opts.Faults.Latency
+	if j := s.opts.Faults.Jitter; j > 0 {
+		s.mu.Lock()
+		d += time.Duration(s.rng.Int64N(int64(j)))
+		s.mu.Unlock()
+	}
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func jsonAmount(a money.Amount) json.Number { return json.Number(a.String()) }
+
+// retryAfterSeconds renders a Retry-After header, rounding up.
+func retryAfterSeconds(d time.Duration) string {
+	return fmt.Sprint(int(math.Ceil(d.Seconds())))
+}
