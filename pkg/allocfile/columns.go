@@ -1,0 +1,214 @@
+package allocfile
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Record is one data row as strings, exactly as the file gave them; the
+// validator turns them into typed values. Its csv tags are the canonical
+// column names.
+type Record struct {
+	Operation     string `csv:"operation"`
+	Reference     string `csv:"uniqueReferenceNumber"`
+	FirstName     string `csv:"firstName"`
+	Title         string `csv:"title"`
+	Gender        string `csv:"gender"`
+	Email         string `csv:"email"`
+	Mobile        string `csv:"mobile"`
+	Amount        string `csv:"loadAmount"`
+	CardID        string `csv:"enkashCardId"`
+	CompanyID     string `csv:"companyId"`
+	CardAccountID string `csv:"cardAccountId"`
+	Remarks       string `csv:"remarks"`
+}
+
+// Canonical column names.
+const (
+	ColOperation     = "operation"
+	ColReference     = "uniqueReferenceNumber"
+	ColFirstName     = "firstName"
+	ColTitle         = "title"
+	ColGender        = "gender"
+	ColEmail         = "email"
+	ColMobile        = "mobile"
+	ColAmount        = "loadAmount"
+	ColCardID        = "enkashCardId"
+	ColCompanyID     = "companyId"
+	ColCardAccountID = "cardAccountId"
+	ColRemarks       = "remarks"
+)
+
+// Field returns the value of a canonical column.
+func (r *Record) Field(col string) string {
+	if p := r.field(col); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// SetField sets the value of a canonical column; unknown names are ignored.
+func (r *Record) SetField(col, v string) {
+	if p := r.field(col); p != nil {
+		*p = v
+	}
+}
+
+func (r *Record) field(col string) *string {
+	switch col {
+	case ColOperation:
+		return &r.Operation
+	case ColReference:
+		return &r.Reference
+	case ColFirstName:
+		return &r.FirstName
+	case ColTitle:
+		return &r.Title
+	case ColGender:
+		return &r.Gender
+	case ColEmail:
+		return &r.Email
+	case ColMobile:
+		return &r.Mobile
+	case ColAmount:
+		return &r.Amount
+	case ColCardID:
+		return &r.CardID
+	case ColCompanyID:
+		return &r.CompanyID
+	case ColCardAccountID:
+		return &r.CardAccountID
+	case ColRemarks:
+		return &r.Remarks
+	}
+	return nil
+}
+
+// aliases maps a folded header name (see fold) to its canonical column.
+var aliases = map[string]string{
+	"operation": ColOperation, "op": ColOperation,
+	"uniquereferencenumber": ColReference, "uniquereferencenum": ColReference, "reference": ColReference,
+	"ref": ColReference, "referencenumber": ColReference,
+	"firstname": ColFirstName, "name": ColFirstName,
+	"title": ColTitle, "gender": ColGender,
+	"email": ColEmail, "emailid": ColEmail, "emailaddress": ColEmail,
+	"mobile": ColMobile, "mobilenumber": ColMobile, "mobileno": ColMobile,
+	"loadamount": ColAmount, "amount": ColAmount, "points": ColAmount,
+	"enkashcardid": ColCardID, "cardid": ColCardID,
+	"companyid": ColCompanyID, "cardaccountid": ColCardAccountID,
+	"remarks": ColRemarks,
+}
+
+// reportColumns are the columns this tool appends to its own outputs. A file
+// fed back (failed.csv, invalid.csv) carries them; they are dropped on read.
+var reportColumns = map[string]bool{
+	"status": true, "reason": true, "error": true, "row": true, "pgreferencenumber": true,
+	"enkashcardtxnid": true, "otbbalance": true, "attempts": true, "errorcode": true,
+	"errormessage": true, "latencyms": true,
+}
+
+// fold is the matching form of a header name: lower case, without spaces,
+// underscores, dashes and zero-width characters.
+func fold(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '_', '-', '\t', '\u00a0', '\u200b', '\u200c', '\u200d', '\ufeff':
+			return -1
+		}
+		if r >= 'A' && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, name)
+}
+
+// ColumnLetter returns the spreadsheet letter of a 0-based column index:
+// 0 is A, 25 is Z, 26 is AA.
+func ColumnLetter(i int) string {
+	s := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		s = string(rune('A'+(i-1)%26)) + s
+	}
+	return s
+}
+
+// Header is the header line of a file, resolved.
+type Header struct {
+	// Names are the header cells as the file has them (without a BOM).
+	Names []string
+	// Canonical holds, per column, the canonical name of a known column, or
+	// "" for a column kept as is.
+	Canonical []string
+	// Dropped marks report columns of an earlier run that are ignored.
+	Dropped []bool
+	// Index maps a canonical name to its column.
+	Index map[string]int
+	// Notes are remarks about the header for the person running the tool.
+	Notes []string
+}
+
+// Has reports whether the file has the canonical column.
+func (h *Header) Has(col string) bool { _, ok := h.Index[col]; return ok }
+
+// Describe names column i for messages, as "column E (mobile)".
+func (h *Header) Describe(i int) string {
+	if i < 0 || i >= len(h.Names) {
+		return fmt.Sprintf("column %s", ColumnLetter(max(i, 0)))
+	}
+	return fmt.Sprintf("column %s (%s)", ColumnLetter(i), h.Names[i])
+}
+
+// DescribeCol names a canonical column for messages.
+func (h *Header) DescribeCol(col string) string {
+	if i, ok := h.Index[col]; ok {
+		return h.Describe(i)
+	}
+	return "column " + col
+}
+
+// resolveHeader matches header cells to canonical columns.
+func resolveHeader(file string, names []string) (*Header, error) {
+	h := &Header{Names: names, Canonical: make([]string, len(names)), Dropped: make([]bool, len(names)), Index: map[string]int{}}
+	var unknown, dropped []string
+	for i, n := range names {
+		f := fold(n)
+		if col, ok := aliases[f]; ok {
+			if j, dup := h.Index[col]; dup {
+				return nil, &FileError{File: file, Line: 1, Column: h.Describe(i),
+					Problem: fmt.Sprintf("%s and %s both mean %s", h.Describe(j), h.Describe(i), col),
+					Fix:     "keep one of the two columns and delete the other"}
+			}
+			h.Index[col] = i
+			h.Canonical[i] = col
+			if n != col {
+				h.Notes = append(h.Notes, fmt.Sprintf("%s is read as %s", h.Describe(i), col))
+			}
+			continue
+		}
+		if reportColumns[f] {
+			h.Dropped[i] = true
+			dropped = append(dropped, fmt.Sprintf("%q", n))
+			continue
+		}
+		unknown = append(unknown, fmt.Sprintf("%q", n))
+	}
+	if len(unknown) > 0 {
+		h.Notes = append(h.Notes, fmt.Sprintf("columns not used by EnKash are kept as they are in every output: %s", strings.Join(unknown, ", ")))
+	}
+	if len(dropped) > 0 {
+		h.Notes = append(h.Notes, fmt.Sprintf("columns from an earlier report are ignored: %s", strings.Join(dropped, ", ")))
+	}
+	return h, nil
+}
+
+// OutNames returns the header cells that outputs carry: every column but
+// the report columns of an earlier run, in file order.
+func (h *Header) OutNames() []string {
+	out := make([]string, 0, len(h.Names))
+	for i, n := range h.Names {
+		if !h.Dropped[i] {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,288 @@
+package allocfile
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/gocarina/gocsv"
+)
+
+// SaveAsUTF8 is the fix for a file that is not UTF-8.
+const SaveAsUTF8 = `save it again as UTF-8: in Excel use File > Save As > "CSV UTF-8 (Comma delimited) (*.csv)"; ` +
+	`in LibreOffice tick "Edit filter settings" and choose "Unicode (UTF-8)"; in Google Sheets use File > Download > CSV`
+
+// Reader streams the rows of one allocation file. Create it with
+// [NewReader]; call Read until it returns io.EOF.
+type Reader struct {
+	file     string
+	header   *Header
+	comma    rune
+	csv      *csv.Reader
+	um       *gocsv.Unmarshaller
+	rec      *recorder
+	internal []string // per column: the canonical tag, or a unique name for a kept column
+	unknown  bool     // some columns are not Record fields
+	lastOff  int64
+	rows     int
+	blank    int
+}
+
+// Row is one data record of the file.
+type Row struct {
+	// Line is the file line where the record starts.
+	Line int
+	// Number counts data rows from 1; blank rows are not counted.
+	Number int
+	// Record holds the values of the known columns, as written.
+	Record Record
+	// Values are the record's cells for the columns that outputs carry (all
+	// but the report columns of an earlier run), in file order.
+	Values []string
+	// Problem is set when encoding/csv could not read the record cleanly;
+	// Record and Values then hold what could be recovered.
+	Problem *RowProblem
+
+	fieldLines []int // per column, only when the record spans several lines
+}
+
+// RowProblem is a record that is malformed as CSV.
+type RowProblem struct {
+	Problem string
+	Fix     string
+	Text    string // the record as it stands in the file
+}
+
+// LineOf returns the file line of column col of the row (the record's line
+// unless a multi-line field came before it).
+func (r *Row) LineOf(col int) int {
+	if col >= 0 && col < len(r.fieldLines) {
+		return r.fieldLines[col]
+	}
+	return r.Line
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// NewReader reads the header of the file named file from src and returns a
+// reader positioned on the first data row. Problems that stop the file
+// from being read are a [*FileError].
+func NewReader(file string, src io.Reader) (*Reader, error) {
+	br := bufio.NewReaderSize(src, peekSize)
+	head, err := br.Peek(peekSize)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	if utf16Like(head) {
+		return nil, &FileError{File: file, Problem: "the file is UTF-16 (Excel's \"Unicode Text\"), not UTF-8", Fix: SaveAsUTF8}
+	}
+	if bytes.HasPrefix(head, utf8BOM) {
+		_, _ = br.Discard(len(utf8BOM))
+		head = head[len(utf8BOM):]
+	}
+	r := &Reader{file: file, comma: detectComma(head)}
+	r.rec = &recorder{src: lineEnds{br}}
+	r.csv = csv.NewReader(r.rec)
+	r.csv.Comma = r.comma
+	r.csv.FieldsPerRecord = 0 // every record must have as many cells as the header
+	r.csv.ReuseRecord = true  // gocsv copies what it keeps
+	um, err := gocsv.NewUnmarshaller(r.csv, Record{})
+	if errors.Is(err, io.EOF) {
+		return nil, &FileError{File: file, Problem: "the file is empty", Fix: "export the spreadsheet again, with its header line"}
+	}
+	r.lastOff = r.csv.InputOffset()
+	if !utf8.Valid(r.rec.span(0, r.lastOff)) {
+		return nil, r.encodingError(1, r.rec.span(0, r.lastOff))
+	}
+	if err != nil {
+		return nil, r.parseError(err)
+	}
+	r.um = um
+	if r.header, err = resolveHeader(file, um.Headers); err != nil {
+		return nil, err
+	}
+	r.internal = make([]string, len(um.Headers))
+	for i, col := range r.header.Canonical {
+		r.internal[i] = col
+		if col == "" {
+			r.internal[i] = "\x00column " + strconv.Itoa(i)
+			r.unknown = true
+		}
+	}
+	if err := um.RenormalizeHeaders(func([]string) []string { return r.internal }); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return r, nil
+}
+
+// Header returns the resolved header.
+func (r *Reader) Header() *Header { return r.header }
+
+// Comma returns the detected delimiter.
+func (r *Reader) Comma() rune { return r.comma }
+
+// BlankRows returns how many rows without any value were skipped so far.
+func (r *Reader) BlankRows() int { return r.blank }
+
+// Read returns the next data row, or io.EOF after the last one. A record
+// that is malformed as CSV is returned as a row with Problem set; an error
+// means the rest of the file cannot be trusted and reading must stop.
+func (r *Reader) Read() (*Row, error) {
+	for {
+		r.rec.forget(r.lastOff)
+		start := r.lastOff
+		var (
+			v         any
+			unmatched map[string]string
+			err       error
+		)
+		if r.unknown {
+			v, unmatched, err = r.um.ReadUnmatched()
+		} else {
+			v, err = r.um.Read()
+		}
+		end := r.csv.InputOffset()
+		r.lastOff = end
+		if errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
+		raw := r.rec.span(start, end)
+		if err != nil {
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return nil, r.parseError(err)
+			}
+			if !utf8.Valid(raw) {
+				return nil, r.encodingError(pe.StartLine, raw)
+			}
+			if errors.Is(err, csv.ErrQuote) && pe.Line > pe.StartLine {
+				return nil, r.parseError(err)
+			}
+			r.rows++
+			return r.recover(pe, raw), nil
+		}
+		if !utf8.Valid(raw) {
+			line, _ := r.csv.FieldPos(0)
+			return nil, r.encodingError(line, raw)
+		}
+		if blank(raw, r.comma) {
+			r.blank++
+			continue
+		}
+		r.rows++
+		row := &Row{Number: r.rows, Record: v.(Record)}
+		row.Line, _ = r.csv.FieldPos(0)
+		if last, _ := r.csv.FieldPos(len(r.internal) - 1); last != row.Line {
+			row.fieldLines = make([]int, len(r.internal))
+			for i := range row.fieldLines {
+				row.fieldLines[i], _ = r.csv.FieldPos(i)
+			}
+		}
+		row.Values = make([]string, 0, len(r.internal))
+		for i, col := range r.header.Canonical {
+			switch {
+			case r.header.Dropped[i]:
+			case col != "":
+				row.Values = append(row.Values, row.Record.Field(col))
+			default:
+				row.Values = append(row.Values, unmatched[r.internal[i]])
+			}
+		}
+		return row, nil
+	}
+}
+
+// recover re-reads a malformed record leniently, so that its cells still
+// reach the outputs beside the reason it is invalid.
+func (r *Reader) recover(pe *csv.ParseError, raw []byte) *Row {
+	row := &Row{Line: pe.StartLine, Number: r.rows}
+	lenient := csv.NewReader(bytes.NewReader(raw))
+	lenient.Comma, lenient.LazyQuotes, lenient.FieldsPerRecord = r.comma, true, -1
+	cells, _ := lenient.Read()
+	for i, col := range r.header.Canonical {
+		cell := ""
+		if i < len(cells) {
+			cell = cells[i]
+		}
+		if r.header.Dropped[i] {
+			continue
+		}
+		row.Record.SetField(col, cell)
+		row.Values = append(row.Values, cell)
+	}
+	text := string(bytes.TrimRight(raw, "\r\n"))
+	switch {
+	case errors.Is(pe.Err, csv.ErrFieldCount):
+		row.Problem = &RowProblem{Text: text,
+			Problem: fmt.Sprintf("the row has %d cells but the header has %d", len(cells), len(r.internal)),
+			Fix:     fmt.Sprintf("a value probably contains a %s without quotes: put that value in double quotes, or remove the extra cells", commaName(r.comma))}
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		row.Problem = &RowProblem{Text: text, Problem: "a value has a double quote but is not itself in quotes",
+			Fix: `put the whole value in double quotes and write the inner quote twice (""), or remove the quote`}
+	default:
+		row.Problem = &RowProblem{Text: text, Problem: "a quoted value is not closed properly",
+			Fix: `a quote inside a quoted value must be written twice ("")`}
+	}
+	return row
+}
+
+func (r *Reader) parseError(err error) error {
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", r.file, err)
+	}
+	if errors.Is(err, csv.ErrQuote) && pe.Line > pe.StartLine {
+		return &FileError{File: r.file, Line: pe.StartLine,
+			Problem: fmt.Sprintf("a quoted value that starts on this line is not closed properly, so everything up to line %d was read as one value", pe.Line),
+			Fix:     `find the stray double quote on line ` + strconv.Itoa(pe.StartLine) + `: a quote inside a value must be written twice ("")`}
+	}
+	return &FileError{File: r.file, Line: pe.StartLine, Problem: "the header line is not valid CSV: " + pe.Err.Error(),
+		Fix: "export the spreadsheet again as CSV"}
+}
+
+func (r *Reader) encodingError(line int, raw []byte) error {
+	b := raw
+	for len(b) > 0 {
+		c, size := utf8.DecodeRune(b)
+		if c == utf8.RuneError && size <= 1 {
+			break
+		}
+		b = b[size:]
+	}
+	bad := ""
+	if len(b) > 0 {
+		bad = fmt.Sprintf(" (byte 0x%02X, a letter such as é or ₹ in a Windows code page)", b[0])
+	}
+	return &FileError{File: r.file, Line: line, Problem: "the file is not UTF-8 text" + bad +
+		"; it was probably saved as \"CSV (Comma delimited)\" in a Windows encoding", Fix: SaveAsUTF8}
+}
+
+// blank reports whether a record has no value at all (",,,," as Excel
+// writes for an empty row).
+func blank(raw []byte, comma rune) bool {
+	for _, b := range raw {
+		switch b {
+		case ' ', '\t', '\r', '\n', '"':
+		default:
+			if rune(b) != comma {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func commaName(c rune) string {
+	switch c {
+	case ';':
+		return "semicolon"
+	case '\t':
+		return "tab"
+	}
+	return "comma"
+}

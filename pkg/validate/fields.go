@@ -1,0 +1,190 @@
+package validate
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+)
+
+// finding is a field rule's verdict before it is placed on a line and column.
+type finding struct {
+	sev          Severity
+	problem, fix string
+}
+
+func errf(fix, format string, args ...any) *finding {
+	return &finding{sev: SevError, problem: fmt.Sprintf(format, args...), fix: fix}
+}
+
+// Normalisation notes.
+const (
+	noteTrimmed = "spaces around the value were removed"
+)
+
+var mobileSci = regexp.MustCompile(`^[0-9](?:[.,][0-9]+)?[eE][+]?[0-9]+$`)
+
+// normMobile returns the 10-digit mobile, or why the value is not one.
+func normMobile(v string) (string, []finding) {
+	if mobileSci.MatchString(v) {
+		return "", []finding{{SevError,
+			"the mobile is in scientific notation (" + v + "): Excel turned it into a number and the last digits are lost",
+			"format the mobile column as Text and type or paste the numbers again from the source"}}
+	}
+	var notes []finding
+	s := v
+	if whole, frac, ok := strings.Cut(s, "."); ok && strings.Trim(frac, "0") == "" && frac != "" && onlyDigits(whole) {
+		s = whole
+		notes = append(notes, finding{SevNote, "the decimal part \"." + frac + "\" Excel added to the mobile was removed", ""})
+	}
+	stripped := strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '(', ')', '\u00a0':
+			return -1
+		}
+		return r
+	}, s)
+	if stripped != s {
+		notes = append(notes, finding{SevNote, "spaces, dashes and brackets were removed from the mobile", ""})
+	}
+	digits := strings.TrimPrefix(stripped, "+")
+	if !onlyDigits(digits) || digits == "" {
+		return "", []finding{{SevError, "the mobile has characters other than digits",
+			"write the 10-digit mobile number, for example 9876543210"}}
+	}
+	switch {
+	case strings.HasPrefix(stripped, "+91") && len(digits) == 12:
+		digits = digits[2:]
+		notes = append(notes, finding{SevNote, "the +91 country code was removed from the mobile", ""})
+	case strings.HasPrefix(stripped, "+"):
+		return "", []finding{{SevError, "the mobile is not an Indian number (+91)", "EnKash reward cards need an Indian 10-digit mobile"}}
+	case len(digits) == 12 && strings.HasPrefix(digits, "91"):
+		digits = digits[2:]
+		notes = append(notes, finding{SevNote, "the 91 country code was removed from the mobile", ""})
+	case len(digits) == 11 && digits[0] == '0':
+		digits = digits[1:]
+		notes = append(notes, finding{SevNote, "the leading 0 was removed from the mobile", ""})
+	}
+	switch {
+	case len(digits) < 10:
+		return "", []finding{{SevError,
+			fmt.Sprintf("the mobile has %d digits, an Indian mobile has 10: digits were lost (Excel drops leading zeros and rounds long numbers) or mistyped", len(digits)),
+			"format the mobile column as Text and enter the full 10-digit number"}}
+	case len(digits) > 10:
+		return "", []finding{{SevError, fmt.Sprintf("the mobile has %d digits, an Indian mobile has 10", len(digits)),
+			"enter the 10-digit number without extra digits"}}
+	case digits[0] < '6':
+		return "", []finding{{SevError, "the mobile does not start with 6, 7, 8 or 9, as Indian mobiles do",
+			"check the number; a landline cannot hold a reward card"}}
+	}
+	if strings.HasSuffix(digits, "00000") {
+		notes = append(notes, finding{SevWarning, "the mobile ends in 00000, which is what Excel leaves of a number it rounded",
+			"check the number against the source"})
+	}
+	return digits, notes
+}
+
+// normTitle accepts Mr, Mrs and Ms in any case, with or without a dot.
+func normTitle(v string) (string, *finding) {
+	t := strings.TrimSuffix(strings.ToLower(v), ".")
+	switch t {
+	case "mr":
+		return "Mr", nil
+	case "mrs":
+		return "Mrs", nil
+	case "ms":
+		return "Ms", nil
+	case "miss":
+		return "", errf("use Ms", "the title %q is not accepted by EnKash", v)
+	}
+	return "", errf("use Mr, Mrs or Ms", "the title %q is not accepted by EnKash", v)
+}
+
+// normGender accepts M, F, male and female in any case.
+func normGender(v string) (string, *finding) {
+	switch strings.ToLower(v) {
+	case "m", "male":
+		return "M", nil
+	case "f", "female":
+		return "F", nil
+	}
+	return "", errf("use M or F (EnKash accepts only these two)", "the gender %q is not accepted by EnKash", v)
+}
+
+var emailRE = regexp.MustCompile(`^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$`)
+
+// normEmail lower-cases the domain and checks the pattern of EnKash's card
+// APIs.
+func normEmail(v string) (string, *finding) {
+	local, domain, ok := strings.Cut(v, "@")
+	if !ok || strings.Contains(domain, "@") || !emailRE.MatchString(v) {
+		return "", errf("write one address such as priya.sharma@company.com", "the e-mail address %q is not valid", v)
+	}
+	return local + "@" + strings.ToLower(domain), nil
+}
+
+// normOperation reads the operation column.
+func normOperation(v string) (enkash.Operation, *finding) {
+	switch strings.ToLower(strings.NewReplacer(" ", "", "-", "", "_", "").Replace(v)) {
+	case "allocate", "allocation":
+		return enkash.OpAllocate, nil
+	case "topup":
+		return enkash.OpTopUp, nil
+	case "debit":
+		return enkash.OpDebit, nil
+	}
+	return "", errf("use allocate, topup or debit, or leave it empty", "the operation %q is not known", v)
+}
+
+var (
+	refRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	idRE    = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+	batchRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$`)
+)
+
+// MaxReferenceLen is the longest reference the tool sends.
+const MaxReferenceLen = 40
+
+func checkReference(v string) *finding {
+	if len(v) > MaxReferenceLen || !refRE.MatchString(v) {
+		return errf(fmt.Sprintf("use letters, digits, - and _ only, starting with a letter or digit, at most %d characters", MaxReferenceLen),
+			"the reference %q has characters or a length EnKash may not accept", v)
+	}
+	return nil
+}
+
+func checkID(what, v string) *finding {
+	if len(v) > 32 || !idRE.MatchString(v) {
+		return errf("copy the id exactly as EnKash shows it (letters and digits only)", "the %s %q is not a valid EnKash id", what, v)
+	}
+	return nil
+}
+
+// checkAmount parses loadAmount and applies the positivity and ceiling
+// rules.
+func checkAmount(v string, ceiling money.Amount) (money.Amount, *finding) {
+	a, err := money.Parse(v)
+	if err != nil {
+		pe := err.(*money.ParseError)
+		return money.Amount{}, errf(pe.Fix, "the amount %q %s", v, pe.Problem)
+	}
+	if a.IsZero() {
+		return money.Amount{}, errf("enter the points to move, or delete the row", "the amount is zero")
+	}
+	if a.Cmp(ceiling) > 0 {
+		return money.Amount{}, errf("check for a typing mistake; if the amount is right, raise --max-amount",
+			"the amount %s is above the per-row ceiling of %s", a, ceiling)
+	}
+	return a, nil
+}
+
+func onlyDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

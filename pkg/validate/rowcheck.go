@@ -1,0 +1,290 @@
+package validate
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+)
+
+// rowCheck is the work on one row.
+type rowCheck struct {
+	v   *Validator
+	row *allocfile.Row
+	it  *Item
+	rec allocfile.Record // cleaned values
+}
+
+// add records a finding on a canonical column ("" for the whole row).
+func (c *rowCheck) add(col string, f finding) {
+	is := Issue{Line: c.row.Line, Severity: f.sev, Problem: f.problem, Fix: f.fix}
+	if i, ok := c.v.hdr.Index[col]; ok {
+		is.Line = c.row.LineOf(i)
+		is.Column = c.v.hdr.Names[i]
+		is.Letter = allocfile.ColumnLetter(i)
+		is.Value = c.row.Record.Field(col)
+	}
+	c.it.Issues = append(c.it.Issues, is)
+}
+
+func (c *rowCheck) addp(col string, f *finding) {
+	if f != nil {
+		c.add(col, *f)
+	}
+}
+
+var cleaned = []string{
+	allocfile.ColOperation, allocfile.ColReference, allocfile.ColFirstName, allocfile.ColTitle, allocfile.ColGender,
+	allocfile.ColEmail, allocfile.ColMobile, allocfile.ColAmount, allocfile.ColCardID, allocfile.ColCompanyID,
+	allocfile.ColCardAccountID, allocfile.ColRemarks,
+}
+
+// clean trims every value and removes the apostrophe this tool's own
+// reports put before a cell starting with = + - or @.
+func (c *rowCheck) clean() {
+	c.rec = c.row.Record
+	for _, col := range cleaned {
+		v := c.rec.Field(col)
+		t := strings.TrimSpace(v)
+		if t != v {
+			c.add(col, finding{SevNote, noteTrimmed, ""})
+		}
+		if len(t) > 1 && t[0] == '\'' && strings.ContainsRune("=+-@", rune(t[1])) {
+			t = t[1:]
+			c.add(col, finding{SevNote, "the apostrophe that kept the cell from running as a formula was removed", ""})
+		}
+		c.rec.SetField(col, t)
+	}
+}
+
+func (c *rowCheck) run() {
+	if p := c.row.Problem; p != nil {
+		c.it.Issues = append(c.it.Issues, Issue{Line: c.row.Line, Value: p.Text, Severity: SevError, Problem: p.Problem, Fix: p.Fix})
+		c.countAmount()
+		return
+	}
+	c.clean()
+	r := &c.rec
+	a := &c.it.Allocation
+
+	// The operation decides which fields are needed.
+	if r.Operation != "" {
+		op, f := normOperation(r.Operation)
+		c.addp(allocfile.ColOperation, f)
+		a.Operation = op
+	} else if r.CardID != "" && r.FirstName == "" {
+		a.Operation = enkash.OpTopUp
+	} else {
+		a.Operation = enkash.OpAllocate
+	}
+
+	amount, f := checkAmount(r.Amount, c.v.opts.MaxAmount)
+	c.addp(allocfile.ColAmount, f)
+	a.Amount = amount
+	c.countAmount()
+
+	switch a.Operation {
+	case enkash.OpAllocate:
+		c.person(true)
+		if r.CardID != "" {
+			c.add(allocfile.ColCardID, finding{SevNote, "an allocate row does not use enkashCardId; it is not sent", "set operation topup to credit that card instead"})
+		}
+	case enkash.OpTopUp, enkash.OpDebit:
+		c.person(false)
+		a.FirstName, a.Title, a.Gender = "", "", ""
+		switch {
+		case r.CardID != "":
+			c.addp(allocfile.ColCardID, checkID("enkashCardId", r.CardID))
+			a.EnkashCardID = r.CardID
+		case r.CardAccountID == "":
+			c.add(allocfile.ColCardID, finding{SevError, fmt.Sprintf("a %s needs the card: enkashCardId is empty", a.Operation),
+				"copy the employee's enkashCardId from the EnKash portal or an earlier results.csv"})
+		case r.Email == "" && r.Mobile == "":
+			c.add(allocfile.ColCardID, finding{SevError, fmt.Sprintf("a %s without enkashCardId needs the e-mail or mobile to find the card", a.Operation),
+				"fill in the enkashCardId, or the employee's e-mail or mobile"})
+		}
+	}
+	if r.CompanyID != "" {
+		c.addp(allocfile.ColCompanyID, checkID("companyId", r.CompanyID))
+	}
+	if r.CardAccountID != "" {
+		c.addp(allocfile.ColCardAccountID, checkID("cardAccountId", r.CardAccountID))
+	}
+	a.CompanyID = firstNonEmpty(r.CompanyID, c.v.opts.CompanyID)
+	a.CardAccountID = firstNonEmpty(r.CardAccountID, c.v.opts.CardAccountID)
+	c.reference()
+	c.duplicates()
+}
+
+// person checks and normalises the person fields; all are required for a
+// new allocation and optional (used only for checking) otherwise.
+func (c *rowCheck) person(required bool) {
+	r, a := &c.rec, &c.it.Allocation
+	need := func(col, v string) bool {
+		if v != "" {
+			return true
+		}
+		if required {
+			c.add(col, finding{SevError, fmt.Sprintf("the %s is empty; a new allocation needs it", col),
+				"fill it in, or, for an employee who already has a card, set operation topup and give the enkashCardId"})
+		}
+		return false
+	}
+	if need(allocfile.ColFirstName, r.FirstName) {
+		a.FirstName = r.FirstName
+	}
+	if need(allocfile.ColTitle, r.Title) {
+		t, f := normTitle(r.Title)
+		c.addp(allocfile.ColTitle, f)
+		if t != r.Title && f == nil {
+			c.add(allocfile.ColTitle, finding{SevNote, fmt.Sprintf("the title %q was written as %s", r.Title, t), ""})
+		}
+		a.Title = t
+	}
+	if need(allocfile.ColGender, r.Gender) {
+		g, f := normGender(r.Gender)
+		c.addp(allocfile.ColGender, f)
+		if g != r.Gender && f == nil {
+			c.add(allocfile.ColGender, finding{SevNote, fmt.Sprintf("the gender %q was written as %s", r.Gender, g), ""})
+		}
+		a.Gender = g
+	}
+	if need(allocfile.ColEmail, r.Email) {
+		e, f := normEmail(r.Email)
+		c.addp(allocfile.ColEmail, f)
+		if e != r.Email && f == nil {
+			c.add(allocfile.ColEmail, finding{SevNote, "the e-mail domain was written in lower case", ""})
+		}
+		a.Email = e
+	}
+	if need(allocfile.ColMobile, r.Mobile) {
+		m, fs := normMobile(r.Mobile)
+		for _, f := range fs {
+			c.add(allocfile.ColMobile, f)
+		}
+		a.Mobile = m
+	}
+}
+
+// identity is who the row pays, as the reference derivation and the
+// duplicate checks see it.
+func (c *rowCheck) identity() string {
+	a := &c.it.Allocation
+	if a.Operation == enkash.OpAllocate {
+		return strings.ToLower(a.Email) + "|" + a.Mobile
+	}
+	return a.EnkashCardID + "|" + a.CardAccountID + "|" + strings.ToLower(a.Email) + "|" + a.Mobile
+}
+
+// reference takes the row's reference, or derives one from --batch-id.
+func (c *rowCheck) reference() {
+	r, a := &c.rec, &c.it.Allocation
+	if r.Reference != "" {
+		c.addp(allocfile.ColReference, checkReference(r.Reference))
+		a.Reference = r.Reference
+		return
+	}
+	if c.v.opts.BatchID == "" {
+		c.add(allocfile.ColReference, finding{SevError, "the reference is empty",
+			"fill in a unique reference, or run with --batch-id (for example --batch-id 2026-11) to derive one"})
+		return
+	}
+	if a.Amount.IsZero() || (a.Email == "" && a.Mobile == "" && a.EnkashCardID == "") {
+		return // the row is invalid anyway; there is nothing stable to derive from
+	}
+	id := c.identity()
+	k := c.v.key(keyOccurrence, string(a.Operation)+"|"+id+"|"+a.Amount.Fixed2())
+	n := c.v.seen[k] + 1
+	c.v.seen[k] = n
+	a.Reference = DeriveReference(c.v.opts.BatchID, a.Operation, id, a.Amount, int(n))
+	c.it.Derived = true
+	c.v.plan.Derived++
+}
+
+// duplicates refuses a reference used twice and warns about a person
+// paid twice by the same operation.
+func (c *rowCheck) duplicates() {
+	a := &c.it.Allocation
+	line := uint32(c.row.Line)
+	if a.Reference != "" && !c.it.Derived {
+		k := c.v.key(keyRef, a.Reference)
+		if first, ok := c.v.seen[k]; ok {
+			c.add(allocfile.ColReference, finding{SevError,
+				fmt.Sprintf("the reference %s is also used on line %d; both rows are refused", a.Reference, first),
+				"give each row its own reference"})
+			if _, known := c.v.know.dups[k]; !known {
+				if _, noted := c.v.found.dups[k]; !noted {
+					c.v.found.dups[k] = [2]uint32{uint32(first), line}
+				}
+			}
+		} else {
+			c.v.seen[k] = uint64(line)
+			if d, known := c.v.know.dups[k]; known {
+				c.add(allocfile.ColReference, finding{SevError,
+					fmt.Sprintf("the reference %s is used again on line %d; both rows are refused", a.Reference, d[1]),
+					"give each row its own reference"})
+			}
+		}
+	}
+	newPerson, anyKey := true, false
+	for _, p := range []struct {
+		kind byte
+		col  string
+		v    string
+		what string
+	}{
+		{keyCard, allocfile.ColCardID, a.EnkashCardID, "card"},
+		{keyEmail, allocfile.ColEmail, strings.ToLower(a.Email), "e-mail"},
+		{keyMobile, allocfile.ColMobile, a.Mobile, "mobile"},
+	} {
+		if p.v == "" {
+			continue
+		}
+		anyKey = true
+		k := c.v.key(p.kind, p.v)
+		prev, ok := c.v.seen[k]
+		opBit := uint64(1) << (32 + opIndex(a.Operation))
+		switch {
+		case !ok:
+			c.v.seen[k] = uint64(line) | opBit
+		case prev&opBit != 0:
+			newPerson = false
+			c.add(p.col, finding{SevWarning,
+				fmt.Sprintf("the same %s is also on line %d for %s", p.what, uint32(prev), a.Operation),
+				"check that the employee should get two rows; if not, delete one"})
+		default:
+			newPerson = false
+			c.v.seen[k] = prev | opBit
+		}
+	}
+	if newPerson && anyKey {
+		c.v.plan.People++
+	}
+}
+
+// countAmount adds a parseable amount to the file's column total, valid
+// row or not, as the spreadsheet's SUM would.
+func (c *rowCheck) countAmount() {
+	if a, err := money.Parse(c.row.Record.Amount); err == nil {
+		c.v.plan.FileTotal = c.v.plan.FileTotal.Add(a)
+	}
+}
+
+func opIndex(op enkash.Operation) int {
+	switch op {
+	case enkash.OpTopUp:
+		return 1
+	case enkash.OpDebit:
+		return 2
+	}
+	return 0
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

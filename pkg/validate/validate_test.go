@@ -1,0 +1,383 @@
+package validate
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var header = []string{"operation", "uniqueReferenceNumber", "firstName", "title", "gender", "email", "mobile", "loadAmount", "enkashCardId"}
+
+// row returns a valid allocate row with some cells replaced.
+func row(edit map[string]string) []string {
+	base := map[string]string{
+		"operation": "allocate", "uniqueReferenceNumber": "REF-1", "firstName": "Aarav Sharma", "title": "Mr",
+		"gender": "M", "email": "aarav@example.com", "mobile": "9876543210", "loadAmount": "500", "enkashCardId": "",
+	}
+	for k, v := range edit {
+		base[k] = v
+	}
+	out := make([]string, len(header))
+	for i, h := range header {
+		out[i] = base[h]
+	}
+	return out
+}
+
+func csvOf(hdr []string, rows ...[]string) string {
+	var b strings.Builder
+	for _, r := range append([][]string{hdr}, rows...) {
+		for i, c := range r {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if strings.ContainsAny(c, ",\"\n") {
+				c = `"` + strings.ReplaceAll(c, `"`, `""`) + `"`
+			}
+			b.WriteString(c)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// scan validates a whole file in the two passes a caller makes.
+func scan(t *testing.T, text string, opts Options) ([]*Item, *Plan) {
+	t.Helper()
+	var items []*Item
+	collect := func(it *Item) error { items = append(items, it); return nil }
+	p, err := Stream(context.Background(), "in.csv", strings.NewReader(text), opts, nil, collect)
+	require.NoError(t, err)
+	if p.Validator.NeedsSecondPass() {
+		items = nil
+		p, err = Stream(context.Background(), "in.csv", strings.NewReader(text), opts, p.Validator.Knowledge(), collect)
+		require.NoError(t, err)
+	}
+	return items, p.Plan
+}
+
+func TestRowRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		edit    map[string]string
+		col     string
+		sev     Severity
+		problem string
+		fix     string
+	}{
+		{"mobile in scientific notation", map[string]string{"mobile": "9.87654E+09"}, "mobile", SevError,
+			"the mobile is in scientific notation (9.87654E+09): Excel turned it into a number and the last digits are lost",
+			"format the mobile column as Text and type or paste the numbers again from the source"},
+		{"mobile lost a digit", map[string]string{"mobile": "987654321"}, "mobile", SevError,
+			"the mobile has 9 digits, an Indian mobile has 10: digits were lost (Excel drops leading zeros and rounds long numbers) or mistyped",
+			"format the mobile column as Text and enter the full 10-digit number"},
+		{"mobile too long", map[string]string{"mobile": "98765432101"}, "mobile", SevError,
+			"the mobile has 11 digits, an Indian mobile has 10", "enter the 10-digit number without extra digits"},
+		{"mobile landline", map[string]string{"mobile": "2226543210"}, "mobile", SevError,
+			"the mobile does not start with 6, 7, 8 or 9, as Indian mobiles do", "check the number; a landline cannot hold a reward card"},
+		{"mobile letters", map[string]string{"mobile": "98765O3210"}, "mobile", SevError,
+			"the mobile has characters other than digits", "write the 10-digit mobile number, for example 9876543210"},
+		{"mobile foreign", map[string]string{"mobile": "+1 415 555 0100"}, "mobile", SevError,
+			"the mobile is not an Indian number (+91)", "EnKash reward cards need an Indian 10-digit mobile"},
+		{"mobile rounded by Excel", map[string]string{"mobile": "9800000000"}, "mobile", SevWarning,
+			"the mobile ends in 00000, which is what Excel leaves of a number it rounded", "check the number against the source"},
+		{"amount with rupee sign", map[string]string{"loadAmount": "₹500"}, "loadAmount", SevError,
+			`the amount "₹500" has a currency sign`, "remove the currency sign and keep only the number (format the column as Number, not Currency)"},
+		{"amount with thousands separator", map[string]string{"loadAmount": "1,500"}, "loadAmount", SevError,
+			`the amount "1,500" has a thousands separator`, "remove the commas: write 1500"},
+		{"amount with decimal comma", map[string]string{"loadAmount": "99,5"}, "loadAmount", SevError,
+			`the amount "99,5" uses a decimal comma`, "use a point for decimals and no separators: write 99.5 (check the spreadsheet's region settings)"},
+		{"amount with three decimals", map[string]string{"loadAmount": "10.125"}, "loadAmount", SevError,
+			`the amount "10.125" has more than 2 decimals`, "round the amount to 2 decimals in the spreadsheet yourself; the tool never rounds money"},
+		{"amount zero", map[string]string{"loadAmount": "0.00"}, "loadAmount", SevError,
+			"the amount is zero", "enter the points to move, or delete the row"},
+		{"amount negative", map[string]string{"loadAmount": "-5"}, "loadAmount", SevError,
+			`the amount "-5" is negative`, "write a positive number of points; to take points back use operation debit"},
+		{"amount above the ceiling", map[string]string{"loadAmount": "250000"}, "loadAmount", SevError,
+			"the amount 250000 is above the per-row ceiling of 100000.00", "check for a typing mistake; if the amount is right, raise --max-amount"},
+		{"amount empty", map[string]string{"loadAmount": ""}, "loadAmount", SevError,
+			`the amount "" is empty`, "enter the number of points, for example 500"},
+		{"title unknown", map[string]string{"title": "Dr"}, "title", SevError,
+			`the title "Dr" is not accepted by EnKash`, "use Mr, Mrs or Ms"},
+		{"title Miss", map[string]string{"title": "Miss"}, "title", SevError,
+			`the title "Miss" is not accepted by EnKash`, "use Ms"},
+		{"gender unknown", map[string]string{"gender": "X"}, "gender", SevError,
+			`the gender "X" is not accepted by EnKash`, "use M or F (EnKash accepts only these two)"},
+		{"email invalid", map[string]string{"email": "aarav@example"}, "email", SevError,
+			`the e-mail address "aarav@example" is not valid`, "write one address such as priya.sharma@company.com"},
+		{"email missing", map[string]string{"email": ""}, "email", SevError,
+			"the email is empty; a new allocation needs it",
+			"fill it in, or, for an employee who already has a card, set operation topup and give the enkashCardId"},
+		{"first name missing", map[string]string{"firstName": " "}, "firstName", SevError,
+			"the firstName is empty; a new allocation needs it",
+			"fill it in, or, for an employee who already has a card, set operation topup and give the enkashCardId"},
+		{"operation unknown", map[string]string{"operation": "refund"}, "operation", SevError,
+			`the operation "refund" is not known`, "use allocate, topup or debit, or leave it empty"},
+		{"reference with spaces", map[string]string{"uniqueReferenceNumber": "REF 1"}, "uniqueReferenceNumber", SevError,
+			`the reference "REF 1" has characters or a length EnKash may not accept`,
+			"use letters, digits, - and _ only, starting with a letter or digit, at most 40 characters"},
+		{"reference too long", map[string]string{"uniqueReferenceNumber": strings.Repeat("R", 41)}, "uniqueReferenceNumber", SevError,
+			`the reference "` + strings.Repeat("R", 41) + `" has characters or a length EnKash may not accept`,
+			"use letters, digits, - and _ only, starting with a letter or digit, at most 40 characters"},
+		{"reference empty", map[string]string{"uniqueReferenceNumber": ""}, "uniqueReferenceNumber", SevError,
+			"the reference is empty", "fill in a unique reference, or run with --batch-id (for example --batch-id 2026-11) to derive one"},
+		{"topup without card", map[string]string{"operation": "topup", "firstName": ""}, "enkashCardId", SevError,
+			"a topup needs the card: enkashCardId is empty", "copy the employee's enkashCardId from the EnKash portal or an earlier results.csv"},
+		{"card id malformed", map[string]string{"operation": "debit", "enkashCardId": "EKC 12"}, "enkashCardId", SevError,
+			`the enkashCardId "EKC 12" is not a valid EnKash id`, "copy the id exactly as EnKash shows it (letters and digits only)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			items, plan := scan(t, csvOf(header, row(tt.edit)), Options{})
+			require.Len(t, items, 1)
+			var found *Issue
+			for i, is := range items[0].Issues {
+				if is.Column == tt.col && is.Severity == tt.sev {
+					found = &items[0].Issues[i]
+				}
+			}
+			require.NotNil(t, found, "issues: %+v", items[0].Issues)
+			assert.Equal(t, tt.problem, found.Problem)
+			assert.Equal(t, tt.fix, found.Fix)
+			assert.Equal(t, 2, found.Line)
+			assert.Equal(t, tt.sev != SevError, items[0].Valid)
+			assert.Equal(t, plan.RowsRead, plan.Valid+plan.Invalid)
+		})
+	}
+}
+
+func TestNormalisation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		edit  map[string]string
+		check func(t *testing.T, a enkash.Allocation)
+		note  string
+	}{
+		{"spaces trimmed", map[string]string{"firstName": "  Aarav Sharma "}, func(t *testing.T, a enkash.Allocation) {
+			assert.Equal(t, "Aarav Sharma", a.FirstName)
+		}, "spaces around the value were removed"},
+		{"mobile with +91 and spaces", map[string]string{"mobile": "+91 98765 43210"}, func(t *testing.T, a enkash.Allocation) {
+			assert.Equal(t, "9876543210", a.Mobile)
+		}, "the +91 country code was removed from the mobile"},
+		{"mobile with 91", map[string]string{"mobile": "919876543210"}, func(t *testing.T, a enkash.Allocation) {
+			assert.Equal(t, "9876543210", a.Mobile)
+		}, "the 91 country code was removed from the mobile"},
+		{"mobile with trunk 0", map[string]string{"mobile": "09876543210"}, func(t *testing.T, a enkash.Allocation) {
+			assert.Equal(t, "9876543210", a.Mobile)
+		}, "the leading 0 was removed from the mobile"},
+		{"mobile with brackets and dashes", map[string]string{"mobile": "(98765)-43210"}, func(t *testing.T, a enkash.Allocation) {
+			assert.Equal(t, "9876543210", a.Mobile)
+		}, "spaces, dashes and brackets were removed from the mobile"},
+		{"mobile stored as a number", map[string]string{"mobile": "9876543210.0"}, func(t *testing.T, a enkash.Allocation) {
+			assert.Equal(t, "9876543210", a.Mobile)
+		}, `the decimal part ".0" Excel added to the mobile was removed`},
+		{"title MR", map[string]string{"title": "MR"}, func(t *testing.T, a enkash.Allocation) { assert.Equal(t, "Mr", a.Title) },
+			`the title "MR" was written as Mr`},
+		{"title mrs.", map[string]string{"title": "mrs."}, func(t *testing.T, a enkash.Allocation) { assert.Equal(t, "Mrs", a.Title) },
+			`the title "mrs." was written as Mrs`},
+		{"gender female", map[string]string{"gender": "Female"}, func(t *testing.T, a enkash.Allocation) { assert.Equal(t, "F", a.Gender) },
+			`the gender "Female" was written as F`},
+		{"gender m", map[string]string{"gender": "m"}, func(t *testing.T, a enkash.Allocation) { assert.Equal(t, "M", a.Gender) },
+			`the gender "m" was written as M`},
+		{"email domain", map[string]string{"email": "Aarav.S@Example.COM"}, func(t *testing.T, a enkash.Allocation) {
+			assert.Equal(t, "Aarav.S@example.com", a.Email)
+		}, "the e-mail domain was written in lower case"},
+		{"neutralised cell from a report", map[string]string{"firstName": "'=Aarav"}, func(t *testing.T, a enkash.Allocation) {
+			assert.Equal(t, "=Aarav", a.FirstName)
+		}, "the apostrophe that kept the cell from running as a formula was removed"},
+		{"amount keeps its digits", map[string]string{"loadAmount": "500.50"}, func(t *testing.T, a enkash.Allocation) {
+			assert.Equal(t, "500.50", a.Amount.String())
+		}, ""},
+		{"operation inferred as topup", map[string]string{"operation": "", "firstName": "", "enkashCardId": "EKC123"}, func(t *testing.T, a enkash.Allocation) {
+			assert.Equal(t, enkash.OpTopUp, a.Operation)
+			assert.Equal(t, "EKC123", a.EnkashCardID)
+		}, ""},
+		{"operation inferred as allocate", map[string]string{"operation": ""}, func(t *testing.T, a enkash.Allocation) {
+			assert.Equal(t, enkash.OpAllocate, a.Operation)
+		}, ""},
+		{"top-up spelled with a dash", map[string]string{"operation": "Top-Up", "enkashCardId": "EKC1"}, func(t *testing.T, a enkash.Allocation) {
+			assert.Equal(t, enkash.OpTopUp, a.Operation)
+			assert.Empty(t, a.FirstName, "person fields are not sent with a top-up")
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			items, _ := scan(t, csvOf(header, row(tt.edit)), Options{CompanyID: "C1", CardAccountID: "A1"})
+			require.Len(t, items, 1)
+			require.True(t, items[0].Valid, "%+v", items[0].Issues)
+			tt.check(t, items[0].Allocation)
+			assert.Equal(t, "C1", items[0].Allocation.CompanyID)
+			if tt.note != "" {
+				var notes []string
+				for _, is := range items[0].Issues {
+					notes = append(notes, is.Problem)
+				}
+				assert.Contains(t, notes, tt.note)
+			}
+		})
+	}
+}
+
+func TestDuplicateReferencesRefuseBothRows(t *testing.T) {
+	t.Parallel()
+	text := csvOf(header,
+		row(map[string]string{"uniqueReferenceNumber": "DUP", "mobile": "9876500001", "email": "a@example.com"}),
+		row(map[string]string{"uniqueReferenceNumber": "OK", "mobile": "9876500002", "email": "b@example.com"}),
+		row(map[string]string{"uniqueReferenceNumber": "DUP", "mobile": "9876500003", "email": "c@example.com"}),
+	)
+	items, plan := scan(t, text, Options{})
+	require.Len(t, items, 3)
+	assert.False(t, items[0].Valid)
+	assert.True(t, items[1].Valid)
+	assert.False(t, items[2].Valid)
+	assert.Equal(t, "uniqueReferenceNumber: the reference DUP is used again on line 4; both rows are refused (fix: give each row its own reference)", items[0].ErrorText())
+	assert.Equal(t, "uniqueReferenceNumber: the reference DUP is also used on line 2; both rows are refused (fix: give each row its own reference)", items[2].ErrorText())
+	assert.Equal(t, 1, plan.Valid)
+	assert.Equal(t, 2, plan.Invalid)
+}
+
+func TestSamePersonTwiceIsAWarning(t *testing.T) {
+	t.Parallel()
+	text := csvOf(header,
+		row(map[string]string{"uniqueReferenceNumber": "R1"}),
+		row(map[string]string{"uniqueReferenceNumber": "R2", "mobile": "9876500009"}),
+		row(map[string]string{"uniqueReferenceNumber": "R3", "operation": "topup", "enkashCardId": "EKC1"}),
+	)
+	items, plan := scan(t, text, Options{})
+	assert.True(t, items[1].Valid, "a warning does not refuse the row")
+	require.Len(t, plan.WarningList, 1)
+	assert.Equal(t, "line 3, column F (email): the same e-mail is also on line 2 for allocate. Fix: check that the employee should get two rows; if not, delete one",
+		plan.WarningList[0].String())
+	assert.Equal(t, 1, plan.People, "one person in three rows")
+}
+
+func TestDerivedReferencesAreStable(t *testing.T) {
+	t.Parallel()
+	hdr := header[:0:0]
+	for _, h := range header {
+		if h != "uniqueReferenceNumber" {
+			hdr = append(hdr, h)
+		}
+	}
+	mk := func(mobile, email, amount string) []string {
+		r := row(map[string]string{"mobile": mobile, "email": email, "loadAmount": amount})
+		return append(r[:1:1], r[2:]...)
+	}
+	a := mk("9876500001", "a@example.com", "100")
+	b := mk("9876500002", "b@example.com", "200")
+	first, plan := scan(t, csvOf(hdr, a, b, a), Options{BatchID: "2026-11"})
+	assert.Equal(t, 3, plan.Derived)
+	require.True(t, first[0].Derived)
+	assert.NotEqual(t, first[0].Allocation.Reference, first[2].Allocation.Reference, "a repeated row is a second occurrence, not a duplicate")
+	assert.Regexp(t, `^RB-2026-11-[0-9A-Z]{16}$`, first[0].Allocation.Reference)
+
+	// A corrected copy: a row deleted above, amounts written differently.
+	aAgain := mk("9876500001", "A@EXAMPLE.com", "100.00")
+	second, _ := scan(t, csvOf(hdr, aAgain, b), Options{BatchID: "2026-11"})
+	assert.Equal(t, first[0].Allocation.Reference, second[0].Allocation.Reference)
+	assert.Equal(t, first[1].Allocation.Reference, second[1].Allocation.Reference)
+
+	third, _ := scan(t, csvOf(hdr, a), Options{BatchID: "2026-12"})
+	assert.NotEqual(t, first[0].Allocation.Reference, third[0].Allocation.Reference, "another batch, another reference")
+}
+
+func TestMissingColumns(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		hdr  string
+		opts Options
+		want string
+	}{
+		{"no reference", "firstName,title,gender,email,mobile,loadAmount", Options{},
+			"in.csv line 1: the file has no uniqueReferenceNumber column, so rows have no reference that keeps them from being paid twice. Fix: add a uniqueReferenceNumber column with a unique value per row, or run with --batch-id (for example --batch-id 2026-11) to derive stable references"},
+		{"no amount and no gender", "firstName,title,email,mobile,ref", Options{},
+			"in.csv line 1: the file has no loadAmount, gender column. Fix: add the missing column"},
+		{"delimiter not recognised", "firstName|title|gender|email|mobile|loadAmount|ref", Options{},
+			`in.csv line 1: the header has a single column ("firstName|title|gender|email|mobile|loadAmount|ref"), so the delimiter was not recognised`},
+		{"everything missing", "employee,department", Options{},
+			"in.csv line 1: the file has no loadAmount, firstName, title, gender, email, mobile, uniqueReferenceNumber column. Fix: add the missing column"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Stream(context.Background(), "in.csv", strings.NewReader(tt.hdr+"\n"), tt.opts, nil, func(*Item) error { return nil })
+			require.ErrorIs(t, err, allocfile.ErrInput)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+	_, err := Stream(context.Background(), "in.csv", strings.NewReader("loadAmount\n"), Options{BatchID: "bad id!"}, nil, nil)
+	assert.ErrorIs(t, err, ErrOptions)
+}
+
+func TestPlanTotalsAndControls(t *testing.T) {
+	t.Parallel()
+	text := csvOf(header,
+		row(map[string]string{"uniqueReferenceNumber": "R1", "loadAmount": "100.25", "mobile": "9876500001", "email": "a@example.com"}),
+		row(map[string]string{"uniqueReferenceNumber": "R2", "loadAmount": "0.75", "operation": "topup", "enkashCardId": "EKC1"}),
+		row(map[string]string{"uniqueReferenceNumber": "R3", "loadAmount": "50", "operation": "debit", "enkashCardId": "EKC2"}),
+		row(map[string]string{"uniqueReferenceNumber": "R4", "loadAmount": "20", "title": "Dr"}),
+	)
+	_, plan := scan(t, text, Options{})
+	assert.Equal(t, 4, plan.RowsRead)
+	assert.Equal(t, 3, plan.Valid)
+	assert.Equal(t, "100.25", plan.Op(enkash.OpAllocate).Total.Fixed2())
+	assert.Equal(t, "101.00", plan.Credits().Fixed2())
+	assert.Equal(t, "171.00", plan.FileTotal.Fixed2(), "the control total sums the column, as SUM() would")
+	assert.Len(t, plan.Hash, 64)
+
+	assert.NoError(t, plan.CheckControls(4, ptr(money.FromHundredths(17100))))
+	assert.EqualError(t, plan.CheckControls(5, nil),
+		"control total: the file has 4 rows but 5 was expected; the file may be truncated, doubled or not the one approved")
+	assert.EqualError(t, plan.CheckControls(-1, ptr(money.FromHundredths(34200))),
+		"control total: the file has 171.00 points in total but 342.00 was expected; the file may be truncated, doubled or not the one approved")
+}
+
+func TestPlanHashFollowsWhatWouldBeSent(t *testing.T) {
+	t.Parallel()
+	base := csvOf(header, row(nil))
+	_, p1 := scan(t, base, Options{})
+	_, p2 := scan(t, strings.ReplaceAll(base, "Mr,", "MR,"), Options{})
+	_, p3 := scan(t, strings.ReplaceAll(base, ",500,", ",501,"), Options{})
+	_, p4 := scan(t, base, Options{Extra: []string{"referenceField=both"}})
+	assert.Equal(t, p1.Hash, p2.Hash, "normalisation does not change what is sent")
+	assert.NotEqual(t, p1.Hash, p3.Hash)
+	assert.NotEqual(t, p1.Hash, p4.Hash)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func FuzzValidate(f *testing.F) {
+	f.Add(csvOf(header, row(nil), row(map[string]string{"mobile": "9.8E+09"})))
+	f.Add("\xef\xbb\xbfName;Amount;Ref\nA;1,5;R\n")
+	f.Add("loadAmount,ref,cardId,operation\n5,R1,EKC1,debit\n5,R1,,topup\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, opts := range []Options{{}, {BatchID: "B1"}} {
+			n := 0
+			collect := func(*Item) error { n++; return nil }
+			p, err := Stream(context.Background(), "f.csv", strings.NewReader(text), opts, nil, collect)
+			if err != nil {
+				return
+			}
+			if p.Validator.NeedsSecondPass() {
+				n = 0
+				if p, err = Stream(context.Background(), "f.csv", strings.NewReader(text), opts, p.Validator.Knowledge(), collect); err != nil {
+					t.Fatalf("second pass failed where the first did not: %v", err)
+				}
+			}
+			if p.Plan.RowsRead != p.Plan.Valid+p.Plan.Invalid || p.Plan.RowsRead != n {
+				t.Fatalf("rows read %d, valid %d, invalid %d, items %d", p.Plan.RowsRead, p.Plan.Valid, p.Plan.Invalid, n)
+			}
+		}
+	})
+}

@@ -1,0 +1,243 @@
+package validate
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/maphash"
+	"strconv"
+	"strings"
+
+	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+)
+
+// DefaultMaxAmount is the default per-row ceiling: a row above it is
+// refused as a probable typing mistake.
+var DefaultMaxAmount = money.FromHundredths(100_000_00)
+
+// Options change what the validator accepts and what a row would send.
+type Options struct {
+	// BatchID (for example "2026-11") lets rows without a reference get a
+	// deterministic one. Empty: every row needs its own reference.
+	BatchID string
+	// MaxAmount is the per-row ceiling (default [DefaultMaxAmount]).
+	MaxAmount money.Amount
+	// CompanyID and CardAccountID are the configured defaults; a row may
+	// override them.
+	CompanyID, CardAccountID string
+	// Extra are other settings that change what is sent (for example the
+	// reference field's spelling); they enter the plan hash.
+	Extra []string
+}
+
+// ErrOptions is wrapped by invalid validator options.
+var ErrOptions = errors.New("invalid options")
+
+// Item is one validated row: the allocation it would send, and every issue
+// found.
+type Item struct {
+	Row        *allocfile.Row
+	Allocation enkash.Allocation
+	Derived    bool // the reference was derived from --batch-id
+	Issues     []Issue
+	Valid      bool
+}
+
+// ErrorText joins the row's errors for a one-cell "error" column.
+func (it *Item) ErrorText() string {
+	var parts []string
+	for _, is := range it.Issues {
+		if is.Severity == SevError {
+			p := is.Problem
+			if is.Column != "" {
+				p = is.Column + ": " + p
+			}
+			if is.Fix != "" {
+				p += " (fix: " + is.Fix + ")"
+			}
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Knowledge is what one pass learned that an earlier row needs: the
+// references used more than once. Feed it to the next pass's [New].
+type Knowledge struct {
+	seed maphash.Seed
+	dups map[uint64][2]uint32 // reference hash -> first two lines
+}
+
+// Validator checks the rows of one file. Create it with [New].
+type Validator struct {
+	file  string
+	hdr   *allocfile.Header
+	opts  Options
+	know  *Knowledge
+	found *Knowledge // duplicates found in this pass whose first row was already passed
+	seen  map[uint64]uint64
+	plan  Plan
+	sum   hash.Hash
+	cols  map[string]int
+}
+
+// New returns a validator for a file with header hdr. know is the
+// [Knowledge] of an earlier pass over the same file, or nil. It checks the
+// columns the file needs and returns a [*allocfile.FileError] naming every
+// missing one.
+func New(file string, hdr *allocfile.Header, opts Options, know *Knowledge) (*Validator, error) {
+	if opts.MaxAmount.IsZero() {
+		opts.MaxAmount = DefaultMaxAmount
+	}
+	if opts.BatchID != "" && !batchRE.MatchString(opts.BatchID) {
+		return nil, fmt.Errorf("%w: --batch-id %q: use 1 to 20 letters, digits, - or _, for example 2026-11", ErrOptions, opts.BatchID)
+	}
+	if err := checkColumns(file, hdr, opts); err != nil {
+		return nil, err
+	}
+	if know == nil {
+		know = &Knowledge{seed: maphash.MakeSeed()}
+	}
+	v := &Validator{
+		file: file, hdr: hdr, opts: opts, know: know,
+		found: &Knowledge{seed: know.seed, dups: map[uint64][2]uint32{}},
+		seen:  map[uint64]uint64{},
+		sum:   sha256.New(),
+		cols:  hdr.Index,
+	}
+	v.plan = Plan{File: file, Ops: map[enkash.Operation]*OpTotal{}, HeaderNotes: hdr.Notes}
+	fmt.Fprintf(v.sum, "rewardbatch plan v1\nbatch=%s\ncompany=%s\naccount=%s\nmax=%s\n%s\n",
+		opts.BatchID, opts.CompanyID, opts.CardAccountID, opts.MaxAmount.Fixed2(), strings.Join(opts.Extra, "\n"))
+	return v, nil
+}
+
+func checkColumns(file string, hdr *allocfile.Header, opts Options) error {
+	if len(hdr.Names) == 1 {
+		return &allocfile.FileError{File: file, Line: 1,
+			Problem: fmt.Sprintf("the header has a single column (%q), so the delimiter was not recognised", hdr.Names[0]),
+			Fix:     "separate the columns with commas, semicolons or tabs (Excel: Save As > CSV UTF-8)"}
+	}
+	var missing []string
+	if !hdr.Has(allocfile.ColAmount) {
+		missing = append(missing, allocfile.ColAmount)
+	}
+	if !hdr.Has(allocfile.ColCardID) && !hdr.Has(allocfile.ColCardAccountID) {
+		for _, c := range []string{allocfile.ColFirstName, allocfile.ColTitle, allocfile.ColGender, allocfile.ColEmail, allocfile.ColMobile} {
+			if !hdr.Has(c) {
+				missing = append(missing, c)
+			}
+		}
+	}
+	noRef := !hdr.Has(allocfile.ColReference) && opts.BatchID == ""
+	switch {
+	case len(missing) > 0:
+		fix := "add the missing column (header names are matched ignoring case, spaces, _ and -; name, amount and points are accepted too)"
+		if noRef {
+			missing = append(missing, allocfile.ColReference)
+			fix += "; for the reference, add a unique value per row or run with --batch-id (for example --batch-id 2026-11)"
+		}
+		return &allocfile.FileError{File: file, Line: 1, Problem: fmt.Sprintf("the file has no %s column", strings.Join(missing, ", ")), Fix: fix}
+	case noRef:
+		return &allocfile.FileError{File: file, Line: 1,
+			Problem: "the file has no uniqueReferenceNumber column, so rows have no reference that keeps them from being paid twice",
+			Fix:     "add a uniqueReferenceNumber column with a unique value per row, or run with --batch-id (for example --batch-id 2026-11) to derive stable references"}
+	}
+	return nil
+}
+
+// NeedsSecondPass reports whether this pass found a reference used twice
+// whose first row it had already passed as valid. Run the file again with
+// [Validator.Knowledge] so that both rows are refused.
+func (v *Validator) NeedsSecondPass() bool { return len(v.found.dups) > 0 }
+
+// Knowledge returns what this pass learned, merged with what it was given.
+func (v *Validator) Knowledge() *Knowledge {
+	k := &Knowledge{seed: v.know.seed, dups: map[uint64][2]uint32{}}
+	for h, l := range v.know.dups {
+		k.dups[h] = l
+	}
+	for h, l := range v.found.dups {
+		k.dups[h] = l
+	}
+	return k
+}
+
+// seen-map keys carry a kind so that one map serves every set.
+const (
+	keyRef        = 'r'
+	keyOccurrence = 'o'
+	keyEmail      = 'e'
+	keyMobile     = 'm'
+	keyCard       = 'c'
+)
+
+func (v *Validator) key(kind byte, s string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(v.know.seed)
+	_ = h.WriteByte(kind)
+	_, _ = h.WriteString(s)
+	return h.Sum64()
+}
+
+// Check validates one row. Rows must be given in file order.
+func (v *Validator) Check(row *allocfile.Row) *Item {
+	c := &rowCheck{v: v, row: row, it: &Item{Row: row}}
+	c.run()
+	it := c.it
+	it.Valid = true
+	for _, is := range it.Issues {
+		switch is.Severity {
+		case SevError:
+			it.Valid = false
+			v.plan.Errors++
+		case SevWarning:
+			v.plan.Warnings++
+			if len(v.plan.WarningList) < maxListedWarnings {
+				v.plan.WarningList = append(v.plan.WarningList, is)
+			}
+		case SevNote:
+			v.plan.Notes++
+		}
+	}
+	v.plan.RowsRead++
+	if !it.Valid {
+		v.plan.Invalid++
+		return it
+	}
+	v.plan.Valid++
+	a := it.Allocation
+	t := v.plan.Ops[a.Operation]
+	if t == nil {
+		t = &OpTotal{}
+		v.plan.Ops[a.Operation] = t
+	}
+	t.Rows++
+	t.Total = t.Total.Add(a.Amount)
+	fmt.Fprintf(v.sum, "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\n", a.Operation, a.Reference, a.CompanyID, a.CardAccountID,
+		a.EnkashCardID, a.FirstName, a.Title, a.Gender, a.Email, a.Mobile, a.Amount)
+	return it
+}
+
+// Plan returns the totals so far; call it after the last row.
+func (v *Validator) Plan() *Plan {
+	p := v.plan
+	p.Hash = fmt.Sprintf("%x", v.sum.Sum(nil))
+	return &p
+}
+
+var refEncoding = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
+
+// DeriveReference returns the reference of a row without one: the batch id
+// and a hash of the operation, the person, the amount in hundredths and the
+// occurrence of that same combination in the file. Rerunning the same
+// file, or a corrected copy, gives every unchanged row the same reference.
+func DeriveReference(batchID string, op enkash.Operation, person string, amount money.Amount, occurrence int) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{
+		batchID, string(op), person, strconv.FormatInt(amount.Hundredths(), 10), strconv.Itoa(occurrence),
+	}, "\x1f")))
+	return "RB-" + batchID + "-" + refEncoding.EncodeToString(sum[:10])
+}
