@@ -180,7 +180,7 @@ func resolveHeader(file string, names []string) (*Header, error) {
 			}
 			h.Index[col] = i
 			h.Canonical[i] = col
-			if n != col {
+			if f != fold(col) {
 				h.Notes = append(h.Notes, fmt.Sprintf("%s is read as %s", h.Describe(i), col))
 			}
 			continue

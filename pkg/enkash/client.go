@@ -247,3 +247,11 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// Login makes sure the client holds a valid token, logging in if it has
+// none. Call it before a batch so that bad credentials stop the batch
+// before anything is sent.
+func (c *Client) Login(ctx context.Context) error {
+	_, err := c.tokens.get(ctx)
+	return err
+}

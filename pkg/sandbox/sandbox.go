@@ -94,6 +94,8 @@ type Options struct {
 	// LookupNeedsCard makes transaction/all refuse a query without
 	// enKashCardId, as the portal's schema suggests it might.
 	LookupNeedsCard bool
+	// Cards exist before the first request (see [DemoCards]).
+	Cards []Card
 	// Faults are the injected failures.
 	Faults Faults
 	// Now replaces time.Now, for tests.
@@ -156,6 +158,7 @@ func New(opts Options) *Server {
 		rng:  rand.New(rand.NewPCG(opts.Faults.Seed, 0x5eed)),
 	}
 	s.state = newBook(opts.Balance)
+	s.state.seed(opts.Cards)
 	s.auth = authState{tokens: map[string]time.Time{}, failures: map[string]int{}, locked: map[string]bool{}}
 	s.mux = http.NewServeMux()
 	s.routes()

@@ -1,0 +1,177 @@
+// Package cli is the command line of rewardbatch: cobra commands that parse
+// flags into options and call the job, sandbox and ledger packages. Each
+// command is an XxxOptions struct with AddFlags and a runXxx function that
+// tests call without going through cobra.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/logging"
+)
+
+// version is set at build time with -ldflags "-X .../pkg/cli.version=v1.2.3".
+var version = "dev"
+
+// Version returns the tool's version, with the VCS revision when known.
+func Version() string {
+	v := version
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+	}
+	return v
+}
+
+const exitCodesHelp = `Exit codes:
+  0  every row MATCHED (or SKIPPED: an earlier run already did it)
+  1  fatal: configuration, login, ledger or report I/O
+  2  invalid input: the file or its rows were refused; nothing was sent
+  3  finished, but some rows are FAILED, MISMATCH or INVALID
+  4  incomplete: interrupted, stopped, or outcomes UNKNOWN; a rerun resumes`
+
+// exitError carries an exit code out of a command. err may be nil when the
+// command already said everything (a summary with failed rows).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit code %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func exit(code int, err error) error {
+	if code == exitcode.OK && err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+// globals are the settings every command shares.
+type globals struct {
+	logFormat string
+	logLevel  string
+	stdout    io.Writer
+	stderr    io.Writer
+	lookupEnv func(string) (string, bool)
+	log       *zap.Logger
+}
+
+// NewRoot returns the root command. lookupEnv reads the environment
+// (os.LookupEnv outside tests).
+func NewRoot(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
+	g := &globals{stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, log: zap.NewNop()}
+	root := &cobra.Command{
+		Use:   "rewardbatch",
+		Short: "Pay monthly reward points to employees through the EnKash Rewards API, from one CSV file",
+		Long: `rewardbatch reads a CSV of employees and amounts, checks every row before anything
+is sent, submits the valid rows to the EnKash Rewards API through a bounded worker
+pool, and writes a result file that shows, per row, whether EnKash's
+pgReferenceNumber matched our uniqueReferenceNumber.
+
+No row is ever credited twice: every row carries a stable reference, an answer
+that was lost is settled by a lookup before anything is resent, and a ledger
+remembers what earlier runs did.
+
+` + exitCodesHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			format := logging.Format(g.logFormat)
+			if format == logging.FormatAuto {
+				format = logging.FormatJSON
+				if f, ok := g.stderr.(*os.File); ok {
+					format = logging.DefaultFormat(f)
+				}
+			}
+			l, err := logging.New(g.stderr, format, g.logLevel)
+			if err != nil {
+				return exit(exitcode.Fatal, err)
+			}
+			g.log = l
+			return nil
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "", "log format on stderr: json or console (default: console on a terminal, json otherwise)")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug (one line per row), info, warn or error")
+	root.AddCommand(newRunCmd(g), newValidateCmd(g), newSandboxCmd(g), newVersionCmd(g))
+	for _, c := range extraCommands {
+		root.AddCommand(c(g))
+	}
+	return root
+}
+
+// extraCommands are added by other files of this package (the ledger's
+// commands).
+var extraCommands []func(*globals) *cobra.Command
+
+// Execute runs the command line and returns the process exit code.
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	root := NewRoot(stdout, stderr, lookupEnv)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	var ee *exitError
+	switch {
+	case err == nil:
+		return exitcode.OK
+	case errors.As(err, &ee):
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "rewardbatch: %v\n", ee.err)
+		}
+		return ee.code
+	default: // cobra's own errors: unknown flags, missing arguments
+		fmt.Fprintf(stderr, "rewardbatch: %v\nRun 'rewardbatch --help' for usage.\n", err)
+		return exitcode.Fatal
+	}
+}
+
+// Main is the whole program: signals, the command line, the exit code. The
+// first SIGINT or SIGTERM stops dispatching and lets the run finish its
+// reports; a second one exits at once.
+func Main() int {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		second := make(chan os.Signal, 1)
+		signal.Notify(second, os.Interrupt, syscall.SIGTERM)
+		<-second
+		fmt.Fprintln(os.Stderr, "rewardbatch: second signal, exiting at once; reports of this run may be incomplete, the next run resumes")
+		os.Exit(exitcode.Incomplete)
+	}()
+	return Execute(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+}
+
+func newVersionCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintf(g.stdout, "rewardbatch %s\n", Version())
+			return err
+		},
+	}
+}

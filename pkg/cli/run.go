@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/rewardbatch/rewardbatch/pkg/engine"
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/job"
+	"github.com/rewardbatch/rewardbatch/pkg/logging"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
+)
+
+// RunOptions are the flags of `rewardbatch run`.
+type RunOptions struct {
+	check            checkFlags
+	api              apiFlags
+	engine           engine.Config
+	dryRun           bool
+	skipInvalid      bool
+	skipBalanceCheck bool
+	useSandbox       bool
+	noProgress       bool
+	ledger           ledgerFlags
+}
+
+// AddFlags registers the flags.
+func (o *RunOptions) AddFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	o.check.AddFlags(fs)
+	o.api.AddFlags(fs)
+	fs.BoolVar(&o.dryRun, "dry-run", false, "validate and print the plan; send nothing (the same as `rewardbatch validate`)")
+	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "send the valid rows and report the invalid ones as INVALID (default: send nothing when a row is invalid)")
+	fs.BoolVar(&o.skipBalanceCheck, "skip-balance-check", false, "do not compare the reward account's available balance with the credits first")
+	fs.BoolVar(&o.useSandbox, "sandbox", false, "run against an embedded EnKash sandbox on loopback; no real points move")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar, even on a terminal")
+	fs.IntVar(&o.engine.Workers, "workers", engine.DefaultWorkers, "rows sent at the same time")
+	fs.Float64Var(&o.engine.Rate, "rate", engine.DefaultRate, "requests per second, shared by all workers")
+	fs.IntVar(&o.engine.MaxAttempts, "max-attempts", engine.DefaultMaxAttempts, "sends of a row that EnKash provably did not apply (429, 503, refused connection)")
+	fs.DurationVar(&o.engine.LookupGrace, "lookup-grace", 2*time.Second, "wait before looking up a row whose answer was lost")
+	fs.Float64Var(&o.engine.FailRatio, "max-failure-ratio", 0.5, "stop sending when this share of the last --failure-window requests failed")
+	fs.IntVar(&o.engine.FailWindow, "failure-window", 50, "requests the failure threshold watches")
+	o.ledger.AddFlags(fs)
+}
+
+func newRunCmd(g *globals) *cobra.Command {
+	o := &RunOptions{}
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Validate an allocation file, send the valid rows to EnKash and reconcile the answers",
+		Long: `run validates the whole file first and, by default, sends nothing when a row is
+invalid. It then checks that the reward account can fund the credits, sends every
+row through a bounded worker pool under one shared rate limit, and writes into
+the run folder:
+
+  results.csv   every input row, in input order, with status, pgReferenceNumber,
+                enKashCardId, enkashCardTxnId, otbBalance, attempts and any error
+  failed.csv    the rows that are not MATCHED or SKIPPED, in your own columns plus
+                status and reason: correct them and feed the file back to run
+  summary.json  counts per status, rows and points per operation, exit code
+
+Statuses: MATCHED (EnKash's pgReferenceNumber equals our reference), MISMATCH,
+FAILED, UNKNOWN (the answer was lost and no lookup could settle it), INVALID,
+SKIPPED (an earlier run did it), NOT_SENT (the run stopped before the row).
+
+Configuration comes from the ENKASH_* environment variables (see the README);
+every one can be overridden by the flag of the same name.
+
+The first Ctrl-C (or SIGTERM) stops sending, lets requests in flight finish and
+writes every report; a second one exits at once.
+
+` + exitCodesHelp,
+		Example: `  # Try the whole flow against the embedded sandbox (no credentials, no real points)
+  rewardbatch run --sandbox samples/allocations-2026-11.csv
+
+  # A real monthly run, from cron: JSON logs, stated control totals
+  rewardbatch run --log-format json --expect-rows 200 --expect-total 312450.50 allocations.csv
+
+  # Send the valid rows now, fix the others later from failed.csv
+  rewardbatch run --skip-invalid allocations.csv
+  rewardbatch run reports/20261126T080000Z-allocations/failed.csv
+
+  # Check the plan without sending
+  rewardbatch run --dry-run --batch-id 2026-11 hr-export.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd.Context(), g, o, args[0])
+		},
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
+	if o.engine.Workers < 1 {
+		return exit(exitcode.Fatal, fmt.Errorf("--workers must be at least 1"))
+	}
+	if o.engine.Rate <= 0 {
+		return exit(exitcode.Fatal, fmt.Errorf("--rate must be positive"))
+	}
+	if o.dryRun {
+		o.useSandbox = false // a dry run talks to nobody
+	}
+	var (
+		cfg enkash.Config
+		err error
+	)
+	if o.useSandbox {
+		sb, err := sandbox.New(sandbox.Options{Cards: sandbox.DemoCards()}).Start("127.0.0.1:0")
+		if err != nil {
+			return exit(exitcode.Fatal, err)
+		}
+		defer sb.Close(context.Background())
+		cfg = sb.ClientConfig(sb.URL)
+		g.log.Warn(sandbox.NoRealPoints, zapString("sandbox", sb.URL))
+	} else if cfg, err = o.api.config(g.lookupEnv); err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	cfg.Timeout = o.api.timeout
+	cfg.MaxConnsPerHost = o.engine.Workers + 2
+	vopts, total, err := o.check.options(cfg)
+	if err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	opts := job.RunOptions{
+		ValidateOptions: job.ValidateOptions{
+			File: file, Out: o.check.out, ReportsDir: o.check.reports, Validate: vopts,
+			ExpectRows: o.check.expectRows, ExpectTotal: total, Stdout: g.stdout, Log: g.log,
+		},
+		DryRun: o.dryRun, SkipInvalid: o.skipInvalid, SkipBalanceCheck: o.skipBalanceCheck,
+		Engine: o.engine, Sandbox: o.useSandbox, Version: Version(),
+	}
+	if f, ok := g.stderr.(*os.File); ok && !o.noProgress && term.IsTerminal(int(f.Fd())) {
+		opts.Progress = f
+	}
+	var api job.Client
+	if o.dryRun {
+		api = nil
+	} else {
+		if err := cfg.Validate(); err != nil {
+			return exit(exitcode.Fatal, err)
+		}
+		c, err := enkash.New(cfg, enkash.WithLogger(g.log))
+		if err != nil {
+			return exit(exitcode.Fatal, err)
+		}
+		api = c
+	}
+	journal, closeJournal, err := o.ledger.open(g, o.dryRun)
+	if err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	res, err := job.Run(ctx, opts, api, journal)
+	if cerr := closeJournal(res); cerr != nil && err == nil {
+		err = cerr
+		if res.Code == exitcode.OK {
+			res.Code = exitcode.Fatal
+		}
+	}
+	_ = logging.Sync(g.log)
+	return exit(res.Code, err)
+}

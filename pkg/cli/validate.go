@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/job"
+)
+
+// ValidateOptions are the flags of `rewardbatch validate`.
+type ValidateOptions struct {
+	check checkFlags
+	api   apiFlags
+}
+
+// AddFlags registers the flags.
+func (o *ValidateOptions) AddFlags(cmd *cobra.Command) {
+	o.check.AddFlags(cmd.Flags())
+	o.api.AddFlags(cmd.Flags())
+	for _, hidden := range []string{"base-url", "token-url", "client-id", "client-secret", "username", "password", "partner-id", "encrypt", "timeout"} {
+		_ = cmd.Flags().MarkHidden(hidden)
+	}
+}
+
+func newValidateCmd(g *globals) *cobra.Command {
+	o := &ValidateOptions{}
+	cmd := &cobra.Command{
+		Use:   "validate FILE",
+		Short: "Check every row of an allocation file and print the plan; send nothing",
+		Long: `validate is the dry run: it reads the whole file, checks every row, prints the plan
+(rows, valid, invalid, warnings, rows and points per operation, distinct people,
+and the plan hash) and writes validation.csv (line, column, value, problem, fix)
+and invalid.csv (the invalid rows in your own columns plus "error": fix them and
+feed the file back) into the run folder. It needs no EnKash credentials.
+
+` + exitCodesHelp,
+		Example: `  # Check this month's file before sending it
+  rewardbatch validate samples/allocations-2026-11.csv
+
+  # A file without a reference column: derive stable references
+  rewardbatch validate --batch-id 2026-11 hr-export.csv
+
+  # Refuse the file unless it has the rows and total the approver signed off
+  rewardbatch validate --expect-rows 200 --expect-total 312450.50 allocations.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runValidate(cmd, g, o, args[0])
+		},
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+func runValidate(cmd *cobra.Command, g *globals, o *ValidateOptions, file string) error {
+	cfg, err := o.api.config(g.lookupEnv)
+	if err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	vopts, total, err := o.check.options(cfg)
+	if err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	code, _, err := job.Validate(cmd.Context(), job.ValidateOptions{
+		File: file, Out: o.check.out, ReportsDir: o.check.reports, Validate: vopts,
+		ExpectRows: o.check.expectRows, ExpectTotal: total, Stdout: g.stdout, Log: g.log,
+	})
+	return exit(code, err)
+}

@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	"github.com/rewardbatch/rewardbatch/pkg/mask"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/validate"
+)
+
+// Journal is a durable record of what was sent, consulted before a row's
+// first request leaves the process. The ledger implements it.
+type Journal interface {
+	// Begin is called before a row is sent. It must have made the row's
+	// reference and fingerprint durable when it returns with PriorNew or
+	// PriorUnsettled, and it reports what an earlier run did with the
+	// reference.
+	Begin(ctx context.Context, it *validate.Item) (Prior, error)
+	// Record stores a row's outcome. It may batch writes: an outcome lost
+	// in a crash is recovered by a lookup on the next run.
+	Record(o *Outcome) error
+}
+
+// PriorKind is what an earlier run did with a reference.
+type PriorKind int
+
+// The kinds of [Prior].
+const (
+	PriorNew       PriorKind = iota // never seen: send it
+	PriorDone                       // confirmed applied: do not send (SKIPPED)
+	PriorConflict                   // used for another person or amount: refuse
+	PriorUnsettled                  // sent, outcome never recorded: look it up first
+)
+
+// Prior is an earlier run's record of a reference.
+type Prior struct {
+	Kind              PriorKind
+	PGReferenceNumber string
+	EnKashCardID      string
+	EnkashCardTxnID   string
+	OTBBalance        string
+	Message           string // for PriorConflict: what differs
+}
+
+func isFailedStatus(s string) bool {
+	switch strings.ToUpper(s) {
+	case "FAILED", "FAILURE", "DECLINED", "REVERSED", "CANCELLED", "CANCELED", "REJECTED":
+		return true
+	}
+	return false
+}
+
+// sameAmount compares an amount EnKash reported with hundredths; an
+// unreadable amount is not the same.
+func sameAmount(reported string, hundredths int64) bool {
+	a, err := money.Parse(reported)
+	return err == nil && a.Hundredths() == hundredths
+}
+
+func maskEmail(s string) string  { return mask.Email(s) }
+func maskMobile(s string) string { return mask.Mobile(s) }

@@ -1,0 +1,171 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"go.uber.org/zap"
+
+	"github.com/rewardbatch/rewardbatch/pkg/engine"
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/report"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
+	"github.com/rewardbatch/rewardbatch/pkg/validate"
+)
+
+// Client is what a run needs of EnKash; *enkash.Client satisfies it.
+type Client interface {
+	engine.API
+	Login(ctx context.Context) error
+	Account(ctx context.Context) (*enkash.Account, error)
+}
+
+var _ Client = (*enkash.Client)(nil)
+
+// RunOptions are the settings of a run.
+type RunOptions struct {
+	ValidateOptions
+	DryRun           bool // validate and print the plan; send nothing
+	SkipInvalid      bool // send the valid rows and report the others as INVALID
+	SkipBalanceCheck bool // do not compare the account balance with the credits
+	Engine           engine.Config
+	Sandbox          bool   // the run goes to the sandbox: say so in every output
+	Version          string // the tool's version, for summary.json
+	// Progress, when not nil, receives a progress bar (a terminal).
+	Progress io.Writer
+}
+
+// Result is how a run ended.
+type Result struct {
+	Code    int
+	Dir     string
+	Summary *report.Summary
+}
+
+// Run validates the whole file, and unless it is a dry run or a row is
+// invalid, checks the balance, sends every valid row through the engine and
+// writes results.csv, failed.csv and summary.json. journal may be nil.
+// The returned error explains a non-zero code that is not about rows.
+func Run(ctx context.Context, o RunOptions, api Client, journal engine.Journal) (Result, error) {
+	o.defaults()
+	started := o.Now()
+	if o.Sandbox {
+		fmt.Fprintf(o.Stdout, "*** %s: this run goes to the embedded sandbox ***\n", sandbox.NoRealPoints)
+	}
+	dir, err := runFolder(o.Out, o.ReportsDir, o.File, started, o.Sandbox)
+	if err != nil {
+		return Result{Code: exitcode.Fatal}, err
+	}
+	res := Result{Dir: dir}
+	source, sum, err := snapshot(o.File, dir)
+	if err != nil {
+		return res.with(exitcode.Fatal), err
+	}
+	c, err := checkFile(ctx, o.File, source, dir, o.Validate)
+	if err != nil {
+		return res.with(exitcode.FromError(err)), err
+	}
+	verb := "run"
+	code, _, cerr := concludeCheck(o.ValidateOptions, c, dir, verb)
+	switch {
+	case code != exitcode.OK && !(o.SkipInvalid && errors.Is(cerr, exitcode.ErrInvalidInput)):
+		if errors.Is(cerr, exitcode.ErrInvalidInput) {
+			cerr = fmt.Errorf("%w; nothing was sent (fix the rows in %s, or run with --skip-invalid to send the valid ones)",
+				cerr, filepath.Join(dir, report.InvalidFile))
+		}
+		return res.with(code), cerr
+	case o.DryRun:
+		fmt.Fprintln(o.Stdout, "Dry run: nothing was sent.")
+		return res.with(exitcode.OK), nil
+	}
+
+	if err := api.Login(ctx); err != nil {
+		return res.with(exitcode.Fatal), fmt.Errorf("nothing was sent: %w", err)
+	}
+	if !o.SkipBalanceCheck {
+		if err := checkBalance(ctx, api, c.plan, o.Stdout); err != nil {
+			return res.with(exitcode.Fatal), err
+		}
+	}
+
+	results, err := report.CreateResults(dir, c.header)
+	if err != nil {
+		return res.with(exitcode.Fatal), err
+	}
+	eng := engine.New(o.Engine, api, journal, o.Log)
+	stopProgress := startProgress(o.Log, o.Progress, c.plan.RowsRead, eng)
+	src := func(ctx context.Context, emit func(*validate.Item) error) error {
+		f, err := os.Open(source)
+		if err != nil {
+			return fmt.Errorf("reopening the input: %w", err)
+		}
+		defer f.Close()
+		_, err = validate.Stream(ctx, o.File, f, o.Validate, c.knowledge, emit)
+		return err
+	}
+	rep, runErr := eng.Run(ctx, src, results.Add)
+	stopProgress()
+	if runErr != nil {
+		results.Abort()
+		return res.with(exitcode.Fatal), fmt.Errorf("the run stopped: %w", runErr)
+	}
+	if err := results.Commit(); err != nil {
+		return res.with(exitcode.Fatal), err
+	}
+	finished := o.Now()
+	s := &report.Summary{
+		Tool: "rewardbatch", Version: o.Version, RunID: filepath.Base(dir), Sandbox: o.Sandbox,
+		Input: o.File, InputSHA256: sum, PlanHash: c.plan.Hash, StartedAt: started.UTC(), FinishedAt: finished.UTC(),
+		Tally: results.Tally(), Stopped: rep.Stopped, Folder: dir,
+		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, report.ValidationFile, report.InvalidFile, SnapshotFile},
+	}
+	if o.Sandbox {
+		s.Note = sandbox.NoRealPoints
+	}
+	s.DurationSeconds = finished.Sub(started).Seconds()
+	if s.DurationSeconds > 0 {
+		s.RowsPerSecond = float64(s.Rows) / s.DurationSeconds
+	}
+	s.ExitCode = exitcode.FromStatuses(s.Statuses, rep.Stopped != "")
+	s.ExitMeaning = exitcode.Meaning(s.ExitCode)
+	if err := report.WriteJSON(filepath.Join(dir, report.SummaryFile), s); err != nil {
+		return res.with(exitcode.Fatal), err
+	}
+	if err := s.Print(o.Stdout); err != nil {
+		return res.with(exitcode.Fatal), err
+	}
+	o.Log.Info("run finished", zap.String("run", s.RunID), zap.Int("exitCode", s.ExitCode), zap.Int("rows", s.Rows),
+		zap.Any("statuses", s.Statuses), zap.Bool("sandbox", o.Sandbox))
+	res.Summary = s
+	return res.with(s.ExitCode), nil
+}
+
+func (r Result) with(code int) Result {
+	r.Code = code
+	return r
+}
+
+// checkBalance refuses a run whose credits exceed the reward account's
+// available balance.
+func checkBalance(ctx context.Context, api Client, plan *validate.Plan, out io.Writer) error {
+	acc, err := api.Account(ctx)
+	if err != nil {
+		return fmt.Errorf("checking the reward account balance (use --skip-balance-check to skip it): %w", err)
+	}
+	bal, err := acc.Balance()
+	if err != nil {
+		return fmt.Errorf("reading the reward account balance %q: %w", acc.AvailableBalance, err)
+	}
+	need := plan.Credits()
+	fmt.Fprintf(out, "Reward account %s: available %s, this file credits %s\n", acc.CardAccountID, bal.Fixed2(), need.Fixed2())
+	if bal.Cmp(need) < 0 {
+		return fmt.Errorf("the reward account has %s points available but the file credits %s: fund the account, or split the file; nothing was sent",
+			bal.Fixed2(), need.Fixed2())
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
+	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/report"
+	"github.com/rewardbatch/rewardbatch/pkg/validate"
+)
+
+// ValidateOptions are the settings of a dry run, and the first phase of a
+// run.
+type ValidateOptions struct {
+	File       string // the allocation file
+	Out        string // the run folder; "" for <ReportsDir>/<timestamp>-<name>
+	ReportsDir string // default "reports"
+	Validate   validate.Options
+	// ExpectRows and ExpectTotal are the control totals the preparer
+	// stated; ExpectRows < 0 and a nil ExpectTotal are not checked.
+	ExpectRows  int
+	ExpectTotal *money.Amount
+	Stdout      io.Writer
+	Log         *zap.Logger
+	Now         func() time.Time
+}
+
+func (o *ValidateOptions) defaults() {
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// checked is what the validation phase hands to a run.
+type checked struct {
+	plan      *validate.Plan
+	header    *allocfile.Header
+	knowledge *validate.Knowledge
+	errors    []validate.Issue // the first errors, for the terminal
+}
+
+const maxPrintedErrors = 10
+
+// checkFile validates source (the file the user called name) and writes
+// validation.csv and invalid.csv into dir. When the first pass finds a
+// reference used twice after passing its first row, a second pass with
+// that knowledge refuses both rows.
+func checkFile(ctx context.Context, name, source, dir string, opts validate.Options) (*checked, error) {
+	var know *validate.Knowledge
+	for {
+		c, again, err := checkPass(ctx, name, source, dir, opts, know)
+		if err != nil || !again {
+			return c, err
+		}
+		know = c.knowledge
+	}
+}
+
+func checkPass(ctx context.Context, name, source, dir string, opts validate.Options, know *validate.Knowledge) (*checked, bool, error) {
+	f, err := os.Open(source)
+	if err != nil {
+		return nil, false, fmt.Errorf("opening the input: %w", err)
+	}
+	defer f.Close()
+	s, err := validate.NewScanner(name, f, opts, know)
+	if err != nil {
+		return nil, false, err
+	}
+	w, err := report.CreateValidation(dir, s.Header().OutNames())
+	if err != nil {
+		return nil, false, err
+	}
+	c := &checked{header: s.Header()}
+	for n := 0; ; n++ {
+		if n%1024 == 0 && ctx.Err() != nil {
+			w.Abort()
+			return nil, false, ctx.Err()
+		}
+		it, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			w.Abort()
+			return nil, false, err
+		}
+		if err := w.Add(it); err != nil {
+			w.Abort()
+			return nil, false, err
+		}
+		for _, is := range it.Issues {
+			if is.Severity == validate.SevError && len(c.errors) < maxPrintedErrors {
+				c.errors = append(c.errors, is)
+			}
+		}
+	}
+	c.knowledge = s.Validator().Knowledge()
+	if s.Validator().NeedsSecondPass() {
+		w.Abort()
+		return c, true, nil
+	}
+	if err := w.Commit(); err != nil {
+		return nil, false, err
+	}
+	c.plan = s.Plan()
+	return c, false, nil
+}
+
+// Validate is the dry run: it reads and checks every row, prints the
+// plan, and writes validation.csv and invalid.csv into the run folder. It
+// sends nothing. The code is 0 when every row is valid (warnings allowed)
+// and 2 otherwise.
+func Validate(ctx context.Context, o ValidateOptions) (code int, dir string, err error) {
+	o.defaults()
+	dir, err = runFolder(o.Out, o.ReportsDir, o.File, o.Now(), false)
+	if err != nil {
+		return exitcode.Fatal, "", err
+	}
+	c, err := checkFile(ctx, o.File, o.File, dir, o.Validate)
+	if err != nil {
+		_ = os.Remove(dir) // only when empty
+		return exitcode.FromError(err), dir, err
+	}
+	return concludeCheck(o, c, dir, "validate")
+}
+
+// concludeCheck prints the plan and the first errors, and applies the
+// control totals and the invalid-row rule.
+func concludeCheck(o ValidateOptions, c *checked, dir, verb string) (int, string, error) {
+	if err := c.plan.Print(o.Stdout); err != nil {
+		return exitcode.Fatal, dir, err
+	}
+	if len(c.errors) > 0 {
+		fmt.Fprintf(o.Stdout, "Errors (the first %d; all of them are in %s):\n", len(c.errors), report.ValidationFile)
+		for _, is := range c.errors {
+			fmt.Fprintf(o.Stdout, "  %s\n", is)
+		}
+	}
+	fmt.Fprintf(o.Stdout, "Validation report: %s\n", filepath.Join(dir, report.ValidationFile))
+	if c.plan.Invalid > 0 {
+		fmt.Fprintf(o.Stdout, "Invalid rows, to fix and %s again: %s\n", verb, filepath.Join(dir, report.InvalidFile))
+	}
+	o.Log.Info("validated", zap.String("file", o.File), zap.Int("rows", c.plan.RowsRead), zap.Int("valid", c.plan.Valid),
+		zap.Int("invalid", c.plan.Invalid), zap.Int("warnings", c.plan.Warnings), zap.String("plan", c.plan.ShortHash()))
+	if err := c.plan.CheckControls(o.ExpectRows, o.ExpectTotal); err != nil {
+		return exitcode.InvalidInput, dir, err
+	}
+	if c.plan.Invalid > 0 {
+		return exitcode.InvalidInput, dir, fmt.Errorf("%w: %d of %d rows are invalid", exitcode.ErrInvalidInput, c.plan.Invalid, c.plan.RowsRead)
+	}
+	return exitcode.OK, dir, nil
+}

@@ -1,0 +1,169 @@
+package report
+
+import (
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
+	"github.com/rewardbatch/rewardbatch/pkg/engine"
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+)
+
+// The names of a run's files in its folder.
+const (
+	ResultsFile = "results.csv"
+	FailedFile  = "failed.csv"
+	SummaryFile = "summary.json"
+)
+
+// ResultColumns follow the input's own columns in results.csv.
+var ResultColumns = []string{"row", "status", "pgReferenceNumber", "enKashCardId", "enkashCardTxnId", "otbBalance",
+	"attempts", "errorCode", "errorMessage", "latencyMs"}
+
+// Results writes results.csv (every row) and failed.csv (every row that is
+// not MATCHED or SKIPPED, in the input's own columns plus status and
+// reason, ready to be corrected and fed back), and keeps the totals of the
+// summary. It is not safe for concurrent use.
+type Results struct {
+	results, failed *CSVFile
+	addRef          bool // the input has no reference column: append the one used
+	tally           Tally
+	row             []string
+	lastFlush       time.Time
+}
+
+// Tally counts outcomes per status and operation.
+type Tally struct {
+	Rows     int                           `json:"rows"`
+	Statuses map[engine.Status]int         `json:"statuses"`
+	Ops      map[enkash.Operation]*OpTally `json:"operations"`
+}
+
+// OpTally are the rows and points of one operation: all valid rows, the
+// ones sent in this run, the ones confirmed in this run, and the ones an
+// earlier run had already done.
+type OpTally struct {
+	Rows            int          `json:"rows"`
+	Points          money.Amount `json:"points"`
+	SentRows        int          `json:"sentRows"`
+	SentPoints      money.Amount `json:"sentPoints"`
+	ConfirmedRows   int          `json:"confirmedRows"`
+	ConfirmedPoints money.Amount `json:"confirmedPoints"`
+	SkippedRows     int          `json:"alreadyDoneRows"`
+	SkippedPoints   money.Amount `json:"alreadyDonePoints"`
+}
+
+// NewTally returns an empty tally with every status and operation present.
+func NewTally() Tally {
+	t := Tally{Statuses: map[engine.Status]int{}, Ops: map[enkash.Operation]*OpTally{}}
+	for _, s := range engine.Statuses {
+		t.Statuses[s] = 0
+	}
+	for _, op := range []enkash.Operation{enkash.OpAllocate, enkash.OpTopUp, enkash.OpDebit} {
+		t.Ops[op] = &OpTally{Points: money.FromHundredths(0), SentPoints: money.FromHundredths(0),
+			ConfirmedPoints: money.FromHundredths(0), SkippedPoints: money.FromHundredths(0)}
+	}
+	return t
+}
+
+// Add counts one outcome.
+func (t *Tally) Add(o *engine.Outcome) {
+	t.Rows++
+	t.Statuses[o.Status]++
+	if !o.Item.Valid {
+		return
+	}
+	a := o.Item.Allocation
+	op := t.Ops[a.Operation]
+	if op == nil {
+		return
+	}
+	op.Rows++
+	op.Points = op.Points.Add(a.Amount)
+	if o.Sent() {
+		op.SentRows++
+		op.SentPoints = op.SentPoints.Add(a.Amount)
+	}
+	switch o.Status {
+	case engine.StatusMatched:
+		op.ConfirmedRows++
+		op.ConfirmedPoints = op.ConfirmedPoints.Add(a.Amount)
+	case engine.StatusSkipped:
+		op.SkippedRows++
+		op.SkippedPoints = op.SkippedPoints.Add(a.Amount)
+	}
+}
+
+// CreateResults starts results.csv and failed.csv in dir for an input with
+// header hdr.
+func CreateResults(dir string, hdr *allocfile.Header) (*Results, error) {
+	in := hdr.OutNames()
+	addRef := !hdr.Has(allocfile.ColReference)
+	if addRef {
+		in = append(in, allocfile.ColReference)
+	}
+	results, err := CreateCSV(filepath.Join(dir, ResultsFile), append(append([]string(nil), in...), ResultColumns...))
+	if err != nil {
+		return nil, err
+	}
+	failed, err := CreateCSV(filepath.Join(dir, FailedFile), append(append([]string(nil), in...), "status", "reason"))
+	if err != nil {
+		results.Abort()
+		return nil, err
+	}
+	return &Results{results: results, failed: failed, addRef: addRef, tally: NewTally(), lastFlush: time.Now()}, nil
+}
+
+// Add writes one outcome. Outcomes must come in input order.
+func (r *Results) Add(o *engine.Outcome) error {
+	r.tally.Add(o)
+	r.row = append(r.row[:0], o.Item.Row.Values...)
+	if r.addRef {
+		r.row = append(r.row, o.Item.Allocation.Reference)
+	}
+	in := len(r.row)
+	attempts := strconv.Itoa(o.Attempts)
+	r.row = append(r.row, strconv.Itoa(o.Item.Row.Line), string(o.Status), o.PGReferenceNumber, o.EnKashCardID,
+		o.EnkashCardTxnID, o.OTBBalance, attempts, o.ErrorCode, o.ErrorMessage, strconv.FormatInt(o.Latency.Milliseconds(), 10))
+	if err := r.results.Write(r.row); err != nil {
+		return err
+	}
+	if !o.Status.Done() {
+		reason := o.ErrorMessage
+		if o.ErrorCode != "" && o.ErrorCode != engine.CodeInvalid {
+			reason = o.ErrorCode + ": " + reason
+		}
+		r.row = append(r.row[:in], string(o.Status), reason)
+		if err := r.failed.Write(r.row); err != nil {
+			return err
+		}
+	}
+	if time.Since(r.lastFlush) > time.Second {
+		r.lastFlush = time.Now()
+		if err := r.results.Flush(); err != nil {
+			return err
+		}
+		return r.failed.Flush()
+	}
+	return nil
+}
+
+// Tally returns the totals so far.
+func (r *Results) Tally() Tally { return r.tally }
+
+// Commit puts both files in place.
+func (r *Results) Commit() error {
+	if err := r.results.Commit(); err != nil {
+		r.failed.Abort()
+		return err
+	}
+	return r.failed.Commit()
+}
+
+// Abort drops both files.
+func (r *Results) Abort() {
+	r.results.Abort()
+	r.failed.Abort()
+}

@@ -1,0 +1,67 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/rewardbatch/rewardbatch/pkg/engine"
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+)
+
+// Summary is summary.json: what a pipeline reads after a run.
+type Summary struct {
+	Tool            string    `json:"tool"`
+	Version         string    `json:"version"`
+	RunID           string    `json:"runId"`
+	Sandbox         bool      `json:"sandbox"`
+	Note            string    `json:"note,omitempty"`
+	Input           string    `json:"input"`
+	InputSHA256     string    `json:"inputSha256"`
+	PlanHash        string    `json:"planHash"`
+	StartedAt       time.Time `json:"startedAt"`
+	FinishedAt      time.Time `json:"finishedAt"`
+	DurationSeconds float64   `json:"durationSeconds"`
+	RowsPerSecond   float64   `json:"rowsPerSecond"`
+	Tally
+	Stopped     string   `json:"stopped,omitempty"`
+	ExitCode    int      `json:"exitCode"`
+	ExitMeaning string   `json:"exitMeaning"`
+	Folder      string   `json:"folder"`
+	Files       []string `json:"files"`
+}
+
+// Print writes the human summary: the same facts as summary.json.
+func (s *Summary) Print(w io.Writer) error {
+	var b strings.Builder
+	if s.Note != "" {
+		fmt.Fprintf(&b, "*** %s ***\n", s.Note)
+	}
+	fmt.Fprintf(&b, "Run %s: %d rows in %.1fs (%.0f rows/s)\n", s.RunID, s.Rows, s.DurationSeconds, s.RowsPerSecond)
+	var parts []string
+	for _, st := range engine.Statuses {
+		if n := s.Statuses[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", st, n))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no rows")
+	}
+	fmt.Fprintf(&b, "  %s\n", strings.Join(parts, ", "))
+	fmt.Fprintf(&b, "  %-10s %7s %16s %16s %16s\n", "operation", "rows", "points", "confirmed", "already done")
+	for _, op := range []enkash.Operation{enkash.OpAllocate, enkash.OpTopUp, enkash.OpDebit} {
+		t := s.Ops[op]
+		if t == nil || t.Rows == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "  %-10s %7d %16s %16s %16s\n", op, t.Rows, t.Points.Fixed2(), t.ConfirmedPoints.Fixed2(), t.SkippedPoints.Fixed2())
+	}
+	if s.Stopped != "" {
+		fmt.Fprintf(&b, "  stopped early: %s\n", s.Stopped)
+	}
+	fmt.Fprintf(&b, "  exit code %d: %s\n", s.ExitCode, s.ExitMeaning)
+	fmt.Fprintf(&b, "Reports: %s\n", s.Folder)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
