@@ -482,13 +482,7 @@ func rejectionText(r *enkash.RejectedError) string {
 	return fmt.Sprintf("HTTP %d: %s", r.HTTPStatus, r.Message)
 }
 
-func fatalReason(err error) string {
-	var le *enkash.LoginError
-	if errors.As(err, &le) {
-		return "the EnKash login was refused"
-	}
-	return "EnKash refused the API calls as unauthorised"
-}
+func fatalReason(error) string { return "the EnKash login was refused" }
 
 func cmpOr(d, def time.Duration) time.Duration {
 	if d > 0 {

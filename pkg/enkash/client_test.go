@@ -104,8 +104,8 @@ func TestPersistent401IsAnAuthError(t *testing.T) {
 	_, err := c.Account(context.Background())
 	var ae *enkash.AuthError
 	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, enkash.SafetyFatal, enkash.Classify(err))
-	assert.Equal(t, 2, c.Logins())
+	assert.Equal(t, enkash.SafetyNotApplied, enkash.Classify(err), "a 401 was not processed")
+	assert.Equal(t, 2, c.Logins(), "one fresh login, one repeat, then the error")
 }
 
 func TestRejectedLoginIsNeverRetried(t *testing.T) {

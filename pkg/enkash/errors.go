@@ -99,8 +99,10 @@ func (e *LoginError) Error() string {
 func (e *LoginError) Unwrap() error { return e.Err }
 
 // AuthError means an API call was refused as unauthorised (HTTP 401) even
-// with a freshly issued token. The request did not take effect. A batch must
-// stop: every other call would fail the same way.
+// with a freshly issued token. The request did not take effect, so it is
+// classified as not applied: a token that expired again in between heals on
+// the next attempt, and a permanent refusal trips the caller's failure
+// threshold.
 type AuthError struct {
 	Endpoint string
 	Message  string
@@ -119,7 +121,7 @@ const (
 	SafetyRejected                 // refused: never resend
 	SafetyNotApplied               // did not happen: safe to resend
 	SafetyAmbiguous                // may have happened: look up before resending
-	SafetyFatal                    // the batch must stop (login or authorisation)
+	SafetyFatal                    // the batch must stop: the login was refused
 )
 
 // Classify maps an error returned by a [Client] call to what is safe to do.
@@ -143,7 +145,7 @@ func Classify(err error) Safety {
 		}
 		return SafetyNotApplied
 	case errors.As(err, &auth):
-		return SafetyFatal
+		return SafetyNotApplied
 	case errors.As(err, &rej):
 		return SafetyRejected
 	case errors.As(err, &na):

@@ -100,7 +100,15 @@ func (f *Faults) hit(kind string, rate float64, key string, attempt int) bool {
 	_, _ = h.Write(b[:])
 	_, _ = h.Write([]byte(kind))
 	_, _ = h.Write([]byte(key))
-	return float64(h.Sum64()>>11)/float64(1<<53) < rate
+	return float64(mix(h.Sum64())>>11)/float64(1<<53) < rate
+}
+
+// mix is splitmix64's finaliser: FNV alone leaves the high bits nearly
+// unchanged by the last bytes of the key, which is where references differ.
+func mix(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
 }
 
 // delay sleeps the configured latency, or until ctx ends.

@@ -1,0 +1,356 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rewardbatch/rewardbatch/pkg/engine"
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/samplegen"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
+	"github.com/rewardbatch/rewardbatch/pkg/validate"
+)
+
+// items validates a generated file of n rows (with top-ups and debits of
+// the demo cards when n is large enough).
+func items(t testing.TB, n int) []*validate.Item {
+	t.Helper()
+	var buf bytes.Buffer
+	tops, debits := min(n/8, 20), min(n/20, 10)
+	require.NoError(t, samplegen.Write(&buf, samplegen.Options{Rows: n, Seed: 3, Batch: "T", TopUps: tops, Debits: debits}))
+	var out []*validate.Item
+	opts := validate.Options{CompanyID: sandbox.DefaultCredentials.CompanyID, CardAccountID: sandbox.DefaultCredentials.CardAccountID}
+	_, err := validate.Stream(context.Background(), "gen.csv", &buf, opts, nil, func(it *validate.Item) error {
+		out = append(out, it)
+		return nil
+	})
+	require.NoError(t, err)
+	return out
+}
+
+func source(its []*validate.Item) engine.Source {
+	return func(ctx context.Context, emit func(*validate.Item) error) error {
+		for _, it := range its {
+			if err := emit(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// collector is a sink that checks the input order.
+type collector struct {
+	mu  sync.Mutex
+	out []*engine.Outcome
+}
+
+func (c *collector) sink(o *engine.Outcome) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.out = append(c.out, o)
+	return nil
+}
+
+func (c *collector) statuses() map[engine.Status]int {
+	m := map[engine.Status]int{}
+	for _, o := range c.out {
+		m[o.Status]++
+	}
+	return m
+}
+
+func fast(cfg engine.Config) engine.Config {
+	if cfg.Rate == 0 {
+		cfg.Rate = 5000
+	}
+	if cfg.BackoffBase == 0 {
+		cfg.BackoffBase = 5 * time.Millisecond
+	}
+	if cfg.BackoffMax == 0 {
+		cfg.BackoffMax = 20 * time.Millisecond
+	}
+	if cfg.LookupGrace == 0 {
+		cfg.LookupGrace = 5 * time.Millisecond
+	}
+	return cfg
+}
+
+type run struct {
+	env *sandboxtest.Env
+	c   *collector
+	rep engine.Report
+	err error
+	its []*validate.Item
+}
+
+func runEngine(t *testing.T, n int, opts sandbox.Options, cfg engine.Config, edit func(*enkash.Config)) *run {
+	t.Helper()
+	opts.Cards = sandbox.DemoCards()
+	env := sandboxtest.Start(t, opts)
+	client := env.Client(t, func(c *enkash.Config) {
+		c.Timeout = 2 * time.Second
+		if edit != nil {
+			edit(c)
+		}
+	})
+	r := &run{env: env, c: &collector{}, its: items(t, n)}
+	r.rep, r.err = engine.New(fast(cfg), client, nil, nil).Run(context.Background(), source(r.its), r.c.sink)
+	return r
+}
+
+// assertInOrderAndComplete checks one outcome per row, in input order.
+func (r *run) assertInOrderAndComplete(t *testing.T) {
+	t.Helper()
+	require.Len(t, r.c.out, len(r.its))
+	for i, o := range r.c.out {
+		require.Equal(t, i, o.Seq)
+		require.Same(t, r.its[i], o.Item)
+	}
+}
+
+// assertCreditedOnce checks through the sandbox that no reference was
+// applied twice, and that every MATCHED row was applied once.
+func (r *run) assertCreditedOnce(t *testing.T) {
+	t.Helper()
+	per := map[string]int{}
+	for _, tx := range r.env.Transactions() {
+		per[tx.PGReferenceNumber]++
+	}
+	for ref, n := range per {
+		assert.Equal(t, 1, n, "reference %s applied %d times", ref, n)
+	}
+	for _, o := range r.c.out {
+		if o.Status == engine.StatusMatched {
+			assert.Equal(t, 1, per[o.Item.Allocation.Reference], "MATCHED row %s", o.Item.Allocation.Reference)
+		}
+	}
+}
+
+func TestCleanRun(t *testing.T) {
+	t.Parallel()
+	r := runEngine(t, 120, sandbox.Options{}, engine.Config{Workers: 8}, nil)
+	require.NoError(t, r.err)
+	r.assertInOrderAndComplete(t)
+	assert.Equal(t, map[engine.Status]int{engine.StatusMatched: 120}, r.c.statuses())
+	r.assertCreditedOnce(t)
+	for _, o := range r.c.out {
+		assert.Equal(t, o.Item.Allocation.Reference, o.PGReferenceNumber)
+		assert.Equal(t, 1, o.Attempts)
+		assert.NotEmpty(t, o.EnkashCardTxnID)
+	}
+}
+
+func TestFiveHundredsBeforeApplyingAreRetried(t *testing.T) {
+	t.Parallel()
+	r := runEngine(t, 80, sandbox.Options{Faults: sandbox.Faults{Seed: 5, FailBefore: 0.3, FirstAttemptOnly: true}},
+		engine.Config{Workers: 8, FailRatio: -1}, nil)
+	require.NoError(t, r.err)
+	r.assertInOrderAndComplete(t)
+	assert.Equal(t, map[engine.Status]int{engine.StatusMatched: 80}, r.c.statuses())
+	retried := 0
+	for _, o := range r.c.out {
+		if o.Attempts == 2 {
+			retried++
+		}
+	}
+	assert.Equal(t, int(r.env.Stats().Count("faults fail-before")), retried, "every 503 cost exactly one more attempt")
+	assert.Positive(t, retried)
+	r.assertCreditedOnce(t)
+}
+
+func TestRetriesExhaustedIsFailedNotUnknown(t *testing.T) {
+	t.Parallel()
+	r := runEngine(t, 5, sandbox.Options{Faults: sandbox.Faults{FailBefore: 1}}, engine.Config{Workers: 2, MaxAttempts: 3, FailRatio: -1}, nil)
+	require.NoError(t, r.err)
+	for _, o := range r.c.out {
+		assert.Equal(t, engine.StatusFailed, o.Status)
+		assert.Equal(t, engine.CodeRetriesExhausted, o.ErrorCode)
+		assert.Equal(t, 3, o.Attempts)
+	}
+	assert.Empty(t, r.env.Transactions())
+}
+
+func TestThrottlePausesEveryWorker(t *testing.T) {
+	t.Parallel()
+	retryAfter := time.Second
+	r := runEngine(t, 60, sandbox.Options{Faults: sandbox.Faults{Seed: 11, Throttle: 0.05, RetryAfter: retryAfter, FirstAttemptOnly: true}},
+		engine.Config{Workers: 8, FailRatio: -1}, nil)
+	require.NoError(t, r.err)
+	assert.Equal(t, map[engine.Status]int{engine.StatusMatched: 60}, r.c.statuses())
+	var first *sandbox.Request
+	reqs := r.env.Requests()
+	for i := range reqs {
+		if reqs[i].Status == 429 {
+			first = &reqs[i]
+			break
+		}
+	}
+	require.NotNil(t, first, "the seed throttles at least one request")
+	// Requests already on their way when the 429 left may still arrive
+	// for a few milliseconds; after that nothing may arrive until the
+	// pause is over.
+	from, to := first.At.Add(100*time.Millisecond), first.At.Add(retryAfter-50*time.Millisecond)
+	for _, q := range reqs {
+		if q.Path == enkash.PathCreateAllocate && q.At.After(from) && q.At.Before(to) {
+			t.Errorf("a request arrived %v after the 429, inside the %v pause", q.At.Sub(first.At), retryAfter)
+		}
+	}
+	r.assertCreditedOnce(t)
+}
+
+func TestLostAnswersAreSettledByLookupNotResent(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []sandbox.FailMode{sandbox.Fail502, sandbox.FailDrop, sandbox.FailHang} {
+		t.Run(string(mode), func(t *testing.T) {
+			t.Parallel()
+			r := runEngine(t, 60, sandbox.Options{
+				Duplicates: sandbox.DuplicateApplyAgain, // a blind resend would credit twice
+				Faults:     sandbox.Faults{Seed: 21, ApplyThenFail: 0.2, FailMode: mode, FirstAttemptOnly: true},
+			}, engine.Config{Workers: 8, FailRatio: -1}, func(c *enkash.Config) { c.Timeout = 300 * time.Millisecond })
+			require.NoError(t, r.err)
+			r.assertInOrderAndComplete(t)
+			assert.Equal(t, map[engine.Status]int{engine.StatusMatched: 60}, r.c.statuses())
+			assert.Positive(t, r.env.Stats().Count("faults apply-then-fail"))
+			assert.Equal(t, 60, len(r.env.Transactions()), "exactly one credit per reference")
+			r.assertCreditedOnce(t)
+		})
+	}
+}
+
+func TestAmbiguousButAbsentIsResentWithTheSameReference(t *testing.T) {
+	t.Parallel()
+	// A 500 before applying is ambiguous to the client; the lookup proves
+	// the reference absent, and the resend carries the same reference.
+	r := runEngine(t, 30, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain,
+		Faults: sandbox.Faults{Seed: 2, FailBefore: 0.3, FailBeforeStatus: 500, FirstAttemptOnly: true}},
+		engine.Config{Workers: 4, FailRatio: -1}, nil)
+	require.NoError(t, r.err)
+	assert.Equal(t, map[engine.Status]int{engine.StatusMatched: 30}, r.c.statuses())
+	assert.Positive(t, r.env.Stats().Count("requests "+enkash.PathTransactions))
+	r.assertCreditedOnce(t)
+}
+
+func TestUndecidableLookupIsUnknown(t *testing.T) {
+	t.Parallel()
+	// The lookup needs the card id, which a new allocation does not have:
+	// a lost answer cannot be settled, and the row must not be resent.
+	r := runEngine(t, 20, sandbox.Options{LookupNeedsCard: true, Duplicates: sandbox.DuplicateApplyAgain,
+		Faults: sandbox.Faults{Seed: 4, ApplyThenFail: 1, FirstAttemptOnly: true}},
+		engine.Config{Workers: 4, FailRatio: -1}, nil)
+	require.NoError(t, r.err)
+	st := r.c.statuses()
+	assert.Positive(t, st[engine.StatusUnknown])
+	for _, o := range r.c.out {
+		if o.Status == engine.StatusUnknown {
+			assert.Equal(t, enkash.OpAllocate, o.Item.Allocation.Operation)
+			assert.Equal(t, engine.CodeAmbiguous, o.ErrorCode)
+			assert.Contains(t, o.ErrorMessage, "rewardbatch reconcile")
+			assert.Equal(t, 1, o.Attempts, "never resent blindly")
+		}
+	}
+	r.assertCreditedOnce(t)
+}
+
+func TestTokenExpiryMidRun(t *testing.T) {
+	t.Parallel()
+	r := runEngine(t, 60, sandbox.Options{Faults: sandbox.Faults{ExpireTokensEvery: 13}}, engine.Config{Workers: 6}, nil)
+	require.NoError(t, r.err)
+	assert.Equal(t, map[engine.Status]int{engine.StatusMatched: 60}, r.c.statuses())
+	assert.Greater(t, r.env.Stats().Count("logins"), int64(1))
+	assert.Positive(t, r.env.Stats().Count("unauthorised"))
+	r.assertCreditedOnce(t)
+}
+
+func TestInsufficientBalanceIsARefusal(t *testing.T) {
+	t.Parallel()
+	balance, _ := money.Parse("20000")
+	r := runEngine(t, 40, sandbox.Options{Balance: balance}, engine.Config{Workers: 1, FailRatio: -1}, nil)
+	require.NoError(t, r.err)
+	st := r.c.statuses()
+	assert.Positive(t, st[engine.StatusFailed])
+	for _, o := range r.c.out {
+		if o.Status == engine.StatusFailed {
+			assert.Equal(t, engine.CodeRejected, o.ErrorCode)
+			assert.Equal(t, "code 1: Insufficient balance in card account", o.ErrorMessage)
+			assert.Equal(t, 1, o.Attempts, "a refusal is never retried")
+		}
+	}
+	r.assertCreditedOnce(t)
+}
+
+func TestFailureThresholdStopsDispatching(t *testing.T) {
+	t.Parallel()
+	r := runEngine(t, 200, sandbox.Options{Faults: sandbox.Faults{FailBefore: 1}},
+		engine.Config{Workers: 4, MaxAttempts: 1, FailWindow: 20, FailRatio: 0.5}, nil)
+	require.NoError(t, r.err)
+	r.assertInOrderAndComplete(t)
+	assert.Contains(t, r.rep.Stopped, "of the last 20 requests failed")
+	st := r.c.statuses()
+	assert.Positive(t, st[engine.StatusNotSent])
+	assert.Less(t, st[engine.StatusFailed], 40, "sending stopped soon after the threshold")
+	assert.Equal(t, 200, st[engine.StatusFailed]+st[engine.StatusNotSent])
+}
+
+func TestRejectedLoginStopsTheRun(t *testing.T) {
+	t.Parallel()
+	r := runEngine(t, 30, sandbox.Options{}, engine.Config{Workers: 4}, func(c *enkash.Config) { c.Password = "wrong" })
+	require.NoError(t, r.err)
+	assert.Equal(t, map[engine.Status]int{engine.StatusNotSent: 30}, r.c.statuses())
+	assert.Equal(t, "the EnKash login was refused", r.rep.Stopped)
+	assert.Equal(t, int64(1), r.env.Stats().Count("login failures"), "one refused login and no more")
+	for _, o := range r.c.out {
+		assert.Zero(t, o.Attempts)
+	}
+}
+
+func TestWorkersBoundRequestsInFlight(t *testing.T) {
+	t.Parallel()
+	for _, workers := range []int{1, 3, 8} {
+		r := runEngine(t, 48, sandbox.Options{Faults: sandbox.Faults{Latency: 15 * time.Millisecond}}, engine.Config{Workers: workers}, nil)
+		require.NoError(t, r.err)
+		assert.LessOrEqual(t, r.env.Stats().MaxInFlight, int64(workers), "workers=%d", workers)
+		assert.Equal(t, int64(workers), r.env.Stats().MaxInFlight, "with latency every worker is busy at some point")
+		assert.LessOrEqual(t, r.rep.MaxInFlight, workers)
+	}
+}
+
+func TestCancelStopsDispatchButReportsEveryRow(t *testing.T) {
+	t.Parallel()
+	env := sandboxtest.Start(t, sandbox.Options{Cards: sandbox.DemoCards(), Faults: sandbox.Faults{Latency: 20 * time.Millisecond}})
+	its := items(t, 300)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &collector{}
+	sink := func(o *engine.Outcome) error {
+		if o.Seq == 20 {
+			cancel()
+		}
+		return c.sink(o)
+	}
+	rep, err := engine.New(fast(engine.Config{Workers: 4}), env.Client(t, nil), nil, nil).Run(ctx, source(its), sink)
+	require.NoError(t, err)
+	assert.Equal(t, "interrupted", rep.Stopped)
+	require.Len(t, c.out, 300, "every row has a result")
+	st := c.statuses()
+	assert.Positive(t, st[engine.StatusNotSent])
+	assert.Equal(t, 300, st[engine.StatusMatched]+st[engine.StatusNotSent], "requests in flight finished; nothing was cut off")
+	assert.Equal(t, st[engine.StatusMatched], len(env.Transactions()))
+}
+
+func TestReorderKeepsMemoryBounded(t *testing.T) {
+	t.Parallel()
+	// A slow first row must not let the reader run ahead without bound.
+	r := runEngine(t, 200, sandbox.Options{Faults: sandbox.Faults{Seed: 9, ApplyThenFail: 0.01, FailMode: sandbox.FailHang, FirstAttemptOnly: true}},
+		engine.Config{Workers: 8, ReorderLimit: 16, FailRatio: -1}, func(c *enkash.Config) { c.Timeout = 200 * time.Millisecond })
+	require.NoError(t, r.err)
+	r.assertInOrderAndComplete(t)
+	r.assertCreditedOnce(t)
+}
