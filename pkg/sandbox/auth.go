@@ -18,6 +18,7 @@ type authState struct {
 	tokens   map[string]time.Time // token -> expiry
 	failures map[string]int       // username -> consecutive failed logins
 	locked   map[string]bool
+	issued   []string // every access token ever issued
 }
 
 type tokenError struct {
@@ -69,6 +70,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.auth.failures[user] = 0
 	tok := newToken()
 	s.auth.tokens[tok] = s.opts.Now().Add(s.opts.TokenTTL)
+	s.auth.issued = append(s.auth.issued, tok)
 	s.counters.add("logins", 1)
 	ttl := int64(s.opts.TokenTTL / time.Second)
 	if s.opts.TokenStyle == "camel" {
@@ -98,6 +100,14 @@ func (s *Server) authorised(r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// Tokens returns every access token issued so far, so that tests can
+// search outputs for them.
+func (s *Server) Tokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.auth.issued...)
 }
 
 // expireTokens forgets every token, as if they had all run out.

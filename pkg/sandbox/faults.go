@@ -113,8 +113,9 @@ func mix(z uint64) uint64 {
 
 // delay sleeps the configured latency, or until ctx ends.
 func (s *Server) delay(ctx context.Context) {
-	d := s.opts.Faults.Latency
-	if j := s.opts.Faults.Jitter; j > 0 {
+	f := s.faults()
+	d := f.Latency
+	if j := f.Jitter; j > 0 {
 		s.mu.Lock()
 		d += time.Duration(s.rng.Int64N(int64(j)))
 		s.mu.Unlock()
@@ -135,4 +136,14 @@ func jsonAmount(a money.Amount) json.Number { return json.Number(a.String()) }
 // retryAfterSeconds renders a Retry-After header, rounding up.
 func retryAfterSeconds(d time.Duration) string {
 	return fmt.Sprint(int(math.Ceil(d.Seconds())))
+}
+
+// faults returns the faults in force.
+func (s *Server) faults() *Faults { return s.fault.Load() }
+
+// SetFaults replaces the faults in force, for tests that change the
+// weather between two runs.
+func (s *Server) SetFaults(f Faults) {
+	f.defaults()
+	s.fault.Store(&f)
 }

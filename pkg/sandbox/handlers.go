@@ -73,7 +73,7 @@ func (s *Server) api(path string, h func(*call)) {
 		defer func() { rec.Status = sw.status; s.record(*rec) }()
 		c := &call{w: sw, r: r, rec: rec}
 		s.delay(r.Context())
-		if every := s.opts.Faults.ExpireTokensEvery; every > 0 && s.apiCalls.Add(1)%every == 0 {
+		if every := s.faults().ExpireTokensEvery; every > 0 && s.apiCalls.Add(1)%every == 0 {
 			s.counters.add("faults "+faultTokenExpiry, 1)
 			s.expireTokens()
 		}
@@ -156,7 +156,7 @@ func (s *Server) attempt(key string) int {
 // injectBefore answers a throttle or a fail-before fault, and reports
 // whether it did.
 func (s *Server) injectBefore(c *call, key string, n int) bool {
-	f := &s.opts.Faults
+	f := s.faults()
 	if f.hit(faultThrottle, f.Throttle, key, n) {
 		s.counters.add("faults "+faultThrottle, 1)
 		c.w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
@@ -174,7 +174,7 @@ func (s *Server) injectBefore(c *call, key string, n int) bool {
 // injectAfter loses the answer of an applied call, and reports whether it
 // did.
 func (s *Server) injectAfter(c *call, key string, n int) bool {
-	f := &s.opts.Faults
+	f := s.faults()
 	if !f.hit(faultApplyThenFail, f.ApplyThenFail, key, n) {
 		return false
 	}

@@ -143,6 +143,7 @@ type Server struct {
 	log      []Request
 	attempts map[string]int
 
+	fault       atomic.Pointer[Faults]
 	inFlight    atomic.Int64
 	maxInFlight atomic.Int64
 	apiCalls    atomic.Int64
@@ -159,6 +160,7 @@ func New(opts Options) *Server {
 	}
 	s.state = newBook(opts.Balance)
 	s.state.seed(opts.Cards)
+	s.fault.Store(&s.opts.Faults)
 	s.auth = authState{tokens: map[string]time.Time{}, failures: map[string]int{}, locked: map[string]bool{}}
 	s.mux = http.NewServeMux()
 	s.routes()
