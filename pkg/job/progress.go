@@ -63,4 +63,3 @@ func startProgress(log *zap.Logger, bar io.Writer, total int, eng *engine.Engine
 		wg.Wait()
 	}
 }
-
