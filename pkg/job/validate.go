@@ -81,6 +81,7 @@ func checkPass(ctx context.Context, name, source, dir string, opts validate.Opti
 	if err != nil {
 		return nil, false, err
 	}
+	defer s.Close()
 	w, err := report.CreateValidation(dir, s.Header().OutNames())
 	if err != nil {
 		return nil, false, err

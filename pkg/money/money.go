@@ -31,6 +31,10 @@ func FromHundredths(n int64) Amount { return Amount{hundredths: n, scale: 2} }
 // Hundredths returns the amount as a whole number of hundredths.
 func (a Amount) Hundredths() int64 { return a.hundredths }
 
+// Scale returns how many fraction digits the amount is written with: 0, 1
+// or 2.
+func (a Amount) Scale() int { return int(a.scale) }
+
 // IsZero reports whether the amount is zero.
 func (a Amount) IsZero() bool { return a.hundredths == 0 }
 
@@ -157,6 +161,9 @@ func Parse(s string) (Amount, error) {
 	if t == "" {
 		return fail(KindEmpty, "is empty", "enter the number of points, for example 500")
 	}
+	if plainDecimal(t) {
+		return parsePlain(s, t)
+	}
 	lower := strings.ToLower(t)
 	for _, c := range currencyMarks {
 		if strings.HasPrefix(lower, c) || strings.HasSuffix(lower, c) {
@@ -184,6 +191,25 @@ func Parse(s string) (Amount, error) {
 				"remove the separator: write "+stripped)
 		}
 		return fail(KindNotANumber, "is not a number", "write the points as digits, for example 500 or 99.50")
+	}
+	return parsePlain(s, t)
+}
+
+// plainDecimal reports whether t has only digits and points, the shape of
+// nearly every amount, so that Parse can skip the diagnosis of the others.
+func plainDecimal(t string) bool {
+	for i := 0; i < len(t); i++ {
+		if (t[i] < '0' || t[i] > '9') && t[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// parsePlain reads a text of digits and points.
+func parsePlain(s, t string) (Amount, error) {
+	fail := func(kind ErrorKind, problem, fix string) (Amount, error) {
+		return Amount{}, &ParseError{Input: s, Kind: kind, Problem: problem, Fix: fix}
 	}
 	whole, frac, hasDot := strings.Cut(t, ".")
 	if !allDigits(whole) || (hasDot && !allDigits(frac)) || strings.Count(t, ".") > 1 {

@@ -28,7 +28,10 @@ var mobileSci = regexp.MustCompile(`^[0-9](?:[.,][0-9]+)?[eE][+]?[0-9]+$`)
 
 // normMobile returns the 10-digit mobile, or why the value is not one.
 func normMobile(v string) (string, []finding) {
-	if mobileSci.MatchString(v) {
+	if len(v) == 10 && onlyDigits(v) && v[0] >= '6' && !strings.HasSuffix(v, "00000") {
+		return v, nil // the common case, without allocating
+	}
+	if strings.ContainsAny(v, "eE") && mobileSci.MatchString(v) {
 		return "", []finding{{SevError,
 			"the mobile is in scientific notation (" + v + "): Excel turned it into a number and the last digits are lost",
 			"format the mobile column as Text and type or paste the numbers again from the source"}}
@@ -113,21 +116,68 @@ func normGender(v string) (string, *finding) {
 	return "", errf("use M or F (EnKash accepts only these two)", "the gender %q is not accepted by EnKash", v)
 }
 
-var emailRE = regexp.MustCompile(`^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$`)
+// validEmail checks the pattern of EnKash's card APIs,
+// ^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$, without a regexp.
+func validEmail(local, domain string) bool {
+	if local == "" || domain == "" {
+		return false
+	}
+	for i := 0; i < len(local); i++ {
+		if c := local[i]; !isAlnum(c) && !strings.ContainsRune("._%+-", rune(c)) {
+			return false
+		}
+	}
+	dot := strings.LastIndexByte(domain, '.')
+	if dot < 1 || len(domain)-dot-1 < 2 {
+		return false
+	}
+	for i := 0; i < len(domain); i++ {
+		c := domain[i]
+		if i > dot {
+			if !isLetter(c) {
+				return false
+			}
+		} else if !isAlnum(c) && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
+func isAlnum(c byte) bool  { return isLetter(c) || (c >= '0' && c <= '9') }
 
 // normEmail lower-cases the domain and checks the pattern of EnKash's card
 // APIs.
 func normEmail(v string) (string, *finding) {
 	local, domain, ok := strings.Cut(v, "@")
-	if !ok || strings.Contains(domain, "@") || !emailRE.MatchString(v) {
+	if !ok || !validEmail(local, domain) {
 		return "", errf("write one address such as priya.sharma@company.com", "the e-mail address %q is not valid", v)
 	}
-	return local + "@" + strings.ToLower(domain), nil
+	for i := 0; i < len(domain); i++ {
+		if c := domain[i]; c >= 'A' && c <= 'Z' {
+			return local + "@" + strings.ToLower(domain), nil
+		}
+	}
+	return v, nil
 }
 
 // normOperation reads the operation column.
 func normOperation(v string) (enkash.Operation, *finding) {
-	switch strings.ToLower(strings.NewReplacer(" ", "", "-", "", "_", "").Replace(v)) {
+	switch v { // the common spellings, without allocating
+	case "allocate":
+		return enkash.OpAllocate, nil
+	case "topup":
+		return enkash.OpTopUp, nil
+	case "debit":
+		return enkash.OpDebit, nil
+	}
+	switch strings.ToLower(strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '_' {
+			return -1
+		}
+		return r
+	}, v)) {
 	case "allocate", "allocation":
 		return enkash.OpAllocate, nil
 	case "topup":
@@ -139,7 +189,6 @@ func normOperation(v string) (enkash.Operation, *finding) {
 }
 
 var (
-	refRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 	idRE    = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 	batchRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$`)
 )
@@ -148,7 +197,11 @@ var (
 const MaxReferenceLen = 40
 
 func checkReference(v string) *finding {
-	if len(v) > MaxReferenceLen || !refRE.MatchString(v) {
+	ok := len(v) > 0 && len(v) <= MaxReferenceLen && isAlnum(v[0])
+	for i := 1; ok && i < len(v); i++ {
+		ok = isAlnum(v[i]) || v[i] == '-' || v[i] == '_'
+	}
+	if !ok {
 		return errf(fmt.Sprintf("use letters, digits, - and _ only, starting with a letter or digit, at most %d characters", MaxReferenceLen),
 			"the reference %q has characters or a length EnKash may not accept", v)
 	}

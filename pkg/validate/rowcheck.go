@@ -14,7 +14,8 @@ type rowCheck struct {
 	v   *Validator
 	row *allocfile.Row
 	it  *Item
-	rec allocfile.Record // cleaned values
+	rec   allocfile.Record // cleaned values
+	email string           // lowerEmail's cache
 }
 
 // add records a finding on a canonical column ("" for the whole row).
@@ -168,14 +169,27 @@ func (c *rowCheck) person(required bool) {
 	}
 }
 
-// identity is who the row pays, as the reference derivation and the
-// duplicate checks see it.
+// identity is who the row pays, as the reference derivation sees it.
 func (c *rowCheck) identity() string {
 	a := &c.it.Allocation
 	if a.Operation == enkash.OpAllocate {
-		return strings.ToLower(a.Email) + "|" + a.Mobile
+		return c.lowerEmail() + "|" + a.Mobile
 	}
-	return a.EnkashCardID + "|" + a.CardAccountID + "|" + strings.ToLower(a.Email) + "|" + a.Mobile
+	return a.EnkashCardID + "|" + a.CardAccountID + "|" + c.lowerEmail() + "|" + a.Mobile
+}
+
+// lowerEmail is the e-mail as people are told apart: in lower case.
+func (c *rowCheck) lowerEmail() string {
+	if c.email == "" && c.it.Allocation.Email != "" {
+		c.email = c.it.Allocation.Email
+		for i := 0; i < len(c.email); i++ {
+			if b := c.email[i]; b >= 'A' && b <= 'Z' || b >= 0x80 {
+				c.email = strings.ToLower(c.email)
+				break
+			}
+		}
+	}
+	return c.email
 }
 
 // reference takes the row's reference, or derives one from --batch-id.
@@ -196,9 +210,9 @@ func (c *rowCheck) reference() {
 	}
 	id := c.identity()
 	k := c.v.key(keyOccurrence, string(a.Operation)+"|"+id+"|"+a.Amount.Fixed2())
-	n := c.v.seen[k] + 1
-	c.v.seen[k] = n
-	a.Reference = DeriveReference(c.v.opts.BatchID, a.Operation, id, a.Amount, int(n))
+	n, _ := c.v.seen.lookup(k, 0)
+	*n++
+	a.Reference = DeriveReference(c.v.opts.BatchID, a.Operation, id, a.Amount, int(*n))
 	c.it.Derived = true
 	c.v.plan.Derived++
 }
@@ -207,62 +221,61 @@ func (c *rowCheck) reference() {
 // paid twice by the same operation.
 func (c *rowCheck) duplicates() {
 	a := &c.it.Allocation
-	line := uint32(c.row.Line)
+	line := uint32(c.row.Line) & lineMask
 	if a.Reference != "" && !c.it.Derived {
 		k := c.v.key(keyRef, a.Reference)
-		if first, ok := c.v.seen[k]; ok {
+		if first, seen := c.v.seen.lookup(k, line); seen {
 			c.add(allocfile.ColReference, finding{SevError,
-				fmt.Sprintf("the reference %s is also used on line %d; both rows are refused", a.Reference, first),
+				fmt.Sprintf("the reference %s is also used on line %d; both rows are refused", a.Reference, *first),
 				"give each row its own reference"})
 			if _, known := c.v.know.dups[k]; !known {
 				if _, noted := c.v.found.dups[k]; !noted {
-					c.v.found.dups[k] = [2]uint32{uint32(first), line}
+					c.v.found.dups[k] = [2]uint32{*first, line}
 				}
 			}
-		} else {
-			c.v.seen[k] = uint64(line)
-			if d, known := c.v.know.dups[k]; known {
-				c.add(allocfile.ColReference, finding{SevError,
-					fmt.Sprintf("the reference %s is used again on line %d; both rows are refused", a.Reference, d[1]),
-					"give each row its own reference"})
-			}
+		} else if d, known := c.v.know.dups[k]; known {
+			c.add(allocfile.ColReference, finding{SevError,
+				fmt.Sprintf("the reference %s is used again on line %d; both rows are refused", a.Reference, d[1]),
+				"give each row its own reference"})
 		}
 	}
 	newPerson, anyKey := true, false
-	for _, p := range []struct {
+	opBit := uint32(1) << (29 + opIndex(a.Operation))
+	for _, p := range [...]struct {
 		kind byte
 		col  string
 		v    string
 		what string
 	}{
 		{keyCard, allocfile.ColCardID, a.EnkashCardID, "card"},
-		{keyEmail, allocfile.ColEmail, strings.ToLower(a.Email), "e-mail"},
+		{keyEmail, allocfile.ColEmail, c.lowerEmail(), "e-mail"},
 		{keyMobile, allocfile.ColMobile, a.Mobile, "mobile"},
 	} {
 		if p.v == "" {
 			continue
 		}
 		anyKey = true
-		k := c.v.key(p.kind, p.v)
-		prev, ok := c.v.seen[k]
-		opBit := uint64(1) << (32 + opIndex(a.Operation))
-		switch {
-		case !ok:
-			c.v.seen[k] = uint64(line) | opBit
-		case prev&opBit != 0:
-			newPerson = false
+		prev, seen := c.v.seen.lookup(c.v.key(p.kind, p.v), line|opBit)
+		if !seen {
+			continue
+		}
+		newPerson = false
+		if *prev&opBit != 0 {
 			c.add(p.col, finding{SevWarning,
-				fmt.Sprintf("the same %s is also on line %d for %s", p.what, uint32(prev), a.Operation),
+				fmt.Sprintf("the same %s is also on line %d for %s", p.what, *prev&lineMask, a.Operation),
 				"check that the employee should get two rows; if not, delete one"})
-		default:
-			newPerson = false
-			c.v.seen[k] = prev | opBit
+		} else {
+			*prev |= opBit
 		}
 	}
 	if newPerson && anyKey {
 		c.v.plan.People++
 	}
 }
+
+// lineMask keeps the line of a seen-table value; the three bits above it
+// mark the operations a person was seen with.
+const lineMask = 1<<29 - 1
 
 // countAmount adds a parseable amount to the file's column total, valid
 // row or not, as the spreadsheet's SUM would.

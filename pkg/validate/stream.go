@@ -8,14 +8,32 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 )
 
-// Scanner reads and validates the rows of one file, one at a time.
+// Scanner reads and validates the rows of one file, one at a time. A
+// goroutine reads and decodes rows ahead in small batches while the
+// caller validates, so that both cores work; Close stops it. A Scanner is
+// not safe for concurrent use.
 type Scanner struct {
-	r *allocfile.Reader
-	v *Validator
+	r       *allocfile.Reader
+	v       *Validator
+	batches chan batch
+	stop    chan struct{}
+	done    chan struct{}
+	cur     batch
+	pos     int
+	err     error
 }
 
+// batch is a run of rows read ahead; err ends the stream after the rows.
+type batch struct {
+	rows []*allocfile.Row
+	err  error
+}
+
+const batchSize = 256
+
 // NewScanner reads the header of src (the file called name) and checks its
-// columns. know is the [Knowledge] of an earlier pass, or nil.
+// columns. know is the [Knowledge] of an earlier pass, or nil. Call Close
+// when done.
 func NewScanner(name string, src io.Reader, opts Options, know *Knowledge) (*Scanner, error) {
 	r, err := allocfile.NewReader(name, src)
 	if err != nil {
@@ -25,7 +43,43 @@ func NewScanner(name string, src io.Reader, opts Options, know *Knowledge) (*Sca
 	if err != nil {
 		return nil, err
 	}
-	return &Scanner{r: r, v: v}, nil
+	s := &Scanner{r: r, v: v, batches: make(chan batch, 4), stop: make(chan struct{}), done: make(chan struct{})}
+	go s.readAhead()
+	return s, nil
+}
+
+func (s *Scanner) readAhead() {
+	defer close(s.done)
+	defer close(s.batches)
+	for {
+		b := batch{rows: make([]*allocfile.Row, 0, batchSize)}
+		for len(b.rows) < batchSize {
+			row, err := s.r.Read()
+			if err != nil {
+				b.err = err
+				break
+			}
+			b.rows = append(b.rows, row)
+		}
+		select {
+		case s.batches <- b:
+		case <-s.stop:
+			return
+		}
+		if b.err != nil {
+			return
+		}
+	}
+}
+
+// Close stops reading ahead. It is safe to call more than once.
+func (s *Scanner) Close() {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	<-s.done
 }
 
 // Header returns the file's resolved header.
@@ -36,14 +90,28 @@ func (s *Scanner) Validator() *Validator { return s.v }
 
 // Next returns the next validated row, or io.EOF after the last one.
 func (s *Scanner) Next() (*Item, error) {
-	row, err := s.r.Read()
-	if err != nil {
-		return nil, err
+	for s.pos >= len(s.cur.rows) {
+		if s.err != nil || s.cur.err != nil {
+			if s.err == nil {
+				s.err = s.cur.err
+			}
+			return nil, s.err
+		}
+		b, ok := <-s.batches
+		if !ok {
+			s.err = io.ErrUnexpectedEOF
+			return nil, s.err
+		}
+		s.cur, s.pos = b, 0
 	}
+	row := s.cur.rows[s.pos]
+	s.cur.rows[s.pos] = nil
+	s.pos++
 	return s.v.Check(row), nil
 }
 
-// Plan returns the plan of the rows read so far.
+// Plan returns the plan of the rows read so far; call it after Next has
+// returned io.EOF.
 func (s *Scanner) Plan() *Plan {
 	s.v.plan.BlankRows = s.r.BlankRows()
 	return s.v.Plan()
@@ -65,6 +133,7 @@ func Stream(ctx context.Context, name string, src io.Reader, opts Options, know 
 	if err != nil {
 		return nil, err
 	}
+	defer s.Close()
 	for n := 0; ; n++ {
 		if n%1024 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
