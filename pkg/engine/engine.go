@@ -112,7 +112,9 @@ func New(cfg Config, api API, journal Journal, log *zap.Logger) *Engine {
 	}
 	return &Engine{
 		cfg: cfg, api: api, journal: journal, log: log,
-		limiter: rate.NewLimiter(rate.Limit(cfg.Rate), max(1, min(cfg.Workers, int(cfg.Rate)))),
+		// A burst of one paces requests evenly instead of letting every
+		// worker fire at once: no thundering herd at EnKash, no lockstep.
+		limiter: rate.NewLimiter(rate.Limit(cfg.Rate), 1),
 		brk:     newBreaker(cfg.FailWindow, cfg.FailRatio),
 		stop:    newLatch(),
 	}

@@ -81,6 +81,14 @@ func OpenJSON(k Key, body []byte) (plain []byte, sealed bool, err error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return body, false, nil
 	}
+	// The common shape, {"request":"<Base64>"}, is read without a JSON
+	// parse: Base64 has no quote, so the value ends at the first quote.
+	if rest, ok := bytes.CutPrefix(trimmed, []byte(`{"request":"`)); ok {
+		if b64, ok := bytes.CutSuffix(rest, []byte(`"}`)); ok && bytes.IndexByte(b64, '"') < 0 && bytes.IndexByte(b64, '\\') < 0 {
+			plain, err = Open(k, string(b64))
+			return plain, true, err
+		}
+	}
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(trimmed, &fields) != nil || len(fields) != 1 {
 		return body, false, nil

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -111,8 +110,9 @@ func mix(z uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
-// delay sleeps the configured latency, or until ctx ends.
-func (s *Server) delay(ctx context.Context) {
+// latency returns the latency of one call: the fixed part plus a uniform
+// random share of the jitter.
+func (s *Server) latency() time.Duration {
 	f := s.faults()
 	d := f.Latency
 	if j := f.Jitter; j > 0 {
@@ -120,15 +120,7 @@ func (s *Server) delay(ctx context.Context) {
 		d += time.Duration(s.rng.Int64N(int64(j)))
 		s.mu.Unlock()
 	}
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
+	return d
 }
 
 func jsonAmount(a money.Amount) json.Number { return json.Number(a.String()) }

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -69,10 +70,11 @@ func (s *Server) api(path string, h func(*call)) {
 		}
 		s.counters.add("requests "+path, 1)
 		rec := &Request{At: s.opts.Now(), Path: path}
-		sw := &statusWriter{ResponseWriter: w}
+		// The answer leaves no sooner than the latency after arrival: the
+		// call takes max(latency, processing), as it would behind a slow link.
+		sw := &statusWriter{ResponseWriter: w, notBefore: time.Now().Add(s.latency()), ctx: r.Context()}
 		defer func() { rec.Status = sw.status; s.record(*rec) }()
 		c := &call{w: sw, r: r, rec: rec}
-		s.delay(r.Context())
 		if every := s.faults().ExpireTokensEvery; every > 0 && s.apiCalls.Add(1)%every == 0 {
 			s.counters.add("faults "+faultTokenExpiry, 1)
 			s.expireTokens()
@@ -181,6 +183,7 @@ func (s *Server) injectAfter(c *call, key string, n int) bool {
 	s.counters.add("faults "+faultApplyThenFail, 1)
 	switch f.FailMode {
 	case FailDrop:
+		c.w.(*statusWriter).hold()
 		if conn, _, err := http.NewResponseController(c.w).Hijack(); err == nil {
 			_ = conn.Close()
 			return true
@@ -390,16 +393,34 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// statusWriter remembers the status for the request log and keeps the
-// Hijacker of the writer it wraps.
+// statusWriter remembers the status for the request log, holds the answer
+// back until notBefore (the injected latency), and keeps the Hijacker of
+// the writer it wraps.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status    int
+	notBefore time.Time
+	ctx       context.Context
+}
+
+// hold waits until the answer may leave.
+func (w *statusWriter) hold() {
+	d := time.Until(w.notBefore)
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-w.ctx.Done():
+	case <-t.C:
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.hold()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -407,6 +428,7 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.hold()
 	}
 	return w.ResponseWriter.Write(b)
 }
