@@ -60,4 +60,6 @@ func BenchmarkEngineNoLatency64Workers(b *testing.B) { benchEngine(b, 4000, 64, 
 // rows/s; the target is at least 95% of it.
 // 6,400 rows (100 per worker) keep the ramp at the start and the tail at
 // the end small against the five seconds of the run.
-func BenchmarkEngine50msLatency64Workers(b *testing.B) { benchEngine(b, 64*100, 64, 50*time.Millisecond) }
+func BenchmarkEngine50msLatency64Workers(b *testing.B) {
+	benchEngine(b, 64*100, 64, 50*time.Millisecond)
+}

@@ -11,9 +11,9 @@ import (
 
 // rowCheck is the work on one row.
 type rowCheck struct {
-	v   *Validator
-	row *allocfile.Row
-	it  *Item
+	v     *Validator
+	row   *allocfile.Row
+	it    *Item
 	rec   allocfile.Record // cleaned values
 	email string           // lowerEmail's cache
 }
