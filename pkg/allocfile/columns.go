@@ -99,6 +99,10 @@ var aliases = map[string]string{
 	"remarks": ColRemarks,
 }
 
+// Canonical returns the canonical column a header cell means, or "" for a
+// column the tool does not use.
+func Canonical(name string) string { return aliases[fold(name)] }
+
 // reportColumns are the columns this tool appends to its own outputs. A file
 // fed back (failed.csv, invalid.csv) carries them; they are dropped on read.
 var reportColumns = map[string]bool{

@@ -29,8 +29,15 @@ func envFor(env *sandboxtest.Env) map[string]string {
 	}
 }
 
+// execute runs the command line with env as the whole environment, plus a
+// ledger of the test's own unless env names one.
 func execute(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
+	withState := map[string]string{"XDG_STATE_HOME": t.TempDir()}
+	for k, v := range env {
+		withState[k] = v
+	}
+	env = withState
 	var out, errOut bytes.Buffer
 	code := Execute(context.Background(), args, &out, &errOut, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	return code, out.String(), errOut.String()

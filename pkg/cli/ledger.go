@@ -1,18 +1,61 @@
 package cli
 
 import (
+	"context"
+	"os"
+
 	"github.com/spf13/pflag"
 
-	"github.com/rewardbatch/rewardbatch/pkg/engine"
-	"github.com/rewardbatch/rewardbatch/pkg/job"
+	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 )
 
 // ledgerFlags choose the ledger of a run.
-type ledgerFlags struct{}
+type ledgerFlags struct {
+	state string
+	fs    *pflag.FlagSet
+}
 
-func (f *ledgerFlags) AddFlags(*pflag.FlagSet) {}
+func (f *ledgerFlags) AddFlags(fs *pflag.FlagSet) {
+	f.fs = fs
+	fs.StringVar(&f.state, "state", "", "the ledger (SQLite) that remembers what was sent, so that no rerun pays a row twice "+
+		"(default $XDG_STATE_HOME/rewardbatch/ledger.db, else ~/.local/state/rewardbatch/ledger.db; "+
+		"an embedded --sandbox run uses a throw-away one)")
+}
 
-// open returns the run's journal (none yet) and a function that closes it.
-func (f *ledgerFlags) open(*globals, bool) (engine.Journal, func(job.Result) error, error) {
-	return nil, func(job.Result) error { return nil }, nil
+// open opens the run's ledger. An embedded sandbox run without --state gets
+// a ledger in a temporary folder: its references must never be mistaken
+// for real ones, and the sandbox forgets everything at exit anyway. The
+// returned function closes the ledger (and removes a temporary one).
+func (f *ledgerFlags) open(ctx context.Context, g *globals, sandboxRun bool) (*ledger.Ledger, func() error, error) {
+	path := f.state
+	var tmp string
+	switch {
+	case path != "":
+	case sandboxRun:
+		dir, err := os.MkdirTemp("", "rewardbatch-sandbox-ledger-")
+		if err != nil {
+			return nil, nil, err
+		}
+		tmp, path = dir, dir+"/"+ledger.FileName
+	default:
+		p, err := ledger.DefaultPath(g.lookupEnv)
+		if err != nil {
+			return nil, nil, err
+		}
+		path = p
+	}
+	l, err := ledger.Open(ctx, path)
+	if err != nil {
+		if tmp != "" {
+			_ = os.RemoveAll(tmp)
+		}
+		return nil, nil, err
+	}
+	return l, func() error {
+		err := l.Close()
+		if tmp != "" {
+			_ = os.RemoveAll(tmp)
+		}
+		return err
+	}, nil
 }

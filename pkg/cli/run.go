@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 	"golang.org/x/term"
 
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
+	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/logging"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 )
@@ -118,7 +120,7 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 		}
 		defer sb.Close(context.Background())
 		cfg = sb.ClientConfig(sb.URL)
-		g.log.Warn(sandbox.NoRealPoints, zapString("sandbox", sb.URL))
+		g.log.Warn(sandbox.NoRealPoints, zap.String("sandbox", sb.URL))
 	} else if cfg, err = o.api.config(g.lookupEnv); err != nil {
 		return exit(exitcode.Fatal, err)
 	}
@@ -139,30 +141,26 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 	if f, ok := g.stderr.(*os.File); ok && !o.noProgress && term.IsTerminal(int(f.Fd())) {
 		opts.Progress = f
 	}
-	var api job.Client
-	if o.dryRun {
-		api = nil
-	} else {
-		if err := cfg.Validate(); err != nil {
-			return exit(exitcode.Fatal, err)
-		}
-		c, err := enkash.New(cfg, enkash.WithLogger(g.log))
+	var api job.Client // a dry run talks to nobody
+	if !o.dryRun {
+		c, err := enkash.New(cfg, enkash.WithLogger(g.log)) // validates cfg, naming what is missing
 		if err != nil {
 			return exit(exitcode.Fatal, err)
 		}
 		api = c
-	}
-	journal, closeJournal, err := o.ledger.open(g, o.dryRun)
-	if err != nil {
-		return exit(exitcode.Fatal, err)
-	}
-	res, err := job.Run(ctx, opts, api, journal)
-	if cerr := closeJournal(res); cerr != nil && err == nil {
-		err = cerr
-		if res.Code == exitcode.OK {
-			res.Code = exitcode.Fatal
+		l, closeLedger, err := o.ledger.open(ctx, g, o.useSandbox)
+		if err != nil {
+			return exit(exitcode.Fatal, err)
 		}
+		defer func() {
+			if cerr := closeLedger(); cerr != nil {
+				g.log.Error("closing the ledger", zap.Error(cerr))
+			}
+		}()
+		opts.Ledger, opts.Scope = l, ledger.Scope(cfg.BaseURL, cfg.CompanyID, cfg.CardAccountID)
+		g.log.Info("ledger", zap.String("path", l.Path()))
 	}
+	res, err := job.Run(ctx, opts, api)
 	_ = logging.Sync(g.log)
 	return exit(res.Code, err)
 }

@@ -130,5 +130,3 @@ Stop with Ctrl-C.
 		sb.URL, sb.URL)
 	g.log.Info("sandbox started", zap.String("url", sb.URL), zap.String("duplicates", string(sb.Options().Duplicates)))
 }
-
-func zapString(k, v string) zap.Field { return zap.String(k, v) }

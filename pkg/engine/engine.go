@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
@@ -270,6 +271,9 @@ func (e *Engine) process(ctx context.Context, j job) *Outcome {
 		case PriorConflict:
 			o.Status, o.ErrorCode, o.ErrorMessage = StatusFailed, CodeConflict, prior.Message
 			return o
+		case PriorHeld:
+			o.Status, o.ErrorCode, o.ErrorMessage = StatusMismatch, CodeHeld, prior.Message
+			return o
 		case PriorUnsettled:
 			settleFirst = true
 		}
@@ -405,20 +409,26 @@ func (e *Engine) applied(o *Outcome, res *enkash.AllocateResult) {
 func (e *Engine) found(o *Outcome, t enkash.Transaction) {
 	a := o.Item.Allocation
 	o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID = t.PGReferenceNumber, t.EnKashCardID, t.EnKashTransactionID
+	o.Status, o.ErrorCode, o.ErrorMessage = Verdict(a.Operation, a.Amount, a.Reference, t)
+}
+
+// Verdict judges a transaction that a lookup found under reference ref,
+// for a row that asked for op and amount: MATCHED when it is what the row
+// asked for, MISMATCH when EnKash has the reference with another amount or
+// type, FAILED when EnKash recorded it as failed.
+func Verdict(op enkash.Operation, amount money.Amount, ref string, t enkash.Transaction) (Status, string, string) {
 	wantType := enkash.TypeCredit
-	if a.Operation == enkash.OpDebit {
+	if op == enkash.OpDebit {
 		wantType = enkash.TypeDebit
 	}
 	switch {
 	case isFailedStatus(t.Status):
-		o.Status, o.ErrorCode = StatusFailed, CodeTxnFailed
-		o.ErrorMessage = fmt.Sprintf("EnKash recorded the transaction with status %s", t.Status)
-	case !sameAmount(t.Amount.String(), a.Amount.Hundredths()) || (t.CardTransactionType != "" && t.CardTransactionType != wantType):
-		o.Status, o.ErrorCode = StatusMismatch, CodeAmountMismatch
-		o.ErrorMessage = fmt.Sprintf("EnKash has reference %s as %s %s, the row asks for %s %s", a.Reference, t.CardTransactionType, t.Amount, wantType, a.Amount)
-	default:
-		o.Status, o.ErrorCode, o.ErrorMessage = StatusMatched, "", ""
+		return StatusFailed, CodeTxnFailed, fmt.Sprintf("EnKash recorded the transaction with status %s", t.Status)
+	case !sameAmount(t.Amount.String(), amount.Hundredths()) || (t.CardTransactionType != "" && t.CardTransactionType != wantType):
+		return StatusMismatch, CodeAmountMismatch, fmt.Sprintf("EnKash has reference %s as %s %s, the row asks for %s %s",
+			ref, t.CardTransactionType, t.Amount, wantType, amount)
 	}
+	return StatusMatched, "", ""
 }
 
 func (e *Engine) notSent(o *Outcome) {

@@ -31,6 +31,7 @@ const (
 	PriorDone                       // confirmed applied: do not send (SKIPPED)
 	PriorConflict                   // used for another person or amount: refuse
 	PriorUnsettled                  // sent, outcome never recorded: look it up first
+	PriorHeld                       // an earlier answer did not match: never resend automatically
 )
 
 // Prior is an earlier run's record of a reference.
@@ -40,7 +41,7 @@ type Prior struct {
 	EnKashCardID      string
 	EnkashCardTxnID   string
 	OTBBalance        string
-	Message           string // for PriorConflict: what differs
+	Message           string // for PriorConflict and PriorHeld: why the row is not sent
 }
 
 func isFailedStatus(s string) bool {

@@ -47,6 +47,8 @@ const (
 	CodeTxnFailed        = "TRANSACTION_FAILED" // EnKash recorded the reference as failed
 	CodeInvalid          = "INVALID"            // validation refused the row
 	CodeConflict         = "CONFLICT"           // the reference was used earlier for something else
+	CodeHeld             = "EARLIER_MISMATCH"   // an earlier run's answer did not match; not resent
+	CodeNotApplied       = "NOT_APPLIED"        // a later lookup proved EnKash does not have it
 	CodeStopped          = "STOPPED"            // the run stopped before the row was sent
 	CodeAuth             = "AUTH"               // login or authorisation failed
 )

@@ -60,7 +60,7 @@ func (f *fixture) options(t *testing.T, file string) job.RunOptions {
 
 func (f *fixture) run(t *testing.T, o job.RunOptions) job.Result {
 	t.Helper()
-	res, err := job.Run(context.Background(), o, f.client, nil)
+	res, err := job.Run(context.Background(), o, f.client)
 	if res.Code == exitcode.Fatal {
 		require.NoError(t, err)
 	}
@@ -237,7 +237,7 @@ func TestFailedFileFedBackSendsOnlyThoseRows(t *testing.T) {
 func TestInvalidRowsSendNothing(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, sandbox.Options{})
-	res, err := job.Run(context.Background(), f.options(t, "testdata/mixed.csv"), f.client, nil)
+	res, err := job.Run(context.Background(), f.options(t, "testdata/mixed.csv"), f.client)
 	assert.Equal(t, exitcode.InvalidInput, res.Code)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "1 of 7 rows are invalid; nothing was sent (fix the rows in")
@@ -272,7 +272,7 @@ func TestRefusals(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&o)
 			}
-			res, err := job.Run(context.Background(), o, f.client, nil)
+			res, err := job.Run(context.Background(), o, f.client)
 			assert.Equal(t, tt.code, res.Code)
 			if tt.error == "" {
 				assert.NoError(t, err)
@@ -288,7 +288,7 @@ func TestRefusedLoginIsFatalBeforeSending(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, sandbox.Options{})
 	f.client = f.env.Client(t, func(c *enkash.Config) { c.Password = "wrong" })
-	res, err := job.Run(context.Background(), f.options(t, sample), f.client, nil)
+	res, err := job.Run(context.Background(), f.options(t, sample), f.client)
 	assert.Equal(t, exitcode.Fatal, res.Code)
 	assert.ErrorContains(t, err, "nothing was sent: EnKash rejected the login")
 	assert.Equal(t, int64(1), f.env.Stats().Count("login failures"))

@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/ledger"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
@@ -36,6 +39,10 @@ type RunOptions struct {
 	Engine           engine.Config
 	Sandbox          bool   // the run goes to the sandbox: say so in every output
 	Version          string // the tool's version, for summary.json
+	// Ledger, when not nil, records the run so that reruns never pay a row
+	// twice; Scope names the EnKash account its references belong to.
+	Ledger *ledger.Ledger
+	Scope  string
 	// Progress, when not nil, receives a progress bar (a terminal).
 	Progress io.Writer
 }
@@ -49,9 +56,9 @@ type Result struct {
 
 // Run validates the whole file, and unless it is a dry run or a row is
 // invalid, checks the balance, sends every valid row through the engine and
-// writes results.csv, failed.csv and summary.json. journal may be nil.
-// The returned error explains a non-zero code that is not about rows.
-func Run(ctx context.Context, o RunOptions, api Client, journal engine.Journal) (Result, error) {
+// writes results.csv, failed.csv and summary.json. The returned error
+// explains a non-zero code that is not about rows.
+func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 	o.defaults()
 	started := o.Now()
 	if o.Sandbox {
@@ -88,7 +95,8 @@ func Run(ctx context.Context, o RunOptions, api Client, journal engine.Journal) 
 		return res.with(exitcode.Fatal), fmt.Errorf("nothing was sent: %w", err)
 	}
 	if !o.SkipBalanceCheck {
-		if err := checkBalance(ctx, api, c.plan, o.Stdout); err != nil {
+		done := func() (money.Amount, error) { return creditsDone(ctx, o, source, c) }
+		if err := checkBalance(ctx, api, c.plan, done, o.Stdout); err != nil {
 			return res.with(exitcode.Fatal), err
 		}
 	}
@@ -97,7 +105,21 @@ func Run(ctx context.Context, o RunOptions, api Client, journal engine.Journal) 
 	if err != nil {
 		return res.with(exitcode.Fatal), err
 	}
-	eng := engine.New(o.Engine, api, journal, o.Log)
+	var journal *ledger.Journal
+	if o.Ledger != nil {
+		journal, err = o.Ledger.StartRun(ctx, ledger.RunInfo{ID: filepath.Base(dir), Input: o.File, InputSHA256: sum,
+			PlanHash: c.plan.Hash, Folder: dir, Scope: o.Scope, Sandbox: o.Sandbox, StartedAt: started})
+		if err != nil {
+			results.Abort()
+			return res.with(exitcode.Fatal), err
+		}
+	}
+	var eng *engine.Engine
+	if journal != nil {
+		eng = engine.New(o.Engine, api, journal, o.Log)
+	} else {
+		eng = engine.New(o.Engine, api, nil, o.Log)
+	}
 	stopProgress := startProgress(o.Log, o.Progress, c.plan.RowsRead, eng)
 	src := func(ctx context.Context, emit func(*validate.Item) error) error {
 		f, err := os.Open(source)
@@ -110,16 +132,28 @@ func Run(ctx context.Context, o RunOptions, api Client, journal engine.Journal) 
 	}
 	rep, runErr := eng.Run(ctx, src, results.Add)
 	stopProgress()
+	if journal != nil {
+		if err := journal.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
 	if runErr != nil {
 		results.Abort()
+		if journal != nil {
+			_ = o.Ledger.SetSummary(ctx, journal.RunID(), o.Now(), exitcode.Fatal, "")
+		}
 		return res.with(exitcode.Fatal), fmt.Errorf("the run stopped: %w", runErr)
 	}
 	if err := results.Commit(); err != nil {
 		return res.with(exitcode.Fatal), err
 	}
 	finished := o.Now()
+	runID := filepath.Base(dir)
+	if journal != nil {
+		runID = journal.RunID()
+	}
 	s := &report.Summary{
-		Tool: "rewardbatch", Version: o.Version, RunID: filepath.Base(dir), Sandbox: o.Sandbox,
+		Tool: "rewardbatch", Version: o.Version, RunID: runID, Sandbox: o.Sandbox,
 		Input: o.File, InputSHA256: sum, PlanHash: c.plan.Hash, StartedAt: started.UTC(), FinishedAt: finished.UTC(),
 		Tally: results.Tally(), Stopped: rep.Stopped, Folder: dir,
 		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, report.ValidationFile, report.InvalidFile, SnapshotFile},
@@ -136,6 +170,12 @@ func Run(ctx context.Context, o RunOptions, api Client, journal engine.Journal) 
 	if err := report.WriteJSON(filepath.Join(dir, report.SummaryFile), s); err != nil {
 		return res.with(exitcode.Fatal), err
 	}
+	if o.Ledger != nil {
+		b, _ := json.Marshal(s)
+		if err := o.Ledger.SetSummary(ctx, s.RunID, finished, s.ExitCode, string(b)); err != nil {
+			return res.with(exitcode.Fatal), err
+		}
+	}
 	if err := s.Print(o.Stdout); err != nil {
 		return res.with(exitcode.Fatal), err
 	}
@@ -151,8 +191,10 @@ func (r Result) with(code int) Result {
 }
 
 // checkBalance refuses a run whose credits exceed the reward account's
-// available balance.
-func checkBalance(ctx context.Context, api Client, plan *validate.Plan, out io.Writer) error {
+// available balance. When they do, the credits an earlier run already
+// confirmed (done) are left out before refusing: a rerun after a crash
+// only needs the rest.
+func checkBalance(ctx context.Context, api Client, plan *validate.Plan, done func() (money.Amount, error), out io.Writer) error {
 	acc, err := api.Account(ctx)
 	if err != nil {
 		return fmt.Errorf("checking the reward account balance (use --skip-balance-check to skip it): %w", err)
@@ -164,8 +206,60 @@ func checkBalance(ctx context.Context, api Client, plan *validate.Plan, out io.W
 	need := plan.Credits()
 	fmt.Fprintf(out, "Reward account %s: available %s, this file credits %s\n", acc.CardAccountID, bal.Fixed2(), need.Fixed2())
 	if bal.Cmp(need) < 0 {
+		already, err := done()
+		if err != nil {
+			return err
+		}
+		if !already.IsZero() {
+			need = need.Sub(already)
+			fmt.Fprintf(out, "Earlier runs already credited %s of it; %s remain\n", already.Fixed2(), need.Fixed2())
+		}
+	}
+	if bal.Cmp(need) < 0 {
 		return fmt.Errorf("the reward account has %s points available but the file credits %s: fund the account, or split the file; nothing was sent",
 			bal.Fixed2(), need.Fixed2())
 	}
 	return nil
+}
+
+// creditsDone sums the credits of the file's valid rows that the ledger
+// has confirmed, reading the snapshot once more.
+func creditsDone(ctx context.Context, o RunOptions, source string, c *checked) (money.Amount, error) {
+	var total money.Amount
+	if o.Ledger == nil {
+		return total, nil
+	}
+	var refs []string
+	amounts := map[string]money.Amount{}
+	flush := func() error {
+		done, err := o.Ledger.ConfirmedAmounts(ctx, o.Scope, refs)
+		if err != nil {
+			return err
+		}
+		for ref := range done {
+			total = total.Add(amounts[ref])
+		}
+		refs, amounts = refs[:0], map[string]money.Amount{}
+		return nil
+	}
+	f, err := os.Open(source)
+	if err != nil {
+		return total, fmt.Errorf("reopening the input: %w", err)
+	}
+	defer f.Close()
+	_, err = validate.Stream(ctx, o.File, f, o.Validate, c.knowledge, func(it *validate.Item) error {
+		if !it.Valid || !it.Allocation.Operation.IsCredit() {
+			return nil
+		}
+		refs = append(refs, it.Allocation.Reference)
+		amounts[it.Allocation.Reference] = it.Allocation.Amount
+		if len(refs) == 1000 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return total, err
 }

@@ -131,11 +131,7 @@ func (r *Results) Add(o *engine.Outcome) error {
 		return err
 	}
 	if !o.Status.Done() {
-		reason := o.ErrorMessage
-		if o.ErrorCode != "" && o.ErrorCode != engine.CodeInvalid {
-			reason = o.ErrorCode + ": " + reason
-		}
-		r.row = append(r.row[:in], string(o.Status), reason)
+		r.row = append(r.row[:in], string(o.Status), failureReason(o.ErrorCode, o.ErrorMessage))
 		if err := r.failed.Write(r.row); err != nil {
 			return err
 		}

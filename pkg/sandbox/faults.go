@@ -139,3 +139,7 @@ func (s *Server) SetFaults(f Faults) {
 	f.defaults()
 	s.fault.Store(&f)
 }
+
+// SetLookupNeedsCard changes whether transaction/all refuses a lookup
+// without enKashCardId, for tests that settle lookups later.
+func (s *Server) SetLookupNeedsCard(b bool) { s.lookupCard.Store(b) }

@@ -351,7 +351,7 @@ func (s *Server) handleTransactions(c *call) {
 	case len(refs) == 0:
 		s.refuse(c, "pgReferenceNumber is required")
 		return
-	case s.opts.LookupNeedsCard && q.EnKashCardID == "":
+	case s.lookupCard.Load() && q.EnKashCardID == "":
 		s.refuse(c, "enKashCardId is required")
 		return
 	}

@@ -144,6 +144,7 @@ type Server struct {
 	attempts map[string]int
 
 	fault       atomic.Pointer[Faults]
+	lookupCard  atomic.Bool
 	inFlight    atomic.Int64
 	maxInFlight atomic.Int64
 	apiCalls    atomic.Int64
@@ -161,6 +162,7 @@ func New(opts Options) *Server {
 	s.state = newBook(opts.Balance)
 	s.state.seed(opts.Cards)
 	s.fault.Store(&s.opts.Faults)
+	s.lookupCard.Store(opts.LookupNeedsCard)
 	s.auth = authState{tokens: map[string]time.Time{}, failures: map[string]int{}, locked: map[string]bool{}}
 	s.mux = http.NewServeMux()
 	s.routes()

@@ -1,0 +1,330 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rewardbatch/rewardbatch/pkg/engine"
+	"github.com/rewardbatch/rewardbatch/pkg/mask"
+	"github.com/rewardbatch/rewardbatch/pkg/validate"
+)
+
+// The states of a reference.
+const (
+	StateSending    = "SENDING"     // committed before a request left; outcome not yet recorded
+	StateConfirmed  = "CONFIRMED"   // EnKash applied it under our reference
+	StateRejected   = "REJECTED"    // EnKash refused it; safe to send again after a fix
+	StateNotApplied = "NOT_APPLIED" // provably not applied (retries exhausted, run stopped)
+	StateUnknown    = "UNKNOWN"     // sent; no lookup could settle it
+	StateMismatch   = "MISMATCH"    // applied, but the answer did not match: never resent automatically
+)
+
+// Fingerprint is what a reference asks for: the operation, the person or
+// card, the account and the amount in hundredths. Names and titles are left
+// out, so that correcting a typo does not make a paid row look different.
+func Fingerprint(it *validate.Item) string {
+	a := it.Allocation
+	h := sha256.Sum256([]byte(strings.Join([]string{
+		string(a.Operation), a.CompanyID, a.CardAccountID, a.EnkashCardID, strings.ToLower(a.Email), a.Mobile,
+		fmt.Sprint(a.Amount.Hundredths()),
+	}, "\x1f")))
+	return hex.EncodeToString(h[:16])
+}
+
+// RunInfo describes a run that starts.
+type RunInfo struct {
+	ID          string
+	Input       string
+	InputSHA256 string
+	PlanHash    string
+	Folder      string
+	Scope       string
+	Sandbox     bool
+	StartedAt   time.Time
+}
+
+// Journal records one run. It implements [engine.Journal]: Begin commits
+// durably before it returns; Record queues and is committed with the next
+// group. It is safe for concurrent use by the engine's workers.
+type Journal struct {
+	l    *Ledger
+	run  RunInfo
+	reqs chan request
+	done chan struct{}
+
+	mu     sync.Mutex
+	err    error
+	closed bool
+}
+
+var _ engine.Journal = (*Journal)(nil)
+
+// request is a unit of work for the writer: a Begin (with a reply) or a
+// Record.
+type request struct {
+	begin  *validate.Item
+	record *engine.Outcome
+	reply  chan beginReply
+}
+
+type beginReply struct {
+	prior engine.Prior
+	err   error
+}
+
+// maxGroup bounds how many requests one transaction commits.
+const maxGroup = 512
+
+// StartRun records the start of a run and returns its journal. Call
+// Finish when the run ends.
+func (l *Ledger) StartRun(ctx context.Context, info RunInfo) (*Journal, error) {
+	sandbox := 0
+	if info.Sandbox {
+		sandbox = 1
+	}
+	if abs, err := filepath.Abs(info.Folder); err == nil {
+		info.Folder = abs
+	}
+	base := info.ID
+	for n := 2; ; n++ { // a run id is unique, even when --out names a folder twice
+		var taken int
+		if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id = ?`, info.ID).Scan(&taken); err != nil {
+			return nil, fmt.Errorf("ledger: recording run %s: %w", info.ID, err)
+		}
+		if taken == 0 {
+			break
+		}
+		info.ID = fmt.Sprintf("%s-%d", base, n)
+	}
+	_, err := l.db.ExecContext(ctx, `INSERT INTO runs (id, started_at, input, input_sha256, plan_hash, folder, scope, sandbox)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, info.ID, info.StartedAt.UTC().Format(time.RFC3339Nano), info.Input,
+		info.InputSHA256, info.PlanHash, info.Folder, info.Scope, sandbox)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: recording run %s: %w", info.ID, err)
+	}
+	j := &Journal{l: l, run: info, reqs: make(chan request, 4*maxGroup), done: make(chan struct{})}
+	go j.writer()
+	return j, nil
+}
+
+// Begin records a row before its first request leaves, and says what an
+// earlier run did with its reference.
+func (j *Journal) Begin(ctx context.Context, it *validate.Item) (engine.Prior, error) {
+	reply := make(chan beginReply, 1)
+	if err := j.send(ctx, request{begin: it, reply: reply}); err != nil {
+		return engine.Prior{}, err
+	}
+	select {
+	case r := <-reply:
+		return r.prior, r.err
+	case <-ctx.Done():
+		return engine.Prior{}, ctx.Err()
+	}
+}
+
+// Record queues a row's outcome for the next group commit.
+func (j *Journal) Record(o *engine.Outcome) error {
+	if o.Status == engine.StatusSkipped || o.Status == engine.StatusInvalid || o.ErrorCode == engine.CodeConflict ||
+		o.ErrorCode == engine.CodeHeld {
+		return nil // nothing new to remember
+	}
+	return j.send(context.Background(), request{record: o})
+}
+
+func (j *Journal) send(ctx context.Context, r request) error {
+	j.mu.Lock()
+	err, closed := j.err, j.closed
+	j.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if closed {
+		return errors.New("ledger: the run's journal is closed")
+	}
+	select {
+	case j.reqs <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writer commits requests in groups: whatever has queued up while the last
+// commit was on disk goes into the next transaction.
+func (j *Journal) writer() {
+	defer close(j.done)
+	for first := range j.reqs {
+		group := []request{first}
+	fill:
+		for len(group) < maxGroup {
+			select {
+			case r, ok := <-j.reqs:
+				if !ok {
+					break fill
+				}
+				group = append(group, r)
+			default:
+				break fill
+			}
+		}
+		replies, err := j.commit(group)
+		if err != nil {
+			j.mu.Lock()
+			if j.err == nil {
+				j.err = err
+			}
+			j.mu.Unlock()
+		}
+		for i, r := range group {
+			if r.reply != nil {
+				if err != nil {
+					r.reply <- beginReply{err: err}
+				} else {
+					r.reply <- replies[i]
+				}
+			}
+		}
+	}
+}
+
+// commit applies a group in one transaction.
+func (j *Journal) commit(group []request) ([]beginReply, error) {
+	ctx := context.Background()
+	tx, err := j.l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	replies := make([]beginReply, len(group))
+	stamp := now()
+	for i, r := range group {
+		switch {
+		case r.begin != nil:
+			p, err := j.begin(ctx, tx, r.begin, stamp)
+			if err != nil {
+				return nil, err
+			}
+			replies[i].prior = p
+		case r.record != nil:
+			if err := j.record(ctx, tx, r.record, stamp); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("ledger: committing: %w", err)
+	}
+	return replies, nil
+}
+
+func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *validate.Item, stamp string) (engine.Prior, error) {
+	a := it.Allocation
+	fp := Fingerprint(it)
+	ref, err := scanRef(tx.QueryRowContext(ctx, `SELECT `+refColumns+` FROM refs WHERE scope = ? AND reference = ?`, j.run.Scope, a.Reference))
+	if errors.Is(err, sql.ErrNoRows) {
+		person := mask.Email(a.Email)
+		if person == "" {
+			person = mask.Mobile(a.Mobile)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO refs (scope, reference, fingerprint, operation, amount, card_id, person, state,
+			run_id, first_run_id, input_sha256, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.run.Scope, a.Reference, fp, string(a.Operation), a.Amount.String(), a.EnkashCardID, person, StateSending,
+			j.run.ID, j.run.ID, j.run.InputSHA256, stamp)
+		if err != nil {
+			return engine.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
+		}
+		return engine.Prior{Kind: engine.PriorNew}, nil
+	}
+	if err != nil {
+		return engine.Prior{}, fmt.Errorf("ledger: reading %s: %w", a.Reference, err)
+	}
+	if ref.Fingerprint != fp {
+		return engine.Prior{Kind: engine.PriorConflict, Message: fmt.Sprintf(
+			"the reference %s was used by run %s for %s %s (%s); this row asks for %s %s: not sent. "+
+				"If this is a new payment, give it a new reference", a.Reference, ref.FirstRunID, ref.Operation, ref.Amount,
+			ref.Person+ref.CardID, a.Operation, a.Amount)}, nil
+	}
+	var kind engine.PriorKind
+	switch ref.State {
+	case StateConfirmed:
+		return engine.Prior{Kind: engine.PriorDone, PGReferenceNumber: ref.PGReference, EnKashCardID: ref.EnKashCard,
+			EnkashCardTxnID: ref.EnKashTxn, OTBBalance: ref.OTBBalance}, nil
+	case StateMismatch:
+		return engine.Prior{Kind: engine.PriorHeld, Message: fmt.Sprintf("run %s got an answer that did not match (%s); "+
+			"it is not resent automatically: check the transaction with EnKash", ref.RunID, ref.ErrorMessage)}, nil
+	case StateSending, StateUnknown:
+		kind = engine.PriorUnsettled
+	default: // REJECTED, NOT_APPLIED: provably not applied
+		kind = engine.PriorNew
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE refs SET state = ?, run_id = ?, input_sha256 = ?, updated_at = ? WHERE scope = ? AND reference = ?`,
+		StateSending, j.run.ID, j.run.InputSHA256, stamp, j.run.Scope, a.Reference)
+	if err != nil {
+		return engine.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
+	}
+	return engine.Prior{Kind: kind}, nil
+}
+
+// StateOf maps an outcome's status and error code to the state a rerun
+// acts on.
+func StateOf(status engine.Status, code string) string {
+	switch status {
+	case engine.StatusMatched:
+		return StateConfirmed
+	case engine.StatusMismatch:
+		return StateMismatch
+	case engine.StatusUnknown:
+		return StateUnknown
+	case engine.StatusFailed:
+		if code == engine.CodeRejected || code == engine.CodeTxnFailed {
+			return StateRejected
+		}
+	}
+	return StateNotApplied
+}
+
+func (j *Journal) record(ctx context.Context, tx *sql.Tx, o *engine.Outcome, stamp string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE refs SET state = ?, pg_reference = ?, enkash_card = ?, enkash_txn = ?, otb_balance = ?,
+		error_code = ?, error_message = ?, attempts = attempts + ?, updated_at = ? WHERE scope = ? AND reference = ?`,
+		StateOf(o.Status, o.ErrorCode), o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID, o.OTBBalance, o.ErrorCode, o.ErrorMessage,
+		o.Attempts, stamp, j.run.Scope, o.Item.Allocation.Reference)
+	if err != nil {
+		return fmt.Errorf("ledger: recording the outcome of %s: %w", o.Item.Allocation.Reference, err)
+	}
+	return nil
+}
+
+// Close commits what is queued and stops the writer. It returns the first
+// write error of the run, if any.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	if !j.closed {
+		j.closed = true
+		close(j.reqs)
+	}
+	j.mu.Unlock()
+	<-j.done
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.err
+}
+
+// RunID returns the run's id in the ledger: the one asked for, with a
+// suffix when it was taken.
+func (j *Journal) RunID() string { return j.run.ID }
+
+// Finish closes the journal and records the run's end.
+func (j *Journal) Finish(ctx context.Context, finished time.Time, exitCode int, summary string) error {
+	if err := j.Close(); err != nil {
+		return err
+	}
+	return j.l.SetSummary(ctx, j.run.ID, finished, exitCode, summary)
+}

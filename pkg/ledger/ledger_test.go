@@ -1,0 +1,148 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rewardbatch/rewardbatch/pkg/engine"
+	"github.com/rewardbatch/rewardbatch/pkg/validate"
+)
+
+func items(t *testing.T, text string) []*validate.Item {
+	t.Helper()
+	var out []*validate.Item
+	_, err := validate.Stream(context.Background(), "in.csv", strings.NewReader(text), validate.Options{CompanyID: "C", CardAccountID: "A"}, nil,
+		func(it *validate.Item) error { out = append(out, it); return nil })
+	require.NoError(t, err)
+	return out
+}
+
+const file = `uniqueReferenceNumber,firstName,title,gender,email,mobile,loadAmount
+R1,Aarav,Mr,M,aarav@example.com,9876500001,100
+R2,Diya,Ms,F,diya@example.com,9876500002,200
+R3,Kabir,Mr,M,kabir@example.com,9876500003,300
+`
+
+func open(t *testing.T) (*Ledger, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "state", FileName)
+	l, err := Open(context.Background(), path)
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	return l, path
+}
+
+func start(t *testing.T, l *Ledger, id string) *Journal {
+	t.Helper()
+	j, err := l.StartRun(context.Background(), RunInfo{ID: id, Input: "in.csv", InputSHA256: "sha", PlanHash: "plan",
+		Folder: "/tmp/" + id, Scope: "S", StartedAt: time.Now()})
+	require.NoError(t, err)
+	return j
+}
+
+func TestPriorKindsAcrossRuns(t *testing.T) {
+	t.Parallel()
+	l, path := open(t)
+	ctx := context.Background()
+	its := items(t, file)
+
+	j := start(t, l, "run1")
+	for _, it := range its {
+		p, err := j.Begin(ctx, it)
+		require.NoError(t, err)
+		assert.Equal(t, engine.PriorNew, p.Kind)
+	}
+	require.NoError(t, j.Record(&engine.Outcome{Item: its[0], Status: engine.StatusMatched, PGReferenceNumber: "R1",
+		EnKashCardID: "EKC1", EnkashCardTxnID: "T1", OTBBalance: "100", Attempts: 1}))
+	require.NoError(t, j.Record(&engine.Outcome{Item: its[1], Status: engine.StatusFailed, ErrorCode: engine.CodeRejected, Attempts: 1}))
+	// its[2] was sent and the process died before its outcome was recorded.
+	require.NoError(t, j.Finish(ctx, time.Now(), 4, `{}`))
+
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+
+	j2 := start(t, l, "run2")
+	want := []engine.PriorKind{engine.PriorDone, engine.PriorNew, engine.PriorUnsettled}
+	for i, it := range its {
+		p, err := j2.Begin(ctx, it)
+		require.NoError(t, err)
+		assert.Equal(t, want[i], p.Kind, "row %d", i)
+		if p.Kind == engine.PriorDone {
+			assert.Equal(t, "EKC1", p.EnKashCardID, "a skipped row carries the earlier ids")
+			assert.Equal(t, "T1", p.EnkashCardTxnID)
+		}
+	}
+	require.NoError(t, j2.Close())
+
+	edited := items(t, strings.Replace(file, "9876500003,300", "9876500003,301", 1))
+	j3 := start(t, l, "run3")
+	p, err := j3.Begin(ctx, edited[2])
+	require.NoError(t, err)
+	assert.Equal(t, engine.PriorConflict, p.Kind)
+	assert.Equal(t, "the reference R3 was used by run run1 for allocate 300 (ka***@example.com); this row asks for allocate 301: "+
+		"not sent. If this is a new payment, give it a new reference", p.Message)
+	renamed := items(t, strings.Replace(file, "Aarav,Mr", "Aarav Kumar,Mr", 1))
+	p, err = j3.Begin(ctx, renamed[0])
+	require.NoError(t, err)
+	assert.Equal(t, engine.PriorDone, p.Kind, "a corrected name is the same payment")
+	require.NoError(t, j3.Close())
+
+	runs, err := l.Runs(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, runs, 3)
+	assert.Equal(t, "run3", runs[0].ID)
+	assert.Equal(t, 4, runs[2].ExitCode)
+	assert.Equal(t, -1, runs[0].ExitCode, "an unfinished run has no exit code")
+}
+
+func TestScopesKeepAccountsApart(t *testing.T) {
+	t.Parallel()
+	l, _ := open(t)
+	ctx := context.Background()
+	its := items(t, file)
+	j := start(t, l, "uat")
+	_, err := j.Begin(ctx, its[0])
+	require.NoError(t, err)
+	require.NoError(t, j.Record(&engine.Outcome{Item: its[0], Status: engine.StatusMatched, Attempts: 1}))
+	require.NoError(t, j.Close())
+
+	j2, err := l.StartRun(ctx, RunInfo{ID: "prod", Scope: "https://pay.enkash.in|C|A", StartedAt: time.Now()})
+	require.NoError(t, err)
+	p, err := j2.Begin(ctx, its[0])
+	require.NoError(t, err)
+	assert.Equal(t, engine.PriorNew, p.Kind, "a reference confirmed elsewhere is new here")
+	require.NoError(t, j2.Close())
+}
+
+func TestOneProcessPerLedger(t *testing.T) {
+	t.Parallel()
+	_, path := open(t)
+	_, err := Open(context.Background(), path)
+	require.True(t, errors.Is(err, ErrLocked), "%v", err)
+	assert.Contains(t, err.Error(), "rewardbatch pid ")
+	assert.Contains(t, err.Error(), "one run at a time per ledger")
+}
+
+func TestDefaultPath(t *testing.T) {
+	t.Parallel()
+	env := func(m map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	p, err := DefaultPath(env(map[string]string{"XDG_STATE_HOME": "/x", "HOME": "/h"}))
+	require.NoError(t, err)
+	assert.Equal(t, "/x/rewardbatch/ledger.db", p)
+	p, err = DefaultPath(env(map[string]string{"HOME": "/h"}))
+	require.NoError(t, err)
+	assert.Equal(t, "/h/.local/state/rewardbatch/ledger.db", p)
+	_, err = DefaultPath(env(nil))
+	assert.Error(t, err)
+}
