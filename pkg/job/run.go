@@ -60,6 +60,10 @@ type Result struct {
 // explains a non-zero code that is not about rows.
 func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 	o.defaults()
+	// A signal (ctx) only stops dispatching: the engine turns it into
+	// NOT_SENT rows and full reports. Everything else runs to its end.
+	sig := ctx
+	ctx = context.WithoutCancel(ctx)
 	started := o.Now()
 	if o.Sandbox {
 		fmt.Fprintf(o.Stdout, "*** %s: this run goes to the embedded sandbox ***\n", sandbox.NoRealPoints)
@@ -130,7 +134,7 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 		_, err = validate.Stream(ctx, o.File, f, o.Validate, c.knowledge, emit)
 		return err
 	}
-	rep, runErr := eng.Run(ctx, src, results.Add)
+	rep, runErr := eng.Run(sig, src, results.Add)
 	stopProgress()
 	if journal != nil {
 		if err := journal.Close(); err != nil && runErr == nil {

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/samplegen"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
+)
+
+// binary is the rewardbatch built for these tests: they run the real
+// program, kill it, and run it again.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "rewardbatch-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "rewardbatch")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building rewardbatch: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// world is a sandbox on loopback, a generated file and a ledger.
+type world struct {
+	sb     *sandbox.Running
+	file   string
+	state  string
+	dir    string
+	rows   int
+	runs   int
+	refs   []string
+	amount map[string]string
+}
+
+func newWorld(t *testing.T, rows int, opts sandbox.Options) *world {
+	t.Helper()
+	opts.Cards = sandbox.DemoCards()
+	opts.Balance = money.FromHundredths(1e13)
+	sb, err := sandbox.New(opts).Start("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sb.Close(context.Background()) })
+	w := &world{sb: sb, dir: t.TempDir(), rows: rows, amount: map[string]string{}}
+	w.file = filepath.Join(w.dir, "allocations.csv")
+	w.state = filepath.Join(w.dir, "state", "ledger.db")
+	f, err := os.Create(w.file)
+	require.NoError(t, err)
+	require.NoError(t, samplegen.Write(f, samplegen.Options{Rows: rows, Seed: 42, Batch: "CRASH", TopUps: 20, Debits: 10}))
+	require.NoError(t, f.Close())
+	recs := readCSV(t, w.file)
+	for _, r := range recs[1:] {
+		w.refs = append(w.refs, r[3])
+		w.amount[r[3]] = r[9]
+	}
+	return w
+}
+
+func (w *world) env() []string {
+	c := w.sb.Options().Credentials
+	return append(os.Environ(),
+		enkash.EnvBaseURL+"="+w.sb.URL, enkash.EnvClientID+"="+c.ClientID, enkash.EnvClientSecret+"="+c.ClientSecret.Reveal(),
+		enkash.EnvUsername+"="+c.Username, enkash.EnvPassword+"="+c.Password.Reveal(), enkash.EnvPartnerID+"="+c.PartnerID,
+		enkash.EnvCompanyID+"="+c.CompanyID, enkash.EnvCardAccountID+"="+c.CardAccountID)
+}
+
+// start runs `rewardbatch run` on the file into a new run folder.
+func (w *world) start(t *testing.T, extra ...string) (*exec.Cmd, string) {
+	t.Helper()
+	w.runs++
+	out := filepath.Join(w.dir, fmt.Sprintf("run-%02d", w.runs))
+	args := append([]string{"run", "--state", w.state, "--out", out, "--rate", "5000", "--workers", "8",
+		"--lookup-grace", "5ms", "--log-level", "warn", "--log-format", "json", "--no-progress"}, extra...)
+	cmd := exec.Command(binary, append(args, w.file)...)
+	cmd.Env = w.env()
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("output of run %s:\n%s", out, logs.String())
+		}
+	})
+	require.NoError(t, cmd.Start())
+	return cmd, out
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return -int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1000
+	}
+	return 0
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(bufio.NewReader(f)).ReadAll()
+	require.NoError(t, err)
+	return rows
+}
+
+// finish reruns the file until it exits 0, and returns the last run folder.
+func (w *world) finish(t *testing.T) string {
+	t.Helper()
+	for i := 0; i < 8; i++ {
+		cmd, out := w.start(t)
+		code := exitCode(cmd.Wait())
+		t.Logf("rerun %d: exit %d", i+1, code)
+		if code == exitcode.OK {
+			return out
+		}
+		require.Contains(t, []int{exitcode.RowsFailed, exitcode.Incomplete}, code, "a rerun must not fail fatally")
+	}
+	t.Fatal("the file never finished")
+	return ""
+}
+
+// assertExactlyOnce checks through the sandbox's own record that every
+// reference of the file was credited or debited exactly once, and that the
+// last results.csv has every row MATCHED or SKIPPED.
+func (w *world) assertExactlyOnce(t *testing.T, last string) {
+	t.Helper()
+	per := map[string]int{}
+	for _, tx := range w.sb.Transactions() {
+		per[tx.PGReferenceNumber]++
+		assert.Equal(t, w.amount[tx.PGReferenceNumber], tx.Amount.String(), "amount of %s", tx.PGReferenceNumber)
+	}
+	for _, ref := range w.refs {
+		assert.Equal(t, 1, per[ref], "reference %s applied %d times", ref, per[ref])
+	}
+	assert.Len(t, per, len(w.refs), "no transaction outside the file")
+	rows := readCSV(t, filepath.Join(last, "results.csv"))
+	require.Len(t, rows, w.rows+1)
+	status := -1
+	for i, h := range rows[0] {
+		if h == "status" {
+			status = i
+		}
+	}
+	for _, r := range rows[1:] {
+		assert.Contains(t, []string{"MATCHED", "SKIPPED"}, r[status])
+	}
+}
+
+// TestKilledRunsNeverPayTwice kills the run with SIGKILL at several seeded
+// random moments, against a sandbox that credits a repeated reference again
+// and loses some answers after applying them, then reruns until the file
+// is done.
+func TestKilledRunsNeverPayTwice(t *testing.T) {
+	w := newWorld(t, 2000, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain, Faults: sandbox.Faults{
+		Seed: 7, Latency: 10 * time.Millisecond, ApplyThenFail: 0.03, FailMode: sandbox.FailDrop, FirstAttemptOnly: true}})
+	rng := rand.New(rand.NewPCG(2026, 11))
+	for kill := 0; kill < 5; kill++ {
+		cmd, _ := w.start(t, "--workers", "4")
+		time.Sleep(time.Duration(200+rng.IntN(1000)) * time.Millisecond)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		t.Logf("kill %d: exit %d, %d transactions so far", kill+1, exitCode(cmd.Wait()), len(w.sb.Transactions()))
+	}
+	require.Positive(t, len(w.sb.Transactions()))
+	require.Less(t, len(w.sb.Transactions()), w.rows, "the kills landed in the middle of the work")
+	last := w.finish(t)
+	w.assertExactlyOnce(t, last)
+	st := w.sb.Stats()
+	assert.Positive(t, st.Count("faults apply-then-fail"), "answers were lost after the credit")
+	assert.Positive(t, st.Count("requests "+enkash.PathTransactions), "reruns looked references up before resending")
+}
+
+// TestKilledDuringLedgerWritesNeverPaysTwice watches the ledger's
+// write-ahead log and kills the run the moment it grows: in the middle of
+// a group commit.
+func TestKilledDuringLedgerWritesNeverPaysTwice(t *testing.T) {
+	w := newWorld(t, 2000, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain, Faults: sandbox.Faults{
+		Seed: 9, ApplyThenFail: 0.02, FailMode: sandbox.Fail502, FirstAttemptOnly: true}})
+	rng := rand.New(rand.NewPCG(7, 7))
+	wal := w.state + "-wal"
+	for kill := 0; kill < 4; kill++ {
+		cmd, _ := w.start(t)
+		changes := 5 + rng.IntN(60)
+		var last int64 = -1
+		deadline := time.Now().Add(20 * time.Second)
+		for changes > 0 && time.Now().Before(deadline) {
+			if st, err := os.Stat(wal); err == nil && st.Size() != last {
+				if last >= 0 {
+					changes--
+				}
+				last = st.Size()
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		t.Logf("kill %d during a ledger write: exit %d, %d transactions so far", kill+1, exitCode(cmd.Wait()), len(w.sb.Transactions()))
+	}
+	last := w.finish(t)
+	w.assertExactlyOnce(t, last)
+}
+
+// TestSIGTERMStopsGracefully sends SIGTERM in the middle of a slow run:
+// every row still has a result, the run exits 4, and the rows sent are
+// exactly the ones reported MATCHED.
+func TestSIGTERMStopsGracefully(t *testing.T) {
+	w := newWorld(t, 1000, sandbox.Options{Faults: sandbox.Faults{Latency: 20 * time.Millisecond}})
+	cmd, out := w.start(t, "--workers", "4")
+	time.Sleep(1500 * time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		require.Equal(t, exitcode.Incomplete, exitCode(err))
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the run did not stop after SIGTERM")
+	}
+	rows := readCSV(t, filepath.Join(out, "results.csv"))
+	require.Len(t, rows, w.rows+1, "every row has a result")
+	counts := map[string]int{}
+	for _, r := range rows[1:] {
+		counts[r[len(r)-9]]++ // the status column
+	}
+	assert.Equal(t, w.rows, counts["MATCHED"]+counts["NOT_SENT"], "%v", counts)
+	assert.Positive(t, counts["NOT_SENT"])
+	assert.Equal(t, counts["MATCHED"], len(w.sb.Transactions()))
+	summary, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(summary), `"stopped": "interrupted"`)
+	assert.Contains(t, string(summary), `"exitCode": 4`)
+
+	last := w.finish(t) // the rerun resumes
+	w.assertExactlyOnce(t, last)
+}
+
+// TestTwoRunsAtOnceOnOneLedger: the second exits 1 and names the first.
+func TestTwoRunsAtOnceOnOneLedger(t *testing.T) {
+	w := newWorld(t, 300, sandbox.Options{Faults: sandbox.Faults{Latency: 20 * time.Millisecond}})
+	first, _ := w.start(t, "--workers", "1")
+	defer func() { _ = first.Process.Kill(); _, _ = first.Process.Wait() }()
+	time.Sleep(500 * time.Millisecond)
+	second := exec.Command(binary, "run", "--state", w.state, "--out", filepath.Join(w.dir, "second"), "--log-level", "error", w.file)
+	second.Env = w.env()
+	out, err := second.CombinedOutput()
+	assert.Equal(t, exitcode.Fatal, exitCode(err))
+	assert.Contains(t, string(out), "the ledger is in use by another process: rewardbatch pid "+fmt.Sprint(first.Process.Pid))
+	assert.True(t, strings.Contains(string(out), "one run at a time per ledger"))
+}
