@@ -55,10 +55,11 @@ type RunInfo struct {
 // durably before it returns; Record queues and is committed with the next
 // group. It is safe for concurrent use by the engine's workers.
 type Journal struct {
-	l    *Ledger
-	run  RunInfo
-	reqs chan request
-	done chan struct{}
+	l     *Ledger
+	run   RunInfo
+	reqs  chan request
+	done  chan struct{}
+	stmts statements
 
 	mu     sync.Mutex
 	err    error
@@ -111,8 +112,48 @@ func (l *Ledger) StartRun(ctx context.Context, info RunInfo) (*Journal, error) {
 		return nil, fmt.Errorf("ledger: recording run %s: %w", info.ID, err)
 	}
 	j := &Journal{l: l, run: info, reqs: make(chan request, 4*maxGroup), done: make(chan struct{})}
+	if err := j.stmts.prepare(ctx, l.db); err != nil {
+		return nil, err
+	}
 	go j.writer()
 	return j, nil
+}
+
+// statements are prepared once per run: parsing SQL for every row would
+// cost more than running it.
+type statements struct {
+	insert, selectRef, resend, outcome *sql.Stmt
+}
+
+func (s *statements) prepare(ctx context.Context, db *sql.DB) error {
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&s.insert, `INSERT INTO refs (scope, reference, fingerprint, operation, amount, card_id, person, state,
+			run_id, first_run_id, input_sha256, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (scope, reference) DO NOTHING`},
+		{&s.selectRef, `SELECT ` + refColumns + ` FROM refs WHERE scope = ? AND reference = ?`},
+		{&s.resend, `UPDATE refs SET state = ?, run_id = ?, input_sha256 = ?, updated_at = ? WHERE scope = ? AND reference = ?`},
+		{&s.outcome, `UPDATE refs SET state = ?, pg_reference = ?, enkash_card = ?, enkash_txn = ?, otb_balance = ?,
+			error_code = ?, error_message = ?, attempts = attempts + ?, updated_at = ? WHERE scope = ? AND reference = ?`},
+	} {
+		st, err := db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			s.close()
+			return fmt.Errorf("ledger: preparing: %w", err)
+		}
+		*p.dst = st
+	}
+	return nil
+}
+
+func (s *statements) close() {
+	for _, st := range []*sql.Stmt{s.insert, s.selectRef, s.resend, s.outcome} {
+		if st != nil {
+			_ = st.Close()
+		}
+	}
 }
 
 // Begin records a row before its first request leaves, and says what an
@@ -228,21 +269,19 @@ func (j *Journal) commit(group []request) ([]beginReply, error) {
 func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *validate.Item, stamp string) (engine.Prior, error) {
 	a := it.Allocation
 	fp := Fingerprint(it)
-	ref, err := scanRef(tx.QueryRowContext(ctx, `SELECT `+refColumns+` FROM refs WHERE scope = ? AND reference = ?`, j.run.Scope, a.Reference))
-	if errors.Is(err, sql.ErrNoRows) {
-		person := mask.Email(a.Email)
-		if person == "" {
-			person = mask.Mobile(a.Mobile)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO refs (scope, reference, fingerprint, operation, amount, card_id, person, state,
-			run_id, first_run_id, input_sha256, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			j.run.Scope, a.Reference, fp, string(a.Operation), a.Amount.String(), a.EnkashCardID, person, StateSending,
-			j.run.ID, j.run.ID, j.run.InputSHA256, stamp)
-		if err != nil {
-			return engine.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
-		}
-		return engine.Prior{Kind: engine.PriorNew}, nil
+	person := mask.Email(a.Email)
+	if person == "" {
+		person = mask.Mobile(a.Mobile)
 	}
+	res, err := tx.StmtContext(ctx, j.stmts.insert).ExecContext(ctx, j.run.Scope, a.Reference, fp, string(a.Operation),
+		a.Amount.String(), a.EnkashCardID, person, StateSending, j.run.ID, j.run.ID, j.run.InputSHA256, stamp)
+	if err != nil {
+		return engine.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		return engine.Prior{Kind: engine.PriorNew}, nil // the common case: a reference never seen
+	}
+	ref, err := scanRef(tx.StmtContext(ctx, j.stmts.selectRef).QueryRowContext(ctx, j.run.Scope, a.Reference))
 	if err != nil {
 		return engine.Prior{}, fmt.Errorf("ledger: reading %s: %w", a.Reference, err)
 	}
@@ -265,9 +304,8 @@ func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *validate.Item, stam
 	default: // REJECTED, NOT_APPLIED: provably not applied
 		kind = engine.PriorNew
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE refs SET state = ?, run_id = ?, input_sha256 = ?, updated_at = ? WHERE scope = ? AND reference = ?`,
-		StateSending, j.run.ID, j.run.InputSHA256, stamp, j.run.Scope, a.Reference)
-	if err != nil {
+	if _, err := tx.StmtContext(ctx, j.stmts.resend).ExecContext(ctx, StateSending, j.run.ID, j.run.InputSHA256, stamp,
+		j.run.Scope, a.Reference); err != nil {
 		return engine.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
 	}
 	return engine.Prior{Kind: kind}, nil
@@ -292,8 +330,7 @@ func StateOf(status engine.Status, code string) string {
 }
 
 func (j *Journal) record(ctx context.Context, tx *sql.Tx, o *engine.Outcome, stamp string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE refs SET state = ?, pg_reference = ?, enkash_card = ?, enkash_txn = ?, otb_balance = ?,
-		error_code = ?, error_message = ?, attempts = attempts + ?, updated_at = ? WHERE scope = ? AND reference = ?`,
+	_, err := tx.StmtContext(ctx, j.stmts.outcome).ExecContext(ctx,
 		StateOf(o.Status, o.ErrorCode), o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID, o.OTBBalance, o.ErrorCode, o.ErrorMessage,
 		o.Attempts, stamp, j.run.Scope, o.Item.Allocation.Reference)
 	if err != nil {
@@ -312,6 +349,7 @@ func (j *Journal) Close() error {
 	}
 	j.mu.Unlock()
 	<-j.done
+	j.stmts.close()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.err
