@@ -305,3 +305,15 @@ func TestSandboxRunsSayNoRealPointsMoved(t *testing.T) {
 	require.NoError(t, err)
 	assert.Regexp(t, regexp.MustCompile(`"sandbox": true,\s+"note": "SANDBOX: no real points moved"`), string(b))
 }
+
+// TestReadmeShowsTheRealValidateOutput keeps the README's example in step
+// with what validate prints (the golden file of TestValidateGolden).
+func TestReadmeShowsTheRealValidateOutput(t *testing.T) {
+	t.Parallel()
+	golden, err := os.ReadFile(filepath.Join("testdata", "golden", "validate", "plan.txt"))
+	require.NoError(t, err)
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	want := strings.NewReplacer("../../samples/", "samples/", "<run>/", "reports/<run>/").Replace(string(golden))
+	assert.Contains(t, string(readme), want, "update the README's validate example from testdata/golden/validate/plan.txt")
+}
