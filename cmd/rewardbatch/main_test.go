@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,13 +149,19 @@ func (w *world) finish(t *testing.T) string {
 	return ""
 }
 
-// assertExactlyOnce checks through the sandbox's own record that every
-// reference of the file was credited or debited exactly once, and that the
-// last results.csv has every row MATCHED or SKIPPED.
+// assertExactlyOnce checks through the sandbox's own record
+// (GET /__sandbox/transactions) that every reference of the file was
+// credited or debited exactly once, and that the last results.csv has
+// every row MATCHED or SKIPPED.
 func (w *world) assertExactlyOnce(t *testing.T, last string) {
 	t.Helper()
+	resp, err := http.Get(w.sb.URL + "/__sandbox/transactions")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var txns []sandbox.Transaction
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&txns))
 	per := map[string]int{}
-	for _, tx := range w.sb.Transactions() {
+	for _, tx := range txns {
 		per[tx.PGReferenceNumber]++
 		assert.Equal(t, w.amount[tx.PGReferenceNumber], tx.Amount.String(), "amount of %s", tx.PGReferenceNumber)
 	}

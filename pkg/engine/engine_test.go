@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"testing"
@@ -11,41 +10,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
+	"github.com/rewardbatch/rewardbatch/pkg/engine/enginetest"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
-	"github.com/rewardbatch/rewardbatch/pkg/samplegen"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
-// items validates a generated file of n rows (with top-ups and debits of
-// the demo cards when n is large enough).
-func items(t testing.TB, n int) []*validate.Item {
-	t.Helper()
-	var buf bytes.Buffer
-	tops, debits := min(n/8, 20), min(n/20, 10)
-	require.NoError(t, samplegen.Write(&buf, samplegen.Options{Rows: n, Seed: 3, Batch: "T", TopUps: tops, Debits: debits}))
-	var out []*validate.Item
-	opts := validate.Options{CompanyID: sandbox.DefaultCredentials.CompanyID, CardAccountID: sandbox.DefaultCredentials.CardAccountID}
-	_, err := validate.Stream(context.Background(), "gen.csv", &buf, opts, nil, func(it *validate.Item) error {
-		out = append(out, it)
-		return nil
-	})
-	require.NoError(t, err)
-	return out
-}
+func items(t testing.TB, n int) []*validate.Item { return enginetest.Items(t, n) }
 
-func source(its []*validate.Item) engine.Source {
-	return func(ctx context.Context, emit func(*validate.Item) error) error {
-		for _, it := range its {
-			if err := emit(it); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
+func source(its []*validate.Item) engine.Source { return enginetest.Source(its) }
 
 // collector is a sink that checks the input order.
 type collector struct {

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -152,17 +151,10 @@ func Scope(baseURL, companyID, cardAccountID string) string {
 
 // RunRecord is one run as the ledger keeps it.
 type RunRecord struct {
-	ID          string
-	StartedAt   time.Time
-	FinishedAt  time.Time // zero while running, or after a crash
-	Input       string
-	InputSHA256 string
-	PlanHash    string
-	Folder      string
-	Scope       string
-	Sandbox     bool
-	ExitCode    int // -1 when unknown
-	Summary     string
+	RunInfo
+	FinishedAt time.Time // zero while running, or after a crash
+	ExitCode   int       // -1 when unknown
+	Summary    string    // summary.json, when the run finished
 }
 
 const runColumns = `id, started_at, COALESCE(finished_at, ''), input, input_sha256, plan_hash, folder, scope, sandbox,
@@ -186,20 +178,29 @@ func scanRun(sc interface{ Scan(...any) error }) (RunRecord, error) {
 
 // Runs returns the most recent runs, newest first.
 func (l *Ledger) Runs(ctx context.Context, limit int) ([]RunRecord, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY started_at DESC LIMIT ?`, limit)
+	return queryAll(ctx, l.db, scanRun, "runs", `SELECT `+runColumns+` FROM runs ORDER BY started_at DESC LIMIT ?`, limit)
+}
+
+// queryAll runs q and scans every row with scan; what names the rows in
+// errors.
+func queryAll[T any](ctx context.Context, db *sql.DB, scan func(interface{ Scan(...any) error }) (T, error), what, q string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: reading runs: %w", err)
+		return nil, fmt.Errorf("ledger: reading %s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []RunRecord
+	var out []T
 	for rows.Next() {
-		r, err := scanRun(rows)
+		v, err := scan(rows)
 		if err != nil {
-			return nil, fmt.Errorf("ledger: reading runs: %w", err)
+			return nil, fmt.Errorf("ledger: reading %s: %w", what, err)
 		}
-		out = append(out, r)
+		out = append(out, v)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger: reading %s: %w", what, err)
+	}
+	return out, nil
 }
 
 // ErrNoRun means no run has that id or folder.
@@ -257,20 +258,7 @@ func scanRef(sc interface{ Scan(...any) error }) (Ref, error) {
 
 // RefsOfRun returns the references a run recorded in the given state.
 func (l *Ledger) RefsOfRun(ctx context.Context, runID, state string) ([]Ref, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+refColumns+` FROM refs WHERE run_id = ? AND state = ?`, runID, state)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: reading references: %w", err)
-	}
-	defer rows.Close()
-	var out []Ref
-	for rows.Next() {
-		r, err := scanRef(rows)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: reading references: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, l.db, scanRef, "references", `SELECT `+refColumns+` FROM refs WHERE run_id = ? AND state = ?`, runID, state)
 }
 
 // Lookup returns the record of a reference, if any.
@@ -331,5 +319,3 @@ func (l *Ledger) ConfirmedAmounts(ctx context.Context, scope string, refs []stri
 }
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -122,11 +122,7 @@ func Amend(dir string, changes map[string]Change) (*Summary, int, error) {
 	}
 	s.ExitCode = exitcode.FromStatuses(s.Statuses, s.Stopped != "")
 	s.ExitMeaning = exitcode.Meaning(s.ExitCode)
-	if err := results.Commit(); err != nil {
-		failed.Abort()
-		return nil, 0, err
-	}
-	if err := failed.Commit(); err != nil {
+	if err := commitPair(results, failed); err != nil {
 		return nil, 0, err
 	}
 	if err := WriteJSON(filepath.Join(dir, SummaryFile), &s); err != nil {

@@ -116,3 +116,12 @@ func Neutralise(s string) string {
 	}
 	return s
 }
+
+// commitPair commits a, then b; when a fails, b is dropped too.
+func commitPair(a, b *CSVFile) error {
+	if err := a.Commit(); err != nil {
+		b.Abort()
+		return err
+	}
+	return b.Commit()
+}

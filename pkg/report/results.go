@@ -150,13 +150,7 @@ func (r *Results) Add(o *engine.Outcome) error {
 func (r *Results) Tally() Tally { return r.tally }
 
 // Commit puts both files in place.
-func (r *Results) Commit() error {
-	if err := r.results.Commit(); err != nil {
-		r.failed.Abort()
-		return err
-	}
-	return r.failed.Commit()
-}
+func (r *Results) Commit() error { return commitPair(r.results, r.failed) }
 
 // Abort drops both files.
 func (r *Results) Abort() {

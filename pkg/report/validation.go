@@ -59,13 +59,7 @@ func (v *Validation) Add(it *validate.Item) error {
 }
 
 // Commit puts both files in place.
-func (v *Validation) Commit() error {
-	if err := v.findings.Commit(); err != nil {
-		v.invalid.Abort()
-		return err
-	}
-	return v.invalid.Commit()
-}
+func (v *Validation) Commit() error { return commitPair(v.findings, v.invalid) }
 
 // Abort drops both files.
 func (v *Validation) Abort() {

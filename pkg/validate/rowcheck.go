@@ -136,30 +136,23 @@ func (c *rowCheck) person(required bool) {
 	if need(allocfile.ColFirstName, r.FirstName) {
 		a.FirstName = r.FirstName
 	}
-	if need(allocfile.ColTitle, r.Title) {
-		t, f := normTitle(r.Title)
-		c.addp(allocfile.ColTitle, f)
-		if t != r.Title && f == nil {
-			c.add(allocfile.ColTitle, finding{SevNote, fmt.Sprintf("the title %q was written as %s", r.Title, t), ""})
+	normalise := func(col, raw string, norm func(string) (string, *finding), note func(raw, v string) string) string {
+		if !need(col, raw) {
+			return ""
 		}
-		a.Title = t
-	}
-	if need(allocfile.ColGender, r.Gender) {
-		g, f := normGender(r.Gender)
-		c.addp(allocfile.ColGender, f)
-		if g != r.Gender && f == nil {
-			c.add(allocfile.ColGender, finding{SevNote, fmt.Sprintf("the gender %q was written as %s", r.Gender, g), ""})
+		v, f := norm(raw)
+		c.addp(col, f)
+		if f == nil && v != raw {
+			c.add(col, finding{SevNote, note(raw, v), ""})
 		}
-		a.Gender = g
+		return v
 	}
-	if need(allocfile.ColEmail, r.Email) {
-		e, f := normEmail(r.Email)
-		c.addp(allocfile.ColEmail, f)
-		if e != r.Email && f == nil {
-			c.add(allocfile.ColEmail, finding{SevNote, "the e-mail domain was written in lower case", ""})
-		}
-		a.Email = e
-	}
+	a.Title = normalise(allocfile.ColTitle, r.Title, normTitle,
+		func(raw, v string) string { return fmt.Sprintf("the title %q was written as %s", raw, v) })
+	a.Gender = normalise(allocfile.ColGender, r.Gender, normGender,
+		func(raw, v string) string { return fmt.Sprintf("the gender %q was written as %s", raw, v) })
+	a.Email = normalise(allocfile.ColEmail, r.Email, normEmail,
+		func(string, string) string { return "the e-mail domain was written in lower case" })
 	if need(allocfile.ColMobile, r.Mobile) {
 		m, fs := normMobile(r.Mobile)
 		for _, f := range fs {
