@@ -372,7 +372,10 @@ func (e *Engine) settle(ctx context.Context, o *Outcome) bool {
 			if len(txns) == 0 {
 				return false
 			}
-			e.found(o, txns[0])
+			a := it.Allocation
+			var t enkash.Transaction
+			t, o.Status, o.ErrorCode, o.ErrorMessage = Judge(a.Operation, a.Amount, a.Reference, txns)
+			o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID = t.PGReferenceNumber, t.EnKashCardID, t.EnKashTransactionID
 			return true
 		}
 		lastErr = err
@@ -405,11 +408,25 @@ func (e *Engine) applied(o *Outcome, res *enkash.AllocateResult) {
 	}
 }
 
-// found records a transaction a lookup found for the row's reference.
-func (e *Engine) found(o *Outcome, t enkash.Transaction) {
-	a := o.Item.Allocation
-	o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID = t.PGReferenceNumber, t.EnKashCardID, t.EnKashTransactionID
-	o.Status, o.ErrorCode, o.ErrorMessage = Verdict(a.Operation, a.Amount, a.Reference, t)
+// Judge settles a row from the transactions a lookup found under its
+// reference (at least one): it judges the applied one with [Verdict], and
+// reports MISMATCH when EnKash applied the reference more than once.
+func Judge(op enkash.Operation, amount money.Amount, ref string, txns []enkash.Transaction) (enkash.Transaction, Status, string, string) {
+	var applied []enkash.Transaction
+	for _, t := range txns {
+		if !isFailedStatus(t.Status) {
+			applied = append(applied, t)
+		}
+	}
+	switch len(applied) {
+	case 0:
+		st, code, msg := Verdict(op, amount, ref, txns[0])
+		return txns[0], st, code, msg
+	case 1:
+		st, code, msg := Verdict(op, amount, ref, applied[0])
+		return applied[0], st, code, msg
+	}
+	return applied[0], StatusMismatch, CodeAppliedTwice, fmt.Sprintf("EnKash applied reference %s %d times; ask EnKash to reverse the extra ones", ref, len(applied))
 }
 
 // Verdict judges a transaction that a lookup found under reference ref,

@@ -329,3 +329,34 @@ func TestReorderKeepsMemoryBounded(t *testing.T) {
 	r.assertInOrderAndComplete(t)
 	r.assertCreditedOnce(t)
 }
+
+func TestJudge(t *testing.T) {
+	t.Parallel()
+	amt, _ := money.Parse("100")
+	ok := enkash.Transaction{PGReferenceNumber: "R", EnKashTransactionID: "T1", CardTransactionType: "CR", Amount: "100", Status: "SUCCESS"}
+	failed := enkash.Transaction{PGReferenceNumber: "R", EnKashTransactionID: "T0", CardTransactionType: "CR", Amount: "100", Status: "FAILED"}
+	other := ok
+	other.Amount, other.EnKashTransactionID = "100.01", "T2"
+	debit := ok
+	debit.CardTransactionType = "DR"
+	tests := []struct {
+		name   string
+		txns   []enkash.Transaction
+		status engine.Status
+		code   string
+		txn    string
+	}{
+		{"applied", []enkash.Transaction{ok}, engine.StatusMatched, "", "T1"},
+		{"a failed try, then applied", []enkash.Transaction{failed, ok}, engine.StatusMatched, "", "T1"},
+		{"recorded as failed", []enkash.Transaction{failed}, engine.StatusFailed, engine.CodeTxnFailed, "T0"},
+		{"another amount", []enkash.Transaction{other}, engine.StatusMismatch, engine.CodeAmountMismatch, "T2"},
+		{"another type", []enkash.Transaction{debit}, engine.StatusMismatch, engine.CodeAmountMismatch, "T1"},
+		{"applied twice", []enkash.Transaction{ok, other}, engine.StatusMismatch, engine.CodeAppliedTwice, "T1"},
+	}
+	for _, tt := range tests {
+		txn, st, code, msg := engine.Judge(enkash.OpAllocate, amt, "R", tt.txns)
+		assert.Equal(t, tt.status, st, tt.name)
+		assert.Equal(t, tt.code, code, "%s: %s", tt.name, msg)
+		assert.Equal(t, tt.txn, txn.EnKashTransactionID, tt.name)
+	}
+}

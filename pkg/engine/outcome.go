@@ -49,6 +49,7 @@ const (
 	CodeConflict         = "CONFLICT"           // the reference was used earlier for something else
 	CodeHeld             = "EARLIER_MISMATCH"   // an earlier run's answer did not match; not resent
 	CodeNotApplied       = "NOT_APPLIED"        // a later lookup proved EnKash does not have it
+	CodeAppliedTwice     = "APPLIED_TWICE"      // a lookup found the reference applied more than once
 	CodeStopped          = "STOPPED"            // the run stopped before the row was sent
 	CodeAuth             = "AUTH"               // login or authorisation failed
 )

@@ -102,8 +102,8 @@ func settleRef(ctx context.Context, api engine.API, ref ledger.Ref, log *zap.Log
 		ch.ErrorMessage = "EnKash does not have this reference: it was not applied; run the file again to send it"
 		return ch, true
 	}
-	t := txns[0]
+	var t enkash.Transaction
+	t, ch.Status, ch.ErrorCode, ch.ErrorMessage = engine.Judge(ch.Operation, amount, ref.Reference, txns)
 	ch.PGReferenceNumber, ch.EnKashCardID, ch.EnkashCardTxnID = t.PGReferenceNumber, t.EnKashCardID, t.EnKashTransactionID
-	ch.Status, ch.ErrorCode, ch.ErrorMessage = engine.Verdict(ch.Operation, amount, ref.Reference, t)
 	return ch, true
 }
