@@ -137,8 +137,10 @@ func (e *Engine) Stop(reason string) { e.stop.trip(reason) }
 func (e *Engine) Progress() (done, failed int64) { return e.count.done.Load(), e.count.failed.Load() }
 
 type job struct {
-	seq  int
-	item *validate.Item
+	seq   int
+	item  *validate.Item
+	prior Prior // what the journal knew of the reference
+	begun bool  // the journal recorded the row before it is sent
 }
 
 // Run sends every row src produces and gives sink one outcome per row, in
@@ -157,12 +159,25 @@ func (e *Engine) Run(ctx context.Context, src Source, sink Sink) (Report, error)
 		}
 	}()
 
-	jobs := make(chan job)
 	results := make(chan *Outcome, e.cfg.Workers)
 	window := make(chan struct{}, e.cfg.ReorderLimit)
 
+	// With a journal, a stage between the reader and the workers records
+	// rows in batches before they are sent, so that one durable commit
+	// serves many rows and no worker waits for the disk alone; the next
+	// batch is recorded while the workers drain this one.
+	jobs := make(chan job)
+	feed := jobs
+	if e.journal != nil {
+		jobs, feed = make(chan job, beginBatch), make(chan job, beginBatch)
+		g.Go(func() error {
+			defer close(jobs)
+			return e.beginStage(gctx, feed, jobs)
+		})
+	}
+
 	g.Go(func() error { // reader
-		defer close(jobs)
+		defer close(feed)
 		seq := 0
 		return src(gctx, func(it *validate.Item) error {
 			select {
@@ -171,7 +186,7 @@ func (e *Engine) Run(ctx context.Context, src Source, sink Sink) (Report, error)
 				return gctx.Err()
 			}
 			select {
-			case jobs <- job{seq: seq, item: it}:
+			case feed <- job{seq: seq, item: it}:
 				seq++
 				return nil
 			case <-gctx.Done():
@@ -246,7 +261,7 @@ func (e *Engine) process(ctx context.Context, j job) *Outcome {
 		o.Status, o.ErrorCode, o.ErrorMessage = StatusInvalid, CodeInvalid, it.ErrorText()
 		return o
 	}
-	if e.stop.tripped() {
+	if e.stop.tripped() && !j.begun {
 		e.notSent(o)
 		return o
 	}
@@ -257,13 +272,11 @@ func (e *Engine) process(ctx context.Context, j job) *Outcome {
 
 	settleFirst := false
 	if e.journal != nil {
-		prior, err := e.journal.Begin(ctx, it)
-		if err != nil {
-			e.abort(fmt.Errorf("ledger: %w", err))
+		if !j.begun { // the begin stage stopped: nothing was recorded, nothing is sent
 			e.notSent(o)
 			return o
 		}
-		switch prior.Kind {
+		switch prior := j.prior; prior.Kind {
 		case PriorDone:
 			o.Status = StatusSkipped
 			o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID, o.OTBBalance = prior.PGReferenceNumber, prior.EnKashCardID, prior.EnkashCardTxnID, prior.OTBBalance
@@ -285,6 +298,70 @@ func (e *Engine) process(ctx context.Context, j job) *Outcome {
 		}
 	}
 	return o
+}
+
+// beginBatch is the most rows one begin commit records.
+const beginBatch = 64
+
+// beginStage records the valid rows coming from in with the journal, in
+// batches of whatever has queued up, and passes every row on to out.
+func (e *Engine) beginStage(ctx context.Context, in <-chan job, out chan<- job) error {
+	for first := range in {
+		batch := []job{first}
+	fill:
+		for len(batch) < beginBatch {
+			select {
+			case j, ok := <-in:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		e.begin(ctx, batch)
+		for _, j := range batch {
+			select {
+			case out <- j:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// begin records the valid rows of batch before they are sent. After a stop
+// nothing more is recorded: those rows go out not begun, and NOT_SENT.
+func (e *Engine) begin(ctx context.Context, batch []job) {
+	if e.stop.tripped() {
+		return
+	}
+	var (
+		items []*validate.Item
+		at    []int
+	)
+	for i, j := range batch {
+		if j.item.Valid {
+			items = append(items, j.item)
+			at = append(at, i)
+		}
+	}
+	if len(items) == 0 {
+		return
+	}
+	priors, err := e.journal.Begin(ctx, items)
+	if err == nil && len(priors) != len(items) {
+		err = fmt.Errorf("the journal answered %d of %d rows", len(priors), len(items))
+	}
+	if err != nil {
+		e.abort(fmt.Errorf("ledger: %w", err))
+		return
+	}
+	for k, i := range at {
+		batch[i].prior, batch[i].begun = priors[k], true
+	}
 }
 
 // send runs the attempts of one row. When settleFirst is set an earlier

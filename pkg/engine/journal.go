@@ -12,11 +12,11 @@ import (
 // Journal is a durable record of what was sent, consulted before a row's
 // first request leaves the process. The ledger implements it.
 type Journal interface {
-	// Begin is called before a row is sent. It must have made the row's
-	// reference and fingerprint durable when it returns with PriorNew or
-	// PriorUnsettled, and it reports what an earlier run did with the
+	// Begin is called before rows are sent, with a batch of them. It must
+	// have made every row's reference and fingerprint durable when it
+	// returns, and it reports, row by row, what an earlier run did with the
 	// reference.
-	Begin(ctx context.Context, it *validate.Item) (Prior, error)
+	Begin(ctx context.Context, items []*validate.Item) ([]Prior, error)
 	// Record stores a row's outcome. It may batch writes: an outcome lost
 	// in a crash is recovered by a lookup on the next run.
 	Record(o *Outcome) error

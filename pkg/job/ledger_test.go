@@ -128,9 +128,9 @@ func TestUnsettledReferencesAreLookedUpBeforeAnyResend(t *testing.T) {
 	require.NoError(t, err)
 	j, err := l.StartRun(ctx, ledger.RunInfo{ID: "crashed", Input: sample, Scope: o.Scope, StartedAt: time.Now()})
 	require.NoError(t, err)
+	_, err = j.Begin(ctx, its)
+	require.NoError(t, err)
 	for i, it := range its {
-		_, err := j.Begin(ctx, it)
-		require.NoError(t, err)
 		if i < 100 {
 			_, err := f.client.Allocate(ctx, it.Allocation)
 			require.NoError(t, err)

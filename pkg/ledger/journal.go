@@ -71,14 +71,14 @@ var _ engine.Journal = (*Journal)(nil)
 // request is a unit of work for the writer: a Begin (with a reply) or a
 // Record.
 type request struct {
-	begin  *validate.Item
+	begin  []*validate.Item
 	record *engine.Outcome
 	reply  chan beginReply
 }
 
 type beginReply struct {
-	prior engine.Prior
-	err   error
+	priors []engine.Prior
+	err    error
 }
 
 // maxGroup bounds how many requests one transaction commits.
@@ -156,18 +156,18 @@ func (s *statements) close() {
 	}
 }
 
-// Begin records a row before its first request leaves, and says what an
-// earlier run did with its reference.
-func (j *Journal) Begin(ctx context.Context, it *validate.Item) (engine.Prior, error) {
+// Begin records rows before their first request leaves, in one durable
+// commit, and says for each what an earlier run did with its reference.
+func (j *Journal) Begin(ctx context.Context, items []*validate.Item) ([]engine.Prior, error) {
 	reply := make(chan beginReply, 1)
-	if err := j.send(ctx, request{begin: it, reply: reply}); err != nil {
-		return engine.Prior{}, err
+	if err := j.send(ctx, request{begin: items, reply: reply}); err != nil {
+		return nil, err
 	}
 	select {
 	case r := <-reply:
-		return r.prior, r.err
+		return r.priors, r.err
 	case <-ctx.Done():
-		return engine.Prior{}, ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
@@ -249,11 +249,14 @@ func (j *Journal) commit(group []request) ([]beginReply, error) {
 	for i, r := range group {
 		switch {
 		case r.begin != nil:
-			p, err := j.begin(ctx, tx, r.begin, stamp)
-			if err != nil {
-				return nil, err
+			replies[i].priors = make([]engine.Prior, len(r.begin))
+			for k, it := range r.begin {
+				p, err := j.begin(ctx, tx, it, stamp)
+				if err != nil {
+					return nil, err
+				}
+				replies[i].priors[k] = p
 			}
-			replies[i].prior = p
 		case r.record != nil:
 			if err := j.record(ctx, tx, r.record, stamp); err != nil {
 				return nil, err

@@ -55,9 +55,9 @@ func TestPriorKindsAcrossRuns(t *testing.T) {
 	its := items(t, file)
 
 	j := start(t, l, "run1")
-	for _, it := range its {
-		p, err := j.Begin(ctx, it)
-		require.NoError(t, err)
+	priors, err := j.Begin(ctx, its)
+	require.NoError(t, err)
+	for _, p := range priors {
 		assert.Equal(t, engine.PriorNew, p.Kind)
 	}
 	require.NoError(t, j.Record(&engine.Outcome{Item: its[0], Status: engine.StatusMatched, PGReferenceNumber: "R1",
@@ -72,9 +72,9 @@ func TestPriorKindsAcrossRuns(t *testing.T) {
 
 	j2 := start(t, l, "run2")
 	want := []engine.PriorKind{engine.PriorDone, engine.PriorNew, engine.PriorUnsettled}
-	for i, it := range its {
-		p, err := j2.Begin(ctx, it)
-		require.NoError(t, err)
+	priors, err = j2.Begin(ctx, its)
+	require.NoError(t, err)
+	for i, p := range priors {
 		assert.Equal(t, want[i], p.Kind, "row %d", i)
 		if p.Kind == engine.PriorDone {
 			assert.Equal(t, "EKC1", p.EnKashCardID, "a skipped row carries the earlier ids")
@@ -85,14 +85,12 @@ func TestPriorKindsAcrossRuns(t *testing.T) {
 
 	edited := items(t, strings.Replace(file, "9876500003,300", "9876500003,301", 1))
 	j3 := start(t, l, "run3")
-	p, err := j3.Begin(ctx, edited[2])
-	require.NoError(t, err)
+	p := begin1(t, j3, edited[2])
 	assert.Equal(t, engine.PriorConflict, p.Kind)
 	assert.Equal(t, "the reference R3 was used by run run1 for allocate 300 (ka***@example.com); this row asks for allocate 301: "+
 		"not sent. If this is a new payment, give it a new reference", p.Message)
 	renamed := items(t, strings.Replace(file, "Aarav,Mr", "Aarav Kumar,Mr", 1))
-	p, err = j3.Begin(ctx, renamed[0])
-	require.NoError(t, err)
+	p = begin1(t, j3, renamed[0])
 	assert.Equal(t, engine.PriorDone, p.Kind, "a corrected name is the same payment")
 	require.NoError(t, j3.Close())
 
@@ -110,16 +108,13 @@ func TestScopesKeepAccountsApart(t *testing.T) {
 	ctx := context.Background()
 	its := items(t, file)
 	j := start(t, l, "uat")
-	_, err := j.Begin(ctx, its[0])
-	require.NoError(t, err)
+	begin1(t, j, its[0])
 	require.NoError(t, j.Record(&engine.Outcome{Item: its[0], Status: engine.StatusMatched, Attempts: 1}))
 	require.NoError(t, j.Close())
 
 	j2, err := l.StartRun(ctx, RunInfo{ID: "prod", Scope: "https://pay.enkash.in|C|A", StartedAt: time.Now()})
 	require.NoError(t, err)
-	p, err := j2.Begin(ctx, its[0])
-	require.NoError(t, err)
-	assert.Equal(t, engine.PriorNew, p.Kind, "a reference confirmed elsewhere is new here")
+	assert.Equal(t, engine.PriorNew, begin1(t, j2, its[0]).Kind, "a reference confirmed elsewhere is new here")
 	require.NoError(t, j2.Close())
 }
 
@@ -145,4 +140,12 @@ func TestDefaultPath(t *testing.T) {
 	assert.Equal(t, "/h/.local/state/rewardbatch/ledger.db", p)
 	_, err = DefaultPath(env(nil))
 	assert.Error(t, err)
+}
+
+func begin1(t *testing.T, j *Journal, it *validate.Item) engine.Prior {
+	t.Helper()
+	ps, err := j.Begin(context.Background(), []*validate.Item{it})
+	require.NoError(t, err)
+	require.Len(t, ps, 1)
+	return ps[0]
 }
