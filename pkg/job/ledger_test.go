@@ -2,6 +2,7 @@ package job_test
 
 import (
 	"context"
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,4 +204,48 @@ func TestBalanceCheckCountsWhatEarlierRunsDid(t *testing.T) {
 	res := f.run(t, f.ledgerOptions(t, l, sample))
 	assert.Equal(t, exitcode.OK, res.Code, f.out.String())
 	assert.Contains(t, f.out.String(), "Earlier runs already credited 347510.00 of it; 0.00 remain")
+}
+
+// TestDerivedReferencesSurviveFeedingBack: a file without references, run
+// with --batch-id, pays one employee twice the same amount; the second row
+// is invalid. Fixed and fed back through invalid.csv, it keeps its own
+// reference (the second occurrence), so it is paid, not skipped as the
+// first.
+func TestDerivedReferencesSurviveFeedingBack(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sandbox.Options{})
+	l := f.withLedger(t)
+	file := filepath.Join(t.TempDir(), "no-refs.csv")
+	require.NoError(t, os.WriteFile(file, []byte("firstName,title,gender,email,mobile,loadAmount\n"+
+		"Aarav,Mr,M,aarav@example.com,9876500001,500\n"+
+		"Aarav,Dr,M,aarav@example.com,9876500001,500\n"), 0o600))
+	o := f.ledgerOptions(t, l, file)
+	o.Validate.BatchID = "2026-11"
+	o.SkipInvalid = true
+	first := f.run(t, o)
+	require.Equal(t, exitcode.RowsFailed, first.Code)
+
+	invalid := readCSV(t, filepath.Join(first.Dir, report.InvalidFile))
+	require.Len(t, invalid, 2)
+	assert.Equal(t, []string{"firstName", "title", "gender", "email", "mobile", "loadAmount", "uniqueReferenceNumber", "error"}, invalid[0])
+	results := readCSV(t, filepath.Join(first.Dir, report.ResultsFile))
+	refs := column(results, "uniqueReferenceNumber")
+	require.Len(t, refs, 2)
+	assert.NotEqual(t, refs[0], refs[1])
+	assert.Equal(t, refs[1], invalid[1][6], "invalid.csv carries the derived reference")
+
+	invalid[1][1] = "Mr" // the fix
+	fixed := filepath.Join(t.TempDir(), "fixed.csv")
+	fh, err := os.Create(fixed)
+	require.NoError(t, err)
+	w := csv.NewWriter(fh)
+	require.NoError(t, w.WriteAll(invalid))
+	require.NoError(t, fh.Close())
+
+	o2 := f.ledgerOptions(t, l, fixed)
+	o2.Validate.BatchID = "2026-11"
+	second := f.run(t, o2)
+	require.Equal(t, exitcode.OK, second.Code, f.out.String())
+	assert.Equal(t, 1, second.Summary.Statuses[engine.StatusMatched], "paid, not skipped as the first row")
+	assert.Len(t, f.env.Transactions(), 2)
 }

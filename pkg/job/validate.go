@@ -82,7 +82,7 @@ func checkPass(ctx context.Context, name, source, dir string, opts validate.Opti
 		return nil, false, err
 	}
 	defer s.Close()
-	w, err := report.CreateValidation(dir, s.Header().OutNames())
+	w, err := report.CreateValidation(dir, s.Header())
 	if err != nil {
 		return nil, false, err
 	}

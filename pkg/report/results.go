@@ -99,11 +99,7 @@ func (t *Tally) Add(o *engine.Outcome) {
 // CreateResults starts results.csv and failed.csv in dir for an input with
 // header hdr.
 func CreateResults(dir string, hdr *allocfile.Header) (*Results, error) {
-	in := hdr.OutNames()
-	addRef := !hdr.Has(allocfile.ColReference)
-	if addRef {
-		in = append(in, allocfile.ColReference)
-	}
+	in, addRef := inputColumns(hdr)
 	results, err := CreateCSV(filepath.Join(dir, ResultsFile), append(append([]string(nil), in...), ResultColumns...))
 	if err != nil {
 		return nil, err
@@ -156,4 +152,15 @@ func (r *Results) Commit() error { return commitPair(r.results, r.failed) }
 func (r *Results) Abort() {
 	r.results.Abort()
 	r.failed.Abort()
+}
+
+// inputColumns are the input's own columns that reports carry, plus a
+// uniqueReferenceNumber column when the input has none (its references were
+// derived from --batch-id); addRef reports the latter.
+func inputColumns(hdr *allocfile.Header) (cols []string, addRef bool) {
+	cols = hdr.OutNames()
+	if !hdr.Has(allocfile.ColReference) {
+		return append(cols, allocfile.ColReference), true
+	}
+	return cols, false
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"path/filepath"
 	"strconv"
 
@@ -21,22 +22,26 @@ var ValidationHeader = []string{"line", "column", "value", "severity", "problem"
 // fixed and fed back). It is not safe for concurrent use.
 type Validation struct {
 	findings, invalid *CSVFile
+	addRef            bool
 	row               []string
 }
 
-// CreateValidation starts both files in dir; inputHeader is the input's own
-// header (allocfile.Header.OutNames).
-func CreateValidation(dir string, inputHeader []string) (*Validation, error) {
+// CreateValidation starts both files in dir for an input with header hdr.
+// When the input has no reference column, invalid.csv gets one with the
+// reference derived from --batch-id, so that a corrected row fed back keeps
+// the reference it was given, whatever rows around it are gone.
+func CreateValidation(dir string, hdr *allocfile.Header) (*Validation, error) {
 	findings, err := CreateCSV(filepath.Join(dir, ValidationFile), ValidationHeader)
 	if err != nil {
 		return nil, err
 	}
-	invalid, err := CreateCSV(filepath.Join(dir, InvalidFile), append(append([]string(nil), inputHeader...), "error"))
+	in, addRef := inputColumns(hdr)
+	invalid, err := CreateCSV(filepath.Join(dir, InvalidFile), append(in, "error"))
 	if err != nil {
 		findings.Abort()
 		return nil, err
 	}
-	return &Validation{findings: findings, invalid: invalid}, nil
+	return &Validation{findings: findings, invalid: invalid, addRef: addRef}, nil
 }
 
 // Add records an item's findings, and the row itself when it is invalid.
@@ -54,8 +59,11 @@ func (v *Validation) Add(it *validate.Item) error {
 	if it.Valid {
 		return nil
 	}
-	v.row = append(append(v.row[:0], it.Row.Values...), it.ErrorText())
-	return v.invalid.Write(v.row)
+	v.row = append(v.row[:0], it.Row.Values...)
+	if v.addRef {
+		v.row = append(v.row, it.Allocation.Reference)
+	}
+	return v.invalid.Write(append(v.row, it.ErrorText()))
 }
 
 // Commit puts both files in place.
