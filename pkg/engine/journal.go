@@ -2,10 +2,7 @@ package engine
 
 import (
 	"context"
-	"strings"
 
-	"github.com/rewardbatch/rewardbatch/pkg/mask"
-	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
@@ -43,21 +40,3 @@ type Prior struct {
 	OTBBalance        string
 	Message           string // for PriorConflict and PriorHeld: why the row is not sent
 }
-
-func isFailedStatus(s string) bool {
-	switch strings.ToUpper(s) {
-	case "FAILED", "FAILURE", "DECLINED", "REVERSED", "CANCELLED", "CANCELED", "REJECTED":
-		return true
-	}
-	return false
-}
-
-// sameAmount compares an amount EnKash reported with hundredths; an
-// unreadable amount is not the same.
-func sameAmount(reported string, hundredths int64) bool {
-	a, err := money.Parse(reported)
-	return err == nil && a.Hundredths() == hundredths
-}
-
-func maskEmail(s string) string  { return mask.Email(s) }
-func maskMobile(s string) string { return mask.Mobile(s) }

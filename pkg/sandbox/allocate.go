@@ -1,0 +1,205 @@
+package sandbox
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+)
+
+// allocatePayload answers pgReferenceNumber null when the request's
+// reference was not bound, as a server ignoring an unknown key would.
+type allocatePayload struct {
+	enkash.AllocateResult
+	PGReferenceNumber *string `json:"pgReferenceNumber"`
+}
+
+// boundRef returns the reference under the spelling the server binds.
+func (s *Server) boundRef(r enkash.AllocateRequest) string {
+	switch s.opts.ReferenceField {
+	case enkash.RefNum:
+		return r.UniqueReferenceNum
+	case enkash.RefBoth:
+		return r.Reference()
+	}
+	return r.UniqueReferenceNumber
+}
+
+// attempt counts the sends of key and returns this send's number.
+func (s *Server) attempt(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.attempts == nil {
+		s.attempts = map[string]int{}
+	}
+	s.attempts[key]++
+	return s.attempts[key]
+}
+
+// injectBefore answers a throttle or a fail-before fault, and reports
+// whether it did.
+func (s *Server) injectBefore(c *call, key string, n int) bool {
+	f := s.faults()
+	if f.hit(faultThrottle, f.Throttle, key, n) {
+		s.counters.add("faults "+faultThrottle, 1)
+		c.w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
+		s.reply(c, http.StatusTooManyRequests, codeEnvelope{Code: 1, Message: "Too many requests", Payload: "Too many requests"})
+		return true
+	}
+	if f.hit(faultFailBefore, f.FailBefore, key, n) {
+		s.counters.add("faults "+faultFailBefore, 1)
+		s.reply(c, f.FailBeforeStatus, codeEnvelope{Code: 1, Message: http.StatusText(f.FailBeforeStatus)})
+		return true
+	}
+	return false
+}
+
+// injectAfter loses the answer of an applied call, and reports whether it
+// did.
+func (s *Server) injectAfter(c *call, key string, n int) bool {
+	f := s.faults()
+	if !f.hit(faultApplyThenFail, f.ApplyThenFail, key, n) {
+		return false
+	}
+	s.counters.add("faults "+faultApplyThenFail, 1)
+	switch f.FailMode {
+	case FailDrop:
+		c.w.(*statusWriter).hold()
+		if conn, _, err := http.NewResponseController(c.w).Hijack(); err == nil {
+			_ = conn.Close()
+			return true
+		}
+		panic(http.ErrAbortHandler) // cannot hijack (HTTP/2): abort the stream instead
+	case FailHang:
+		t := time.NewTimer(f.HangFor)
+		defer t.Stop()
+		select {
+		case <-c.r.Context().Done():
+		case <-t.C:
+		}
+		c.w.WriteHeader(http.StatusGatewayTimeout)
+	default:
+		c.w.Header().Set("Content-Type", "text/html")
+		c.w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(c.w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+	}
+	return true
+}
+
+func (s *Server) handleAllocate(c *call) {
+	var req enkash.AllocateRequest
+	if err := json.Unmarshal(c.plain, &req); err != nil {
+		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: "Invalid request: " + err.Error()})
+		return
+	}
+	if req.CompanyID != s.opts.Credentials.CompanyID || req.CardAccountID != s.opts.Credentials.CardAccountID {
+		s.refuse(c, "Card account not found for companyId: "+req.CompanyID+" and cardAccountId: "+req.CardAccountID)
+		return
+	}
+	ref := s.boundRef(req)
+	c.rec.Reference = ref
+	key := ref
+	if key == "" {
+		sum := sha256.Sum256(c.plain)
+		key = hex.EncodeToString(sum[:])
+	}
+	n := s.attempt(key)
+	if s.injectBefore(c, key, n) {
+		return
+	}
+	s.mu.Lock()
+	if ref != "" && len(s.state.byRef[ref]) > 0 {
+		s.counters.add("duplicates", 1)
+		switch s.opts.Duplicates {
+		case DuplicateReject:
+			s.mu.Unlock()
+			s.refuse(c, msgDuplicate)
+			return
+		case DuplicateReplay:
+			res := s.state.results[ref]
+			s.mu.Unlock()
+			s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: payloadOf(res)})
+			return
+		}
+	}
+	res, err := s.state.apply(req, ref, s.rng, s.opts.Now(), true)
+	s.mu.Unlock()
+	if err != nil {
+		s.refuse(c, err.Error())
+		return
+	}
+	s.counters.add("applied", 1)
+	if s.injectAfter(c, key, n) {
+		return
+	}
+	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: payloadOf(res)})
+}
+
+func payloadOf(res enkash.AllocateResult) allocatePayload {
+	p := allocatePayload{AllocateResult: res}
+	if res.PGReferenceNumber != "" {
+		p.PGReferenceNumber = &res.PGReferenceNumber
+	}
+	return p
+}
+
+func (s *Server) handleBulk(c *call) {
+	q := c.r.URL.Query()
+	if q.Get("companyId") != s.opts.Credentials.CompanyID || q.Get("cardAccountId") != s.opts.Credentials.CardAccountID {
+		s.reply(c, http.StatusNotFound, codeEnvelope{Code: 1, Message: "Card account not found for companyId: " +
+			q.Get("companyId") + " and cardAccountId: " + q.Get("cardAccountId")})
+		return
+	}
+	forExisting := q.Get("isPointsAllocation") == "true"
+	var items []enkash.BulkItem
+	if err := json.Unmarshal(c.plain, &items); err != nil {
+		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: "Invalid request: the body must be a JSON array"})
+		return
+	}
+	sum := sha256.Sum256(c.plain)
+	key := hex.EncodeToString(sum[:])
+	n := s.attempt(key)
+	if s.injectBefore(c, key, n) {
+		return
+	}
+	var res enkash.BulkResult
+	s.mu.Lock()
+	for _, it := range items {
+		req := enkash.AllocateRequest{
+			CompanyID: s.opts.Credentials.CompanyID, CardAccountID: s.opts.Credentials.CardAccountID,
+			TransactionCode: enkash.TransactionCodeAllocation, TransactionType: enkash.TypeCredit, Type: enkash.KindAllocatePoint,
+			Email: it.Email, Mobile: it.Mobile, Title: it.Title, FirstName: it.Name, LoadAmount: it.LoadAmount,
+		}
+		failure := ""
+		switch ref := it.UniqueReferenceNumber; {
+		case ref != "" && len(s.state.byRef[ref]) > 0 && s.opts.Duplicates != DuplicateApplyAgain:
+			s.counters.add("duplicates", 1)
+			failure = msgDuplicate
+		case !forExisting && (s.state.byEmail[it.Email] != nil || s.state.byMobile[it.Mobile] != nil):
+			failure = "User already exists; isPointsAllocation is false, so existing users get nothing"
+		default:
+			out, err := s.state.apply(req, ref, s.rng, s.opts.Now(), false)
+			if err != nil {
+				failure = err.Error()
+				break
+			}
+			s.counters.add("applied", 1)
+			res.Successes = append(res.Successes, enkash.BulkSuccess{BulkItem: it, CompanyID: req.CompanyID,
+				CardAccountID: req.CardAccountID, EnKashCardID: out.EnKashCardID, UserID: out.UserID,
+				EnkashCardTxnID: out.EnkashCardTxnID, OTBBalance: out.OTBBalance})
+		}
+		if failure != "" {
+			res.Failures = append(res.Failures, enkash.BulkFailure{BulkItem: it, FailureReason: failure})
+		}
+	}
+	s.mu.Unlock()
+	res.SuccessCount, res.FailureCount, res.TotalCount = len(res.Successes), len(res.Failures), len(items)
+	if s.injectAfter(c, key, n) {
+		return
+	}
+	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: res})
+}
