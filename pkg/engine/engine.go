@@ -125,6 +125,9 @@ func New(cfg Config, api API, journal Journal, log *zap.Logger) *Engine {
 type Report struct {
 	// Stopped says why dispatching stopped early ("" when it did not).
 	Stopped string
+	// Fatal is the batch-fatal error that stopped it (the journal became
+	// unwritable), if any. Every row still reached the sink.
+	Fatal error
 	// MaxInFlight is the most rows that were being worked on at once.
 	MaxInFlight int
 }
@@ -140,10 +143,11 @@ type job struct {
 }
 
 // Run sends every row src produces and gives sink one outcome per row, in
-// input order. Cancelling ctx stops dispatching:
-// the rest of the rows are still read and reported as NOT_SENT, and
-// requests in flight finish. Run returns an error only for a batch-fatal
-// condition: src or sink failing, or the journal becoming unwritable.
+// input order. Cancelling ctx stops dispatching: the rest of the rows are
+// still read and reported as NOT_SENT, and requests in flight finish. A
+// journal that becomes unwritable stops dispatching the same way and is
+// reported in [Report.Fatal]. Run returns an error only when src or sink
+// fails, and then not every row reached the sink.
 func (e *Engine) Run(ctx context.Context, src Source, sink Sink) (Report, error) {
 	base := context.WithoutCancel(ctx)
 	g, gctx := errgroup.WithContext(base)
@@ -236,10 +240,7 @@ func (e *Engine) Run(ctx context.Context, src Source, sink Sink) (Report, error)
 	})
 
 	err := g.Wait()
-	if err == nil {
-		err = e.fatalErr()
-	}
-	return Report{Stopped: e.stop.why(), MaxInFlight: int(e.count.maxInFlight.Load())}, err
+	return Report{Stopped: e.stop.why(), Fatal: e.fatalErr(), MaxInFlight: int(e.count.maxInFlight.Load())}, err
 }
 
 // beginBatch is the most rows one begin commit records.

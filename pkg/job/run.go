@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -105,25 +106,40 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 		}
 	}
 
-	results, err := report.CreateResults(dir, c.header)
-	if err != nil {
+	s, err := sendAll(sig, ctx, o, api, c, dir, source, sum, started)
+	if err != nil && s == nil {
 		return res.with(exitcode.Fatal), err
 	}
-	var journal *ledger.Journal
+	res.Summary = s
+	if perr := s.Print(o.Stdout); perr != nil && err == nil {
+		err = perr
+	}
+	o.Log.Info("run finished", zap.String("run", s.RunID), zap.Int("exitCode", s.ExitCode), zap.Int("rows", s.Rows),
+		zap.Any("statuses", s.Statuses), zap.Bool("sandbox", o.Sandbox))
+	return res.with(s.ExitCode), err
+}
+
+// sendAll sends the checked file through the engine, writes results.csv,
+// failed.csv and summary.json, and records the run in the ledger. sig
+// stops dispatching. A nil summary means the reports could not be written.
+func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, dir, source, sum string, started time.Time) (*report.Summary, error) {
+	results, err := report.CreateResults(dir, c.header)
+	if err != nil {
+		return nil, err
+	}
+	runID := filepath.Base(dir)
+	var journal engine.Journal
 	if o.Ledger != nil {
-		journal, err = o.Ledger.StartRun(ctx, ledger.RunInfo{ID: filepath.Base(dir), Input: o.File, InputSHA256: sum,
+		j, err := o.Ledger.StartRun(ctx, ledger.RunInfo{ID: runID, Input: o.File, InputSHA256: sum,
 			PlanHash: c.plan.Hash, Folder: dir, Scope: o.Scope, Sandbox: o.Sandbox, StartedAt: started})
 		if err != nil {
 			results.Abort()
-			return res.with(exitcode.Fatal), err
+			return nil, err
 		}
+		defer j.Close() //nolint:errcheck // closed below; this covers the early returns
+		journal, runID = j, j.RunID()
 	}
-	var eng *engine.Engine
-	if journal != nil {
-		eng = engine.New(o.Engine, api, journal, o.Log)
-	} else {
-		eng = engine.New(o.Engine, api, nil, o.Log)
-	}
+	eng := engine.New(o.Engine, api, journal, o.Log)
 	stopProgress := startProgress(o.Log, o.Progress, c.plan.RowsRead, eng)
 	src := func(ctx context.Context, emit func(*validate.Item) error) error {
 		f, err := os.Open(source)
@@ -134,28 +150,22 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 		_, err = validate.Stream(ctx, o.File, f, o.Validate, c.knowledge, emit)
 		return err
 	}
-	rep, runErr := eng.Run(sig, src, results.Add)
+	rep, err := eng.Run(sig, src, results.Add)
 	stopProgress()
-	if journal != nil {
-		if err := journal.Close(); err != nil && runErr == nil {
-			runErr = err
-		}
-	}
-	if runErr != nil {
+	if err != nil {
 		results.Abort()
-		if journal != nil {
-			_ = o.Ledger.SetSummary(ctx, journal.RunID(), o.Now(), exitcode.Fatal, "")
+		return nil, fmt.Errorf("the run stopped: %w", err)
+	}
+	fatal := rep.Fatal
+	if j, ok := journal.(*ledger.Journal); ok {
+		if err := j.Close(); err != nil && fatal == nil {
+			fatal = err
 		}
-		return res.with(exitcode.Fatal), fmt.Errorf("the run stopped: %w", runErr)
 	}
 	if err := results.Commit(); err != nil {
-		return res.with(exitcode.Fatal), err
+		return nil, err
 	}
 	finished := o.Now()
-	runID := filepath.Base(dir)
-	if journal != nil {
-		runID = journal.RunID()
-	}
 	s := &report.Summary{
 		Tool: "rewardbatch", Version: o.Version, RunID: runID, Sandbox: o.Sandbox,
 		Input: o.File, InputSHA256: sum, PlanHash: c.plan.Hash, StartedAt: started.UTC(), FinishedAt: finished.UTC(),
@@ -170,23 +180,21 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 		s.RowsPerSecond = float64(s.Rows) / s.DurationSeconds
 	}
 	s.ExitCode = exitcode.FromStatuses(s.Statuses, rep.Stopped != "")
+	if fatal != nil { // every row is reported, but the ledger failed: say so loudly
+		s.ExitCode = exitcode.Fatal
+		fatal = fmt.Errorf("the run stopped: %w", fatal)
+	}
 	s.ExitMeaning = exitcode.Meaning(s.ExitCode)
 	if err := report.WriteJSON(filepath.Join(dir, report.SummaryFile), s); err != nil {
-		return res.with(exitcode.Fatal), err
+		return nil, err
 	}
 	if o.Ledger != nil {
 		b, _ := json.Marshal(s)
-		if err := o.Ledger.SetSummary(ctx, s.RunID, finished, s.ExitCode, string(b)); err != nil {
-			return res.with(exitcode.Fatal), err
+		if err := o.Ledger.SetSummary(ctx, runID, finished, s.ExitCode, string(b)); err != nil && fatal == nil {
+			fatal = err
 		}
 	}
-	if err := s.Print(o.Stdout); err != nil {
-		return res.with(exitcode.Fatal), err
-	}
-	o.Log.Info("run finished", zap.String("run", s.RunID), zap.Int("exitCode", s.ExitCode), zap.Int("rows", s.Rows),
-		zap.Any("statuses", s.Statuses), zap.Bool("sandbox", o.Sandbox))
-	res.Summary = s
-	return res.with(s.ExitCode), nil
+	return s, fatal
 }
 
 func (r Result) with(code int) Result {

@@ -78,12 +78,15 @@ func Bench(b *testing.B, rows, workers int, latency time.Duration, journal Journ
 		matched := 0
 		b.StartTimer()
 		start := time.Now()
-		_, err := eng.Run(context.Background(), Source(its), func(o *engine.Outcome) error {
+		rep, err := eng.Run(context.Background(), Source(its), func(o *engine.Outcome) error {
 			if o.Status == engine.StatusMatched {
 				matched++
 			}
 			return nil
 		})
+		if err == nil {
+			err = rep.Fatal
+		}
 		if cerr := closeJournal(); err == nil { // the last group commit belongs to the run
 			err = cerr
 		}
