@@ -34,7 +34,7 @@ lint:
 
 ## bench: benchmarks (engine throughput, validation speed, ledger cost)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2x ./...
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime 3x ./...
 
 ## fuzz: a short run of every fuzz target
 fuzz:
