@@ -281,4 +281,11 @@ func TestTwoRunsAtOnceOnOneLedger(t *testing.T) {
 	assert.Equal(t, exitcode.Fatal, exitCode(err))
 	assert.Contains(t, string(out), "the ledger is in use by another process: rewardbatch pid "+fmt.Sprint(first.Process.Pid))
 	assert.True(t, strings.Contains(string(out), "one run at a time per ledger"))
+
+	// history only reads, so it works while the run holds the ledger.
+	hist := exec.Command(binary, "history", "--state", w.state)
+	out, err = hist.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "run-01")
+	assert.Contains(t, string(out), "did not finish", "the run in progress has no summary yet")
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
 
@@ -22,6 +23,14 @@ func (f *ledgerFlags) AddFlags(fs *pflag.FlagSet) {
 		"an embedded --sandbox run uses a throw-away one)")
 }
 
+// path returns the ledger's path: --state, or the default.
+func (f *ledgerFlags) path(g *globals) (string, error) {
+	if f.state != "" {
+		return f.state, nil
+	}
+	return ledger.DefaultPath(g.lookupEnv)
+}
+
 // open opens the run's ledger. An embedded sandbox run without --state gets
 // a ledger in a temporary folder: its references must never be mistaken
 // for real ones, and the sandbox forgets everything at exit anyway. The
@@ -36,9 +45,9 @@ func (f *ledgerFlags) open(ctx context.Context, g *globals, sandboxRun bool) (*l
 		if err != nil {
 			return nil, nil, err
 		}
-		tmp, path = dir, dir+"/"+ledger.FileName
+		tmp, path = dir, filepath.Join(dir, ledger.FileName)
 	default:
-		p, err := ledger.DefaultPath(g.lookupEnv)
+		p, err := f.path(g)
 		if err != nil {
 			return nil, nil, err
 		}

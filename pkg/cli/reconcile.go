@@ -74,17 +74,22 @@ func newHistoryCmd(g *globals) *cobra.Command {
 		Use:   "history",
 		Short: "List the recent runs recorded in the ledger",
 		Long: `history lists the most recent runs of the ledger: when, which file, rows per
-status, points confirmed, and the exit code. A run without an exit code did not
-finish (it was killed): run its file again, or reconcile it.`,
+status, points credited and debited, and the exit code. A run without an exit code
+did not finish (it was killed): run its file again, or reconcile it. It only reads
+the ledger, so it works while a run is going on.`,
 		Example: `  rewardbatch history
   rewardbatch history --limit 50 --state /var/lib/rewardbatch/ledger.db`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, closeLedger, err := lf.open(cmd.Context(), g, false)
+			path, err := lf.path(g)
 			if err != nil {
 				return exit(exitcode.Fatal, err)
 			}
-			defer closeLedger() //nolint:errcheck // read only
+			l, err := ledger.OpenReadOnly(cmd.Context(), path)
+			if err != nil {
+				return exit(exitcode.Fatal, err)
+			}
+			defer l.Close() //nolint:errcheck // read only
 			runs, err := l.Runs(cmd.Context(), limit)
 			if err != nil {
 				return exit(exitcode.Fatal, err)

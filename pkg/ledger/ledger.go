@@ -131,12 +131,32 @@ func Open(ctx context.Context, path string) (*Ledger, error) {
 	return &Ledger{path: path, db: db, lock: lock}, nil
 }
 
+// OpenReadOnly opens the ledger at path for reading, without the lock, so
+// that `history` works while a run holds the ledger (WAL lets readers in).
+func OpenReadOnly(ctx context.Context, path string) (*Ledger, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("ledger: no ledger at %s yet (it is created by the first run): %w", path, err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("ledger: opening %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("ledger: opening %s: %w", path, err)
+	}
+	return &Ledger{path: path, db: db}, nil
+}
+
 // Path returns the ledger's file.
 func (l *Ledger) Path() string { return l.path }
 
 // Close closes the database and releases the lock.
 func (l *Ledger) Close() error {
 	err := l.db.Close()
+	if l.lock == nil {
+		return err // opened read-only
+	}
 	_ = os.WriteFile(l.lock.Path(), nil, 0o600)
 	if uerr := l.lock.Unlock(); err == nil {
 		err = uerr
