@@ -52,6 +52,3 @@ func (t *seenTable) grow() {
 		}
 	}
 }
-
-// len returns the number of keys.
-func (t *seenTable) len() int { return t.n }
