@@ -21,6 +21,7 @@ type FileError struct {
 	Fix     string
 }
 
+// Error says where, what and the fix, in one line.
 func (e *FileError) Error() string {
 	where := e.File
 	if e.Line > 0 {

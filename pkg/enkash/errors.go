@@ -16,6 +16,7 @@ type RejectedError struct {
 	Message    string // EnKash's message, as sent
 }
 
+// Error names the endpoint and EnKash's code or status and message.
 func (e *RejectedError) Error() string {
 	if e.HTTPStatus == 200 {
 		return fmt.Sprintf("EnKash refused %s: code %d: %s", e.Endpoint, e.Code, e.Message)
@@ -33,6 +34,7 @@ type NotAppliedError struct {
 	Err        error
 }
 
+// Error names the endpoint, the status if any, and the cause.
 func (e *NotAppliedError) Error() string {
 	if e.HTTPStatus != 0 {
 		return fmt.Sprintf("%s not applied: HTTP %d: %v", e.Endpoint, e.HTTPStatus, e.Err)
@@ -53,6 +55,7 @@ type AmbiguousError struct {
 	Err        error
 }
 
+// Error names the endpoint, the status if any, and the cause.
 func (e *AmbiguousError) Error() string {
 	if e.HTTPStatus != 0 {
 		return fmt.Sprintf("%s outcome unknown: HTTP %d: %v", e.Endpoint, e.HTTPStatus, e.Err)
@@ -78,6 +81,7 @@ type LoginError struct {
 // or the client gave up logging in to stay clear of the account lockout.
 func (e *LoginError) Fatal() bool { return e.Rejected || e.GaveUp }
 
+// Error explains the failed login and, when the client gave up, why.
 func (e *LoginError) Error() string {
 	if e.Rejected {
 		return fmt.Sprintf("EnKash rejected the login (HTTP %d: %s); not retrying, because three failed logins lock the EnKash account: "+
@@ -108,6 +112,7 @@ type AuthError struct {
 	Message  string
 }
 
+// Error names the endpoint that refused a fresh token.
 func (e *AuthError) Error() string {
 	return fmt.Sprintf("EnKash refused %s as unauthorised even after a fresh login: %s", e.Endpoint, e.Message)
 }

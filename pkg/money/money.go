@@ -134,6 +134,7 @@ const (
 	KindNotANumber
 )
 
+// Error quotes the input and the problem.
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("amount %q: %s", e.Input, e.Problem)
 }

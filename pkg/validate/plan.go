@@ -67,6 +67,7 @@ type ControlError struct {
 	What, Expected, Got string
 }
 
+// Error states what the file has and what was expected.
 func (e *ControlError) Error() string {
 	return fmt.Sprintf("control total: the file has %s %s but %s was expected; the file may be truncated, doubled or not the one approved",
 		e.Got, e.What, e.Expected)
