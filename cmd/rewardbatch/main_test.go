@@ -274,7 +274,12 @@ func TestTwoRunsAtOnceOnOneLedger(t *testing.T) {
 	w := newWorld(t, 300, sandbox.Options{Faults: sandbox.Faults{Latency: 20 * time.Millisecond}})
 	first, _ := w.start(t, "--workers", "1")
 	defer func() { _ = first.Process.Kill(); _, _ = first.Process.Wait() }()
-	time.Sleep(500 * time.Millisecond)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if b, _ := os.ReadFile(w.state + ".lock"); strings.Contains(string(b), "pid") {
+			break // the first run holds the ledger
+		}
+		require.True(t, time.Now().Before(deadline), "the first run never took the ledger")
+	}
 	second := exec.Command(binary, "run", "--state", w.state, "--out", filepath.Join(w.dir, "second"), "--log-level", "error", w.file)
 	second.Env = w.env()
 	out, err := second.CombinedOutput()

@@ -156,7 +156,7 @@ func TestRetriesExhaustedIsFailedNotUnknown(t *testing.T) {
 
 func TestThrottlePausesEveryWorker(t *testing.T) {
 	t.Parallel()
-	retryAfter := time.Second
+	retryAfter := 2 * time.Second
 	r := runEngine(t, 60, sandbox.Options{Faults: sandbox.Faults{Seed: 11, Throttle: 0.05, RetryAfter: retryAfter, FirstAttemptOnly: true}},
 		engine.Config{Workers: 8, FailRatio: -1}, nil)
 	require.NoError(t, r.err)
@@ -173,7 +173,7 @@ func TestThrottlePausesEveryWorker(t *testing.T) {
 	// Requests already on their way when the 429 left may still arrive
 	// for a few milliseconds; after that nothing may arrive until the
 	// pause is over.
-	from, to := first.At.Add(100*time.Millisecond), first.At.Add(retryAfter-50*time.Millisecond)
+	from, to := first.At.Add(250*time.Millisecond), first.At.Add(retryAfter-50*time.Millisecond)
 	for _, q := range reqs {
 		if q.Path == enkash.PathCreateAllocate && q.At.After(from) && q.At.Before(to) {
 			t.Errorf("a request arrived %v after the 429, inside the %v pause", q.At.Sub(first.At), retryAfter)
