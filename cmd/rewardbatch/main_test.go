@@ -273,7 +273,7 @@ func TestSIGTERMStopsGracefully(t *testing.T) {
 func TestTwoRunsAtOnceOnOneLedger(t *testing.T) {
 	w := newWorld(t, 300, sandbox.Options{Faults: sandbox.Faults{Latency: 20 * time.Millisecond}})
 	first, _ := w.start(t, "--workers", "1")
-	defer func() { _ = first.Process.Kill(); _, _ = first.Process.Wait() }()
+	defer func() { _ = first.Process.Kill(); _ = first.Wait() }() // Wait also ends the output copying
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if b, _ := os.ReadFile(w.state + ".lock"); strings.Contains(string(b), "pid") {
 			break // the first run holds the ledger
@@ -288,9 +288,13 @@ func TestTwoRunsAtOnceOnOneLedger(t *testing.T) {
 	assert.True(t, strings.Contains(string(out), "one run at a time per ledger"))
 
 	// history only reads, so it works while the run holds the ledger.
-	hist := exec.Command(binary, "history", "--state", w.state)
-	out, err = hist.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "run-01")
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out, err = exec.Command(binary, "history", "--state", w.state).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		if strings.Contains(string(out), "run-01") {
+			break // the first run has started sending
+		}
+		require.True(t, time.Now().Before(deadline), "history never showed the run: %s", out)
+	}
 	assert.Contains(t, string(out), "did not finish", "the run in progress has no summary yet")
 }
