@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -98,7 +99,7 @@ func (e *Engine) send(ctx context.Context, o *Outcome, settleFirst bool) {
 			o.Status, o.ErrorCode, o.ErrorMessage = StatusFailed, CodeRejected, rejectionText(rej)
 			return
 		case enkash.SafetyFatal:
-			e.stop.trip(fatalReason(err))
+			e.stop.trip("the EnKash login was refused")
 			o.Attempts-- // the login or authorisation failed: nothing was applied
 			o.ErrorCode, o.ErrorMessage = CodeAuth, err.Error()
 			o.Status = StatusNotSent
@@ -110,7 +111,7 @@ func (e *Engine) send(ctx context.Context, o *Outcome, settleFirst bool) {
 			}
 			var na *enkash.NotAppliedError
 			if errors.As(err, &na) && na.HTTPStatus == 429 {
-				e.pause.extend(cmpOr(na.RetryAfter, e.cfg.Default429))
+				e.pause.extend(cmp.Or(na.RetryAfter, e.cfg.Default429))
 			}
 			if o.Attempts >= e.cfg.MaxAttempts {
 				o.Status, o.ErrorCode = StatusFailed, CodeRetriesExhausted
@@ -164,7 +165,7 @@ func (e *Engine) settle(ctx context.Context, o *Outcome) bool {
 			break
 		}
 		if na.HTTPStatus == 429 {
-			e.pause.extend(cmpOr(na.RetryAfter, e.cfg.Default429))
+			e.pause.extend(cmp.Or(na.RetryAfter, e.cfg.Default429))
 		}
 		_ = sleep(ctx, nil, e.backoff(try))
 	}
@@ -241,13 +242,4 @@ func rejectionText(r *enkash.RejectedError) string {
 		return fmt.Sprintf("code %d: %s", r.Code, r.Message)
 	}
 	return fmt.Sprintf("HTTP %d: %s", r.HTTPStatus, r.Message)
-}
-
-func fatalReason(error) string { return "the EnKash login was refused" }
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }

@@ -5,6 +5,7 @@
 package job
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -38,9 +39,9 @@ func runFolder(out, reports, input string, now time.Time, sandbox bool) (string,
 		if sandbox {
 			base += "-SANDBOX"
 		}
-		dir = filepath.Join(cmpOr(reports, DefaultReportsDir), base)
+		dir = filepath.Join(cmp.Or(reports, DefaultReportsDir), base)
 		for i := 2; exists(dir); i++ {
-			dir = filepath.Join(cmpOr(reports, DefaultReportsDir), fmt.Sprintf("%s-%d", base, i))
+			dir = filepath.Join(cmp.Or(reports, DefaultReportsDir), fmt.Sprintf("%s-%d", base, i))
 		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -77,11 +78,4 @@ func snapshot(input, dir string) (path, sum string, err error) {
 		return "", "", fmt.Errorf("copying the input: %w", err)
 	}
 	return path, hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func cmpOr(s, def string) string {
-	if s != "" {
-		return s
-	}
-	return def
 }

@@ -82,8 +82,7 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 	if err != nil {
 		return res.with(exitcode.FromError(err)), err
 	}
-	verb := "run"
-	code, _, cerr := concludeCheck(o.ValidateOptions, c, dir, verb)
+	code, _, cerr := concludeCheck(o.ValidateOptions, c, dir, "run")
 	switch {
 	case code != exitcode.OK && !(o.SkipInvalid && errors.Is(cerr, exitcode.ErrInvalidInput)):
 		if errors.Is(cerr, exitcode.ErrInvalidInput) {
