@@ -6,9 +6,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/spf13/cobra"
 
-	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
@@ -114,7 +115,7 @@ func printHistory(g *globals, runs []ledger.RunRecord) error {
 		if r.Summary != "" && json.Unmarshal([]byte(r.Summary), &s) == nil {
 			rows = fmt.Sprint(s.Rows)
 			var parts []string
-			for _, st := range engine.Statuses {
+			for _, st := range reward.Statuses {
 				if n := s.Statuses[st]; n > 0 {
 					parts = append(parts, fmt.Sprintf("%s %d", st, n))
 				}

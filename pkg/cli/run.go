@@ -16,6 +16,7 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/job"
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/logging"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 )
 
@@ -120,7 +121,7 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 		}
 		defer sb.Close(context.Background())
 		cfg = sb.ClientConfig(sb.URL)
-		g.log.Warn(sandbox.NoRealPoints, zap.String("sandbox", sb.URL))
+		g.log.Warn(reward.NoRealPoints, zap.String("sandbox", sb.URL))
 	} else if cfg, err = o.api.config(g.lookupEnv); err != nil {
 		return exit(exitcode.Fatal, err)
 	}

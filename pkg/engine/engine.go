@@ -6,17 +6,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
-	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
 // API is what the engine needs of EnKash; *enkash.Client satisfies it.
 type API interface {
-	Allocate(ctx context.Context, a enkash.Allocation) (*enkash.AllocateResult, error)
+	Allocate(ctx context.Context, a reward.Allocation) (*enkash.AllocateResult, error)
 	FindTransactions(ctx context.Context, reference, enKashCardID string) ([]enkash.Transaction, error)
 }
 
@@ -84,10 +85,10 @@ func (c *Config) defaults() {
 
 // Source produces the rows of a run in file order, calling emit for each.
 // It must stop when emit returns an error.
-type Source func(ctx context.Context, emit func(*validate.Item) error) error
+type Source func(ctx context.Context, emit func(*reward.Item) error) error
 
 // Sink receives every outcome, once, in input order.
-type Sink func(*Outcome) error
+type Sink func(*reward.Outcome) error
 
 // Engine runs one batch. Create it with [New]; it is used once.
 type Engine struct {
@@ -137,9 +138,9 @@ func (e *Engine) Progress() (done, failed int64) { return e.count.done.Load(), e
 
 type job struct {
 	seq   int
-	item  *validate.Item
-	prior Prior // what the journal knew of the reference
-	begun bool  // the journal recorded the row before it is sent
+	item  *reward.Item
+	prior reward.Prior // what the journal knew of the reference
+	begun bool         // the journal recorded the row before it is sent
 }
 
 // Run sends every row src produces and gives sink one outcome per row, in
@@ -159,7 +160,7 @@ func (e *Engine) Run(ctx context.Context, src Source, sink Sink) (Report, error)
 		}
 	}()
 
-	results := make(chan *Outcome, e.cfg.Workers)
+	results := make(chan *reward.Outcome, e.cfg.Workers)
 	window := make(chan struct{}, e.cfg.ReorderLimit)
 
 	// With a journal, a stage between the reader and the workers records
@@ -179,7 +180,7 @@ func (e *Engine) Run(ctx context.Context, src Source, sink Sink) (Report, error)
 	g.Go(func() error { // reader
 		defer close(feed)
 		seq := 0
-		return src(gctx, func(it *validate.Item) error {
+		return src(gctx, func(it *reward.Item) error {
 			select {
 			case window <- struct{}{}:
 			case <-gctx.Done():
@@ -216,7 +217,7 @@ func (e *Engine) Run(ctx context.Context, src Source, sink Sink) (Report, error)
 	})
 
 	g.Go(func() error { // reconciler: input order, bounded memory
-		held := map[int]*Outcome{}
+		held := map[int]*reward.Outcome{}
 		next := 0
 		for o := range results {
 			held[o.Seq] = o
@@ -282,7 +283,7 @@ func (e *Engine) begin(ctx context.Context, batch []job) {
 		return
 	}
 	var (
-		items []*validate.Item
+		items []*reward.Item
 		at    []int
 	)
 	for i, j := range batch {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -15,28 +17,27 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
-	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
-func items(t testing.TB, n int) []*validate.Item { return enginetest.Items(t, n) }
+func items(t testing.TB, n int) []*reward.Item { return enginetest.Items(t, n) }
 
-func source(its []*validate.Item) engine.Source { return enginetest.Source(its) }
+func source(its []*reward.Item) engine.Source { return enginetest.Source(its) }
 
 // collector is a sink that checks the input order.
 type collector struct {
 	mu  sync.Mutex
-	out []*engine.Outcome
+	out []*reward.Outcome
 }
 
-func (c *collector) sink(o *engine.Outcome) error {
+func (c *collector) sink(o *reward.Outcome) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.out = append(c.out, o)
 	return nil
 }
 
-func (c *collector) statuses() map[engine.Status]int {
-	m := map[engine.Status]int{}
+func (c *collector) statuses() map[reward.Status]int {
+	m := map[reward.Status]int{}
 	for _, o := range c.out {
 		m[o.Status]++
 	}
@@ -64,7 +65,7 @@ type run struct {
 	c   *collector
 	rep engine.Report
 	err error
-	its []*validate.Item
+	its []*reward.Item
 }
 
 func runEngine(t *testing.T, n int, opts sandbox.Options, cfg engine.Config, edit func(*enkash.Config)) *run {
@@ -104,7 +105,7 @@ func (r *run) assertCreditedOnce(t *testing.T) {
 		assert.Equal(t, 1, n, "reference %s applied %d times", ref, n)
 	}
 	for _, o := range r.c.out {
-		if o.Status == engine.StatusMatched {
+		if o.Status == reward.StatusMatched {
 			assert.Equal(t, 1, per[o.Item.Allocation.Reference], "MATCHED row %s", o.Item.Allocation.Reference)
 		}
 	}
@@ -115,7 +116,7 @@ func TestCleanRun(t *testing.T) {
 	r := runEngine(t, 120, sandbox.Options{}, engine.Config{Workers: 8}, nil)
 	require.NoError(t, r.err)
 	r.assertInOrderAndComplete(t)
-	assert.Equal(t, map[engine.Status]int{engine.StatusMatched: 120}, r.c.statuses())
+	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 120}, r.c.statuses())
 	r.assertCreditedOnce(t)
 	for _, o := range r.c.out {
 		assert.Equal(t, o.Item.Allocation.Reference, o.PGReferenceNumber)
@@ -130,7 +131,7 @@ func TestFiveHundredsBeforeApplyingAreRetried(t *testing.T) {
 		engine.Config{Workers: 8, FailRatio: -1}, nil)
 	require.NoError(t, r.err)
 	r.assertInOrderAndComplete(t)
-	assert.Equal(t, map[engine.Status]int{engine.StatusMatched: 80}, r.c.statuses())
+	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 80}, r.c.statuses())
 	retried := 0
 	for _, o := range r.c.out {
 		if o.Attempts == 2 {
@@ -147,8 +148,8 @@ func TestRetriesExhaustedIsFailedNotUnknown(t *testing.T) {
 	r := runEngine(t, 5, sandbox.Options{Faults: sandbox.Faults{FailBefore: 1}}, engine.Config{Workers: 2, MaxAttempts: 3, FailRatio: -1}, nil)
 	require.NoError(t, r.err)
 	for _, o := range r.c.out {
-		assert.Equal(t, engine.StatusFailed, o.Status)
-		assert.Equal(t, engine.CodeRetriesExhausted, o.ErrorCode)
+		assert.Equal(t, reward.StatusFailed, o.Status)
+		assert.Equal(t, reward.CodeRetriesExhausted, o.ErrorCode)
 		assert.Equal(t, 3, o.Attempts)
 	}
 	assert.Empty(t, r.env.Transactions())
@@ -160,7 +161,7 @@ func TestThrottlePausesEveryWorker(t *testing.T) {
 	r := runEngine(t, 60, sandbox.Options{Faults: sandbox.Faults{Seed: 11, Throttle: 0.05, RetryAfter: retryAfter, FirstAttemptOnly: true}},
 		engine.Config{Workers: 8, FailRatio: -1}, nil)
 	require.NoError(t, r.err)
-	assert.Equal(t, map[engine.Status]int{engine.StatusMatched: 60}, r.c.statuses())
+	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 60}, r.c.statuses())
 	var first *sandbox.Request
 	reqs := r.env.Requests()
 	for i := range reqs {
@@ -193,7 +194,7 @@ func TestLostAnswersAreSettledByLookupNotResent(t *testing.T) {
 			}, engine.Config{Workers: 8, FailRatio: -1}, func(c *enkash.Config) { c.Timeout = 300 * time.Millisecond })
 			require.NoError(t, r.err)
 			r.assertInOrderAndComplete(t)
-			assert.Equal(t, map[engine.Status]int{engine.StatusMatched: 60}, r.c.statuses())
+			assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 60}, r.c.statuses())
 			assert.Positive(t, r.env.Stats().Count("faults apply-then-fail"))
 			assert.Equal(t, 60, len(r.env.Transactions()), "exactly one credit per reference")
 			r.assertCreditedOnce(t)
@@ -209,7 +210,7 @@ func TestAmbiguousButAbsentIsResentWithTheSameReference(t *testing.T) {
 		Faults: sandbox.Faults{Seed: 2, FailBefore: 0.3, FailBeforeStatus: 500, FirstAttemptOnly: true}},
 		engine.Config{Workers: 4, FailRatio: -1}, nil)
 	require.NoError(t, r.err)
-	assert.Equal(t, map[engine.Status]int{engine.StatusMatched: 30}, r.c.statuses())
+	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 30}, r.c.statuses())
 	assert.Positive(t, r.env.Stats().Count("requests "+enkash.PathTransactions))
 	r.assertCreditedOnce(t)
 }
@@ -223,11 +224,11 @@ func TestUndecidableLookupIsUnknown(t *testing.T) {
 		engine.Config{Workers: 4, FailRatio: -1}, nil)
 	require.NoError(t, r.err)
 	st := r.c.statuses()
-	assert.Positive(t, st[engine.StatusUnknown])
+	assert.Positive(t, st[reward.StatusUnknown])
 	for _, o := range r.c.out {
-		if o.Status == engine.StatusUnknown {
-			assert.Equal(t, enkash.OpAllocate, o.Item.Allocation.Operation)
-			assert.Equal(t, engine.CodeAmbiguous, o.ErrorCode)
+		if o.Status == reward.StatusUnknown {
+			assert.Equal(t, reward.OpAllocate, o.Item.Allocation.Operation)
+			assert.Equal(t, reward.CodeAmbiguous, o.ErrorCode)
 			assert.Contains(t, o.ErrorMessage, "rewardbatch reconcile")
 			assert.Equal(t, 1, o.Attempts, "never resent blindly")
 		}
@@ -239,7 +240,7 @@ func TestTokenExpiryMidRun(t *testing.T) {
 	t.Parallel()
 	r := runEngine(t, 60, sandbox.Options{Faults: sandbox.Faults{ExpireTokensEvery: 13}}, engine.Config{Workers: 6}, nil)
 	require.NoError(t, r.err)
-	assert.Equal(t, map[engine.Status]int{engine.StatusMatched: 60}, r.c.statuses())
+	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 60}, r.c.statuses())
 	assert.Greater(t, r.env.Stats().Count("logins"), int64(1))
 	assert.Positive(t, r.env.Stats().Count("unauthorised"))
 	r.assertCreditedOnce(t)
@@ -251,10 +252,10 @@ func TestInsufficientBalanceIsARefusal(t *testing.T) {
 	r := runEngine(t, 40, sandbox.Options{Balance: balance}, engine.Config{Workers: 1, FailRatio: -1}, nil)
 	require.NoError(t, r.err)
 	st := r.c.statuses()
-	assert.Positive(t, st[engine.StatusFailed])
+	assert.Positive(t, st[reward.StatusFailed])
 	for _, o := range r.c.out {
-		if o.Status == engine.StatusFailed {
-			assert.Equal(t, engine.CodeRejected, o.ErrorCode)
+		if o.Status == reward.StatusFailed {
+			assert.Equal(t, reward.CodeRejected, o.ErrorCode)
 			assert.Equal(t, "code 1: Insufficient balance in card account", o.ErrorMessage)
 			assert.Equal(t, 1, o.Attempts, "a refusal is never retried")
 		}
@@ -270,16 +271,16 @@ func TestFailureThresholdStopsDispatching(t *testing.T) {
 	r.assertInOrderAndComplete(t)
 	assert.Contains(t, r.rep.Stopped, "of the last 20 requests failed")
 	st := r.c.statuses()
-	assert.Positive(t, st[engine.StatusNotSent])
-	assert.Less(t, st[engine.StatusFailed], 40, "sending stopped soon after the threshold")
-	assert.Equal(t, 200, st[engine.StatusFailed]+st[engine.StatusNotSent])
+	assert.Positive(t, st[reward.StatusNotSent])
+	assert.Less(t, st[reward.StatusFailed], 40, "sending stopped soon after the threshold")
+	assert.Equal(t, 200, st[reward.StatusFailed]+st[reward.StatusNotSent])
 }
 
 func TestRejectedLoginStopsTheRun(t *testing.T) {
 	t.Parallel()
 	r := runEngine(t, 30, sandbox.Options{}, engine.Config{Workers: 4}, func(c *enkash.Config) { c.Password = "wrong" })
 	require.NoError(t, r.err)
-	assert.Equal(t, map[engine.Status]int{engine.StatusNotSent: 30}, r.c.statuses())
+	assert.Equal(t, map[reward.Status]int{reward.StatusNotSent: 30}, r.c.statuses())
 	assert.Equal(t, "the EnKash login was refused", r.rep.Stopped)
 	assert.Equal(t, int64(1), r.env.Stats().Count("login failures"), "one refused login and no more")
 	for _, o := range r.c.out {
@@ -304,7 +305,7 @@ func TestCancelStopsDispatchButReportsEveryRow(t *testing.T) {
 	its := items(t, 300)
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &collector{}
-	sink := func(o *engine.Outcome) error {
+	sink := func(o *reward.Outcome) error {
 		if o.Seq == 20 {
 			cancel()
 		}
@@ -315,9 +316,9 @@ func TestCancelStopsDispatchButReportsEveryRow(t *testing.T) {
 	assert.Equal(t, "interrupted", rep.Stopped)
 	require.Len(t, c.out, 300, "every row has a result")
 	st := c.statuses()
-	assert.Positive(t, st[engine.StatusNotSent])
-	assert.Equal(t, 300, st[engine.StatusMatched]+st[engine.StatusNotSent], "requests in flight finished; nothing was cut off")
-	assert.Equal(t, st[engine.StatusMatched], len(env.Transactions()))
+	assert.Positive(t, st[reward.StatusNotSent])
+	assert.Equal(t, 300, st[reward.StatusMatched]+st[reward.StatusNotSent], "requests in flight finished; nothing was cut off")
+	assert.Equal(t, st[reward.StatusMatched], len(env.Transactions()))
 }
 
 func TestReorderKeepsMemoryBounded(t *testing.T) {
@@ -342,19 +343,19 @@ func TestJudge(t *testing.T) {
 	tests := []struct {
 		name   string
 		txns   []enkash.Transaction
-		status engine.Status
+		status reward.Status
 		code   string
 		txn    string
 	}{
-		{"applied", []enkash.Transaction{ok}, engine.StatusMatched, "", "T1"},
-		{"a failed try, then applied", []enkash.Transaction{failed, ok}, engine.StatusMatched, "", "T1"},
-		{"recorded as failed", []enkash.Transaction{failed}, engine.StatusFailed, engine.CodeTxnFailed, "T0"},
-		{"another amount", []enkash.Transaction{other}, engine.StatusMismatch, engine.CodeAmountMismatch, "T2"},
-		{"another type", []enkash.Transaction{debit}, engine.StatusMismatch, engine.CodeAmountMismatch, "T1"},
-		{"applied twice", []enkash.Transaction{ok, other}, engine.StatusMismatch, engine.CodeAppliedTwice, "T1"},
+		{"applied", []enkash.Transaction{ok}, reward.StatusMatched, "", "T1"},
+		{"a failed try, then applied", []enkash.Transaction{failed, ok}, reward.StatusMatched, "", "T1"},
+		{"recorded as failed", []enkash.Transaction{failed}, reward.StatusFailed, reward.CodeTxnFailed, "T0"},
+		{"another amount", []enkash.Transaction{other}, reward.StatusMismatch, reward.CodeAmountMismatch, "T2"},
+		{"another type", []enkash.Transaction{debit}, reward.StatusMismatch, reward.CodeAmountMismatch, "T1"},
+		{"applied twice", []enkash.Transaction{ok, other}, reward.StatusMismatch, reward.CodeAppliedTwice, "T1"},
 	}
 	for _, tt := range tests {
-		txn, st, code, msg := engine.Judge(enkash.OpAllocate, amt, "R", tt.txns)
+		txn, st, code, msg := engine.Judge(reward.OpAllocate, amt, "R", tt.txns)
 		assert.Equal(t, tt.status, st, tt.name)
 		assert.Equal(t, tt.code, code, "%s: %s", tt.name, msg)
 		assert.Equal(t, tt.txn, txn.EnKashTransactionID, tt.name)

@@ -1,5 +1,5 @@
 // Package engine submits validated rows to EnKash through a bounded worker
-// pool, and turns every row into exactly one [Outcome], in input order.
+// pool, and turns every row into exactly one [reward.Outcome], in input order.
 //
 // It follows the errgroup pipeline shape: a reader goroutine feeds rows
 // into an unbuffered channel, N workers send them, and a reconciler
@@ -10,64 +10,3 @@
 // error; only batch-fatal conditions (a rejected login, an unwritable
 // ledger or report) stop the run.
 package engine
-
-import (
-	"time"
-
-	"github.com/rewardbatch/rewardbatch/pkg/validate"
-)
-
-// Status is the final state of one row.
-type Status string
-
-// The statuses, in the order reports list them.
-const (
-	StatusMatched  Status = "MATCHED"  // EnKash applied it and echoed our reference
-	StatusMismatch Status = "MISMATCH" // EnKash applied something, but the reference or amount differs
-	StatusFailed   Status = "FAILED"   // refused, or provably not applied after every attempt
-	StatusUnknown  Status = "UNKNOWN"  // the outcome could not be established; reconcile later
-	StatusInvalid  Status = "INVALID"  // refused by validation; never sent
-	StatusSkipped  Status = "SKIPPED"  // an earlier run already applied it
-	StatusNotSent  Status = "NOT_SENT" // the run stopped before this row was sent
-)
-
-// Statuses lists every status in report order.
-var Statuses = []Status{StatusMatched, StatusMismatch, StatusFailed, StatusUnknown, StatusInvalid, StatusSkipped, StatusNotSent}
-
-// Done reports whether the row needs nothing more: MATCHED or SKIPPED.
-func (s Status) Done() bool { return s == StatusMatched || s == StatusSkipped }
-
-// Stable error codes of an [Outcome]; the message carries the detail.
-const (
-	CodeRejected         = "REJECTED"           // EnKash refused the request
-	CodeRetriesExhausted = "RETRIES_EXHAUSTED"  // not applied after every attempt
-	CodeAmbiguous        = "OUTCOME_UNKNOWN"    // sent, and no lookup could settle it
-	CodeRefMismatch      = "REFERENCE_MISMATCH" // pgReferenceNumber differs from our reference
-	CodeAmountMismatch   = "AMOUNT_MISMATCH"    // EnKash has the reference with another amount or type
-	CodeTxnFailed        = "TRANSACTION_FAILED" // EnKash recorded the reference as failed
-	CodeInvalid          = "INVALID"            // validation refused the row
-	CodeConflict         = "CONFLICT"           // the reference was used earlier for something else
-	CodeHeld             = "EARLIER_MISMATCH"   // an earlier run's answer did not match; not resent
-	CodeNotApplied       = "NOT_APPLIED"        // a later lookup proved EnKash does not have it
-	CodeAppliedTwice     = "APPLIED_TWICE"      // a lookup found the reference applied more than once
-	CodeStopped          = "STOPPED"            // the run stopped before the row was sent
-	CodeAuth             = "AUTH"               // login or authorisation failed
-)
-
-// Outcome is the result of one input row.
-type Outcome struct {
-	Seq               int // position among the file's rows, from 0
-	Item              *validate.Item
-	Status            Status
-	PGReferenceNumber string
-	EnKashCardID      string
-	EnkashCardTxnID   string
-	OTBBalance        string
-	Attempts          int // requests that left for this row (lookups excluded)
-	ErrorCode         string
-	ErrorMessage      string
-	Latency           time.Duration
-}
-
-// Sent reports whether at least one request for the row left the process.
-func (o *Outcome) Sent() bool { return o.Attempts > 0 }

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"go.uber.org/zap"
 
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
@@ -15,9 +17,9 @@ import (
 )
 
 // process turns one row into its outcome.
-func (e *Engine) process(ctx context.Context, j job) *Outcome {
+func (e *Engine) process(ctx context.Context, j job) *reward.Outcome {
 	it := j.item
-	o := &Outcome{Seq: j.seq, Item: it}
+	o := &reward.Outcome{Seq: j.seq, Item: it}
 	defer func() {
 		e.count.done.Add(1)
 		if !o.Status.Done() {
@@ -26,7 +28,7 @@ func (e *Engine) process(ctx context.Context, j job) *Outcome {
 		e.logOutcome(o)
 	}()
 	if !it.Valid {
-		o.Status, o.ErrorCode, o.ErrorMessage = StatusInvalid, CodeInvalid, it.ErrorText()
+		o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusInvalid, reward.CodeInvalid, it.ErrorText()
 		return o
 	}
 	if e.stop.tripped() && !j.begun {
@@ -45,17 +47,17 @@ func (e *Engine) process(ctx context.Context, j job) *Outcome {
 			return o
 		}
 		switch prior := j.prior; prior.Kind {
-		case PriorDone:
-			o.Status = StatusSkipped
+		case reward.PriorDone:
+			o.Status = reward.StatusSkipped
 			o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID, o.OTBBalance = prior.PGReferenceNumber, prior.EnKashCardID, prior.EnkashCardTxnID, prior.OTBBalance
 			return o
-		case PriorConflict:
-			o.Status, o.ErrorCode, o.ErrorMessage = StatusFailed, CodeConflict, prior.Message
+		case reward.PriorConflict:
+			o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusFailed, reward.CodeConflict, prior.Message
 			return o
-		case PriorHeld:
-			o.Status, o.ErrorCode, o.ErrorMessage = StatusMismatch, CodeHeld, prior.Message
+		case reward.PriorHeld:
+			o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusMismatch, reward.CodeHeld, prior.Message
 			return o
-		case PriorUnsettled:
+		case reward.PriorUnsettled:
 			settleFirst = true
 		}
 	}
@@ -70,7 +72,7 @@ func (e *Engine) process(ctx context.Context, j job) *Outcome {
 
 // send runs the attempts of one row. When settleFirst is set an earlier
 // run sent the row without recording its outcome, so a lookup comes first.
-func (e *Engine) send(ctx context.Context, o *Outcome, settleFirst bool) {
+func (e *Engine) send(ctx context.Context, o *reward.Outcome, settleFirst bool) {
 	it := o.Item
 	if settleFirst {
 		if e.settle(ctx, o) {
@@ -96,13 +98,13 @@ func (e *Engine) send(ctx context.Context, o *Outcome, settleFirst bool) {
 		case enkash.SafetyRejected:
 			var rej *enkash.RejectedError
 			errors.As(err, &rej)
-			o.Status, o.ErrorCode, o.ErrorMessage = StatusFailed, CodeRejected, rejectionText(rej)
+			o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusFailed, reward.CodeRejected, rejectionText(rej)
 			return
 		case enkash.SafetyFatal:
 			e.stop.trip("the EnKash login was refused")
 			o.Attempts-- // the login or authorisation failed: nothing was applied
-			o.ErrorCode, o.ErrorMessage = CodeAuth, err.Error()
-			o.Status = StatusNotSent
+			o.ErrorCode, o.ErrorMessage = reward.CodeAuth, err.Error()
+			o.Status = reward.StatusNotSent
 			return
 		case enkash.SafetyNotApplied:
 			var le *enkash.LoginError
@@ -114,7 +116,7 @@ func (e *Engine) send(ctx context.Context, o *Outcome, settleFirst bool) {
 				e.pause.extend(cmp.Or(na.RetryAfter, e.cfg.Default429))
 			}
 			if o.Attempts >= e.cfg.MaxAttempts {
-				o.Status, o.ErrorCode = StatusFailed, CodeRetriesExhausted
+				o.Status, o.ErrorCode = reward.StatusFailed, reward.CodeRetriesExhausted
 				o.ErrorMessage = fmt.Sprintf("not applied after %d attempts: %v", o.Attempts, err)
 				return
 			}
@@ -123,13 +125,13 @@ func (e *Engine) send(ctx context.Context, o *Outcome, settleFirst bool) {
 				return
 			}
 		case enkash.SafetyAmbiguous:
-			e.log.Debug("ambiguous answer; looking the reference up", zap.Int("line", it.Row.Line), zap.Error(err))
+			e.log.Debug("ambiguous answer; looking the reference up", zap.Int("line", it.Line), zap.Error(err))
 			_ = sleep(ctx, nil, e.cfg.LookupGrace)
 			if e.settle(ctx, o) {
 				return
 			}
 			if o.Attempts >= e.cfg.MaxAttempts {
-				o.Status, o.ErrorCode = StatusFailed, CodeRetriesExhausted
+				o.Status, o.ErrorCode = reward.StatusFailed, reward.CodeRetriesExhausted
 				o.ErrorMessage = fmt.Sprintf("EnKash does not have the reference after %d attempts: %v", o.Attempts, err)
 				return
 			}
@@ -140,7 +142,7 @@ func (e *Engine) send(ctx context.Context, o *Outcome, settleFirst bool) {
 // settle looks the row's reference up. It reports true when it decided the
 // outcome (applied, failed, or not decidable: UNKNOWN), and false when
 // EnKash provably does not have the reference, so sending is safe.
-func (e *Engine) settle(ctx context.Context, o *Outcome) bool {
+func (e *Engine) settle(ctx context.Context, o *reward.Outcome) bool {
 	it := o.Item
 	var lastErr error
 	for try := 1; try <= e.cfg.LookupTries; try++ {
@@ -169,19 +171,19 @@ func (e *Engine) settle(ctx context.Context, o *Outcome) bool {
 		}
 		_ = sleep(ctx, nil, e.backoff(try))
 	}
-	o.Status, o.ErrorCode = StatusUnknown, CodeAmbiguous
+	o.Status, o.ErrorCode = reward.StatusUnknown, reward.CodeAmbiguous
 	o.ErrorMessage = fmt.Sprintf("sent, but EnKash's answer was lost and the lookup could not settle it (%v); run `rewardbatch reconcile` later", lastErr)
 	return true
 }
 
 // applied records a success answer.
-func (e *Engine) applied(o *Outcome, res *enkash.AllocateResult) {
+func (e *Engine) applied(o *reward.Outcome, res *enkash.AllocateResult) {
 	o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID, o.OTBBalance = res.PGReferenceNumber, res.EnKashCardID, res.EnkashCardTxnID, res.OTBBalance.String()
 	if res.PGReferenceNumber == o.Item.Allocation.Reference {
-		o.Status, o.ErrorCode, o.ErrorMessage = StatusMatched, "", ""
+		o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusMatched, "", ""
 		return
 	}
-	o.Status, o.ErrorCode = StatusMismatch, CodeRefMismatch
+	o.Status, o.ErrorCode = reward.StatusMismatch, reward.CodeRefMismatch
 	if res.PGReferenceNumber == "" {
 		o.ErrorMessage = "EnKash applied the request but returned no pgReferenceNumber; check the reference field setting (ENKASH_REFERENCE_FIELD)"
 	} else {
@@ -189,8 +191,8 @@ func (e *Engine) applied(o *Outcome, res *enkash.AllocateResult) {
 	}
 }
 
-func (e *Engine) notSent(o *Outcome) {
-	o.Status, o.ErrorCode = StatusNotSent, CodeStopped
+func (e *Engine) notSent(o *reward.Outcome) {
+	o.Status, o.ErrorCode = reward.StatusNotSent, reward.CodeStopped
 	if o.Attempts > 0 {
 		o.ErrorMessage = "not applied; the run stopped before another attempt (" + e.stop.why() + "); a rerun sends it"
 	} else {
@@ -225,10 +227,10 @@ func (e *Engine) backoff(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-func (e *Engine) logOutcome(o *Outcome) {
+func (e *Engine) logOutcome(o *reward.Outcome) {
 	if ce := e.log.Check(zap.DebugLevel, "row"); ce != nil {
 		a := o.Item.Allocation
-		ce.Write(zap.Int("line", o.Item.Row.Line), zap.String("reference", a.Reference), zap.String("operation", string(a.Operation)),
+		ce.Write(zap.Int("line", o.Item.Line), zap.String("reference", a.Reference), zap.String("operation", string(a.Operation)),
 			zap.String("status", string(o.Status)), zap.Int("attempts", o.Attempts), zap.String("email", mask.Email(a.Email)),
 			zap.String("mobile", mask.Mobile(a.Mobile)), zap.String("code", o.ErrorCode), zap.Duration("latency", o.Latency))
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
@@ -11,7 +13,7 @@ import (
 // Judge settles a row from the transactions a lookup found under its
 // reference (at least one): it judges the applied one with [Verdict], and
 // reports MISMATCH when EnKash applied the reference more than once.
-func Judge(op enkash.Operation, amount money.Amount, ref string, txns []enkash.Transaction) (enkash.Transaction, Status, string, string) {
+func Judge(op reward.Operation, amount money.Amount, ref string, txns []enkash.Transaction) (enkash.Transaction, reward.Status, string, string) {
 	var applied []enkash.Transaction
 	for _, t := range txns {
 		if !isFailedStatus(t.Status) {
@@ -26,26 +28,26 @@ func Judge(op enkash.Operation, amount money.Amount, ref string, txns []enkash.T
 		st, code, msg := Verdict(op, amount, ref, applied[0])
 		return applied[0], st, code, msg
 	}
-	return applied[0], StatusMismatch, CodeAppliedTwice, fmt.Sprintf("EnKash applied reference %s %d times; ask EnKash to reverse the extra ones", ref, len(applied))
+	return applied[0], reward.StatusMismatch, reward.CodeAppliedTwice, fmt.Sprintf("EnKash applied reference %s %d times; ask EnKash to reverse the extra ones", ref, len(applied))
 }
 
 // Verdict judges a transaction that a lookup found under reference ref,
 // for a row that asked for op and amount: MATCHED when it is what the row
 // asked for, MISMATCH when EnKash has the reference with another amount or
 // type, FAILED when EnKash recorded it as failed.
-func Verdict(op enkash.Operation, amount money.Amount, ref string, t enkash.Transaction) (Status, string, string) {
+func Verdict(op reward.Operation, amount money.Amount, ref string, t enkash.Transaction) (reward.Status, string, string) {
 	wantType := enkash.TypeCredit
-	if op == enkash.OpDebit {
+	if op == reward.OpDebit {
 		wantType = enkash.TypeDebit
 	}
 	switch {
 	case isFailedStatus(t.Status):
-		return StatusFailed, CodeTxnFailed, fmt.Sprintf("EnKash recorded the transaction with status %s", t.Status)
+		return reward.StatusFailed, reward.CodeTxnFailed, fmt.Sprintf("EnKash recorded the transaction with status %s", t.Status)
 	case !sameAmount(t.Amount.String(), amount.Hundredths()) || (t.CardTransactionType != "" && t.CardTransactionType != wantType):
-		return StatusMismatch, CodeAmountMismatch, fmt.Sprintf("EnKash has reference %s as %s %s, the row asks for %s %s",
+		return reward.StatusMismatch, reward.CodeAmountMismatch, fmt.Sprintf("EnKash has reference %s as %s %s, the row asks for %s %s",
 			ref, t.CardTransactionType, t.Amount, wantType, amount)
 	}
-	return StatusMatched, "", ""
+	return reward.StatusMatched, "", ""
 }
 
 func isFailedStatus(s string) bool {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
@@ -30,9 +32,9 @@ func amount(t testing.TB, s string) money.Amount {
 	return a
 }
 
-func newUser(t testing.TB, ref string) enkash.Allocation {
-	return enkash.Allocation{
-		Operation: enkash.OpAllocate, Reference: ref, FirstName: "Aarav", Title: "Mr", Gender: "M",
+func newUser(t testing.TB, ref string) reward.Allocation {
+	return reward.Allocation{
+		Operation: reward.OpAllocate, Reference: ref, FirstName: "Aarav", Title: "Mr", Gender: "M",
 		Email: "aarav." + strings.ToLower(ref) + "@example.com", Mobile: fmt.Sprintf("9%09d", crc32.ChecksumIEEE([]byte(ref))%1e9),
 		Amount: amount(t, "250.50"),
 	}

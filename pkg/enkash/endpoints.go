@@ -8,39 +8,11 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
-
-// Operation is what a row asks EnKash to do.
-type Operation string
-
-// The operations of an allocation file.
-const (
-	OpAllocate Operation = "allocate" // create the user and card if new, then credit
-	OpTopUp    Operation = "topup"    // credit an existing card
-	OpDebit    Operation = "debit"    // take points back from a card
-)
-
-// IsCredit reports whether the operation adds points to a card.
-func (o Operation) IsCredit() bool { return o == OpAllocate || o == OpTopUp }
-
-// Allocation is one create-allocate-points call, in domain terms.
-type Allocation struct {
-	Operation     Operation
-	Reference     string // our uniqueReferenceNumber; EnKash echoes it as pgReferenceNumber
-	CompanyID     string // empty: the configured company
-	CardAccountID string // empty: the configured reward account
-	EnkashCardID  string // the card, for topup and debit
-	FirstName     string
-	Title         string
-	Gender        string
-	Email         string
-	Mobile        string
-	Amount        money.Amount
-}
 
 // Request builds the wire body, spelling the reference as configured.
-func (c *Client) Request(a Allocation) AllocateRequest {
+func (c *Client) Request(a reward.Allocation) AllocateRequest {
 	req := AllocateRequest{
 		CompanyID:       firstNonEmpty(a.CompanyID, c.cfg.CompanyID),
 		CardAccountID:   firstNonEmpty(a.CardAccountID, c.cfg.CardAccountID),
@@ -55,7 +27,7 @@ func (c *Client) Request(a Allocation) AllocateRequest {
 		Gender:          a.Gender,
 		LoadAmount:      a.Amount,
 	}
-	if a.Operation == OpDebit {
+	if a.Operation == reward.OpDebit {
 		req.TransactionType, req.Type = TypeDebit, KindUnallocatePoint
 	}
 	switch c.cfg.ReferenceField {
@@ -71,7 +43,7 @@ func (c *Client) Request(a Allocation) AllocateRequest {
 
 // Allocate calls create-allocate-points for one row. The caller compares
 // the result's PGReferenceNumber with a.Reference.
-func (c *Client) Allocate(ctx context.Context, a Allocation) (*AllocateResult, error) {
+func (c *Client) Allocate(ctx context.Context, a reward.Allocation) (*AllocateResult, error) {
 	var res AllocateResult
 	if err := c.post(ctx, PathCreateAllocate, nil, c.Request(a), &res); err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ const (
 )
 
 // AllocateRequest is the body of create-allocate-points as it goes on the
-// wire. Callers build an [Allocation]; the client fills this.
+// wire. Callers build an [reward.Allocation]; the client fills this.
 type AllocateRequest struct {
 	CompanyID             string       `json:"companyId"`
 	CardAccountID         string       `json:"cardAccountId"`

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,7 +49,7 @@ func TestRequestSpellsTheReferenceAsConfigured(t *testing.T) {
 	t.Parallel()
 	amt, err := money.Parse("100.50")
 	require.NoError(t, err)
-	a := Allocation{Operation: OpDebit, Reference: "RB-1", EnkashCardID: "EKC1", Amount: amt}
+	a := reward.Allocation{Operation: reward.OpDebit, Reference: "RB-1", EnkashCardID: "EKC1", Amount: amt}
 	tests := []struct {
 		field      ReferenceField
 		want, gone []string

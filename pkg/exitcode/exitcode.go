@@ -10,8 +10,9 @@ package exitcode
 import (
 	"errors"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
-	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
@@ -59,11 +60,11 @@ func FromError(err error) int {
 
 // FromStatuses maps the statuses of a finished run. stopped says whether
 // dispatching stopped early.
-func FromStatuses(counts map[engine.Status]int, stopped bool) int {
+func FromStatuses(counts map[reward.Status]int, stopped bool) int {
 	switch {
-	case stopped || counts[engine.StatusNotSent] > 0 || counts[engine.StatusUnknown] > 0:
+	case stopped || counts[reward.StatusNotSent] > 0 || counts[reward.StatusUnknown] > 0:
 		return Incomplete
-	case counts[engine.StatusFailed] > 0 || counts[engine.StatusMismatch] > 0 || counts[engine.StatusInvalid] > 0:
+	case counts[reward.StatusFailed] > 0 || counts[reward.StatusMismatch] > 0 || counts[reward.StatusInvalid] > 0:
 		return RowsFailed
 	}
 	return OK

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
-	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 	"github.com/stretchr/testify/assert"
 )
@@ -15,18 +16,18 @@ func TestFromStatuses(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		counts  map[engine.Status]int
+		counts  map[reward.Status]int
 		stopped bool
 		want    int
 	}{
-		{"all matched", map[engine.Status]int{engine.StatusMatched: 10}, false, OK},
-		{"matched and skipped", map[engine.Status]int{engine.StatusMatched: 3, engine.StatusSkipped: 7}, false, OK},
-		{"a failure", map[engine.Status]int{engine.StatusMatched: 9, engine.StatusFailed: 1}, false, RowsFailed},
-		{"a mismatch", map[engine.Status]int{engine.StatusMismatch: 1}, false, RowsFailed},
-		{"skipped invalid rows", map[engine.Status]int{engine.StatusMatched: 9, engine.StatusInvalid: 1}, false, RowsFailed},
-		{"an unknown outcome", map[engine.Status]int{engine.StatusFailed: 1, engine.StatusUnknown: 1}, false, Incomplete},
-		{"rows not sent", map[engine.Status]int{engine.StatusNotSent: 1}, false, Incomplete},
-		{"stopped", map[engine.Status]int{engine.StatusMatched: 1}, true, Incomplete},
+		{"all matched", map[reward.Status]int{reward.StatusMatched: 10}, false, OK},
+		{"matched and skipped", map[reward.Status]int{reward.StatusMatched: 3, reward.StatusSkipped: 7}, false, OK},
+		{"a failure", map[reward.Status]int{reward.StatusMatched: 9, reward.StatusFailed: 1}, false, RowsFailed},
+		{"a mismatch", map[reward.Status]int{reward.StatusMismatch: 1}, false, RowsFailed},
+		{"skipped invalid rows", map[reward.Status]int{reward.StatusMatched: 9, reward.StatusInvalid: 1}, false, RowsFailed},
+		{"an unknown outcome", map[reward.Status]int{reward.StatusFailed: 1, reward.StatusUnknown: 1}, false, Incomplete},
+		{"rows not sent", map[reward.Status]int{reward.StatusNotSent: 1}, false, Incomplete},
+		{"stopped", map[reward.Status]int{reward.StatusMatched: 1}, true, Incomplete},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, FromStatuses(tt.counts, tt.stopped), tt.name)

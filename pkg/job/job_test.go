@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -96,7 +98,7 @@ func TestSampleRunsAllMatchedAndCreditedOnce(t *testing.T) {
 	f := newFixture(t, sandbox.Options{})
 	res := f.run(t, f.options(t, sample))
 	require.Equal(t, exitcode.OK, res.Code, f.out.String())
-	assert.Equal(t, 200, res.Summary.Statuses[engine.StatusMatched])
+	assert.Equal(t, 200, res.Summary.Statuses[reward.StatusMatched])
 
 	rows := readCSV(t, filepath.Join(res.Dir, report.ResultsFile))
 	require.Len(t, rows, 201)
@@ -220,7 +222,7 @@ func TestFailedFileFedBackSendsOnlyThoseRows(t *testing.T) {
 	o.Engine.FailRatio = -1
 	first := f.run(t, o)
 	require.Equal(t, exitcode.RowsFailed, first.Code)
-	failed := first.Summary.Statuses[engine.StatusFailed]
+	failed := first.Summary.Statuses[reward.StatusFailed]
 	require.Positive(t, failed)
 	before := f.env.Stats().Count("requests " + enkash.PathCreateAllocate)
 
@@ -229,7 +231,7 @@ func TestFailedFileFedBackSendsOnlyThoseRows(t *testing.T) {
 	second := f.run(t, o2)
 	require.Equal(t, exitcode.OK, second.Code, f.out.String())
 	assert.Equal(t, failed, second.Summary.Rows)
-	assert.Equal(t, failed, second.Summary.Statuses[engine.StatusMatched])
+	assert.Equal(t, failed, second.Summary.Statuses[reward.StatusMatched])
 	assert.Equal(t, int64(failed), f.env.Stats().Count("requests "+enkash.PathCreateAllocate)-before, "only the failed rows were sent")
 	assert.Len(t, f.env.Transactions(), 200)
 }

@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
@@ -51,7 +52,7 @@ func TestRerunOfAFinishedFileSendsNothing(t *testing.T) {
 
 	second := f.run(t, f.ledgerOptions(t, l, sample))
 	require.Equal(t, exitcode.OK, second.Code, f.out.String())
-	assert.Equal(t, 200, second.Summary.Statuses[engine.StatusSkipped])
+	assert.Equal(t, 200, second.Summary.Statuses[reward.StatusSkipped])
 	assert.Equal(t, sent, f.sends(), "nothing was sent again")
 	assert.Len(t, f.env.Transactions(), 200)
 
@@ -68,18 +69,18 @@ func TestRerunOfFailedRowsWithTheLedger(t *testing.T) {
 	o.Engine.MaxAttempts, o.Engine.FailRatio = 1, -1
 	first := f.run(t, o)
 	require.Equal(t, exitcode.RowsFailed, first.Code)
-	failed := first.Summary.Statuses[engine.StatusFailed]
+	failed := first.Summary.Statuses[reward.StatusFailed]
 	before := f.sends()
 
 	f.env.SetFaults(sandbox.Faults{})
 	second := f.run(t, f.ledgerOptions(t, l, filepath.Join(first.Dir, report.FailedFile)))
 	require.Equal(t, exitcode.OK, second.Code, f.out.String())
-	assert.Equal(t, failed, second.Summary.Statuses[engine.StatusMatched])
+	assert.Equal(t, failed, second.Summary.Statuses[reward.StatusMatched])
 	assert.Equal(t, int64(failed), f.sends()-before)
 
 	third := f.run(t, f.ledgerOptions(t, l, sample))
 	require.Equal(t, exitcode.OK, third.Code)
-	assert.Equal(t, 200, third.Summary.Statuses[engine.StatusSkipped], "the whole file is now done")
+	assert.Equal(t, 200, third.Summary.Statuses[reward.StatusSkipped], "the whole file is now done")
 	assert.Len(t, f.env.Transactions(), 200)
 }
 
@@ -102,8 +103,8 @@ func TestEditedFileWithAReusedReferenceConflicts(t *testing.T) {
 
 	res := f.run(t, f.ledgerOptions(t, l, edited))
 	assert.Equal(t, exitcode.RowsFailed, res.Code)
-	assert.Equal(t, 199, res.Summary.Statuses[engine.StatusSkipped])
-	assert.Equal(t, 1, res.Summary.Statuses[engine.StatusFailed])
+	assert.Equal(t, 199, res.Summary.Statuses[reward.StatusSkipped])
+	assert.Equal(t, 1, res.Summary.Statuses[reward.StatusFailed])
 	assert.Equal(t, before, f.sends(), "the conflicting row was not sent")
 	rows := readCSV(t, filepath.Join(res.Dir, report.FailedFile))
 	require.Len(t, rows, 2)
@@ -121,10 +122,10 @@ func TestUnsettledReferencesAreLookedUpBeforeAnyResend(t *testing.T) {
 
 	// A run that died: every row was recorded as about to be sent, the
 	// first half reached EnKash, and no outcome was recorded.
-	var its []*validate.Item
+	var its []*reward.Item
 	src, err := os.Open(sample)
 	require.NoError(t, err)
-	_, err = validate.Stream(ctx, sample, src, o.Validate, nil, func(it *validate.Item) error { its = append(its, it); return nil })
+	_, err = validate.Stream(ctx, sample, src, o.Validate, nil, func(it *reward.Item) error { its = append(its, it); return nil })
 	src.Close()
 	require.NoError(t, err)
 	j, err := l.StartRun(ctx, ledger.RunInfo{ID: "crashed", Input: sample, Scope: o.Scope, StartedAt: time.Now()})
@@ -141,7 +142,7 @@ func TestUnsettledReferencesAreLookedUpBeforeAnyResend(t *testing.T) {
 
 	res := f.run(t, o)
 	require.Equal(t, exitcode.OK, res.Code, f.out.String())
-	assert.Equal(t, 200, res.Summary.Statuses[engine.StatusMatched])
+	assert.Equal(t, 200, res.Summary.Statuses[reward.StatusMatched])
 	assert.Equal(t, int64(200), f.sends(), "100 sent by the dead run, 100 by the rerun: none twice")
 	per := map[string]int{}
 	for _, tx := range f.env.Transactions() {
@@ -163,9 +164,9 @@ func TestReconcileSettlesUnknownRows(t *testing.T) {
 	o.Engine.FailRatio = -1
 	first := f.run(t, o)
 	require.Equal(t, exitcode.Incomplete, first.Code, "lost answers of new allocations cannot be looked up yet")
-	unknown := first.Summary.Statuses[engine.StatusUnknown]
+	unknown := first.Summary.Statuses[reward.StatusUnknown]
 	require.Positive(t, unknown)
-	matched := first.Summary.Statuses[engine.StatusMatched]
+	matched := first.Summary.Statuses[reward.StatusMatched]
 
 	f.env.SetLookupNeedsCard(false) // EnKash's lookup works again
 	var out strings.Builder
@@ -188,7 +189,7 @@ func TestReconcileSettlesUnknownRows(t *testing.T) {
 	_ = matched
 
 	again := f.run(t, f.ledgerOptions(t, l, sample))
-	assert.Equal(t, 200, again.Summary.Statuses[engine.StatusSkipped], "reconciled rows are never sent again")
+	assert.Equal(t, 200, again.Summary.Statuses[reward.StatusSkipped], "reconciled rows are never sent again")
 	assert.Len(t, f.env.Transactions(), 200)
 }
 
@@ -246,6 +247,6 @@ func TestDerivedReferencesSurviveFeedingBack(t *testing.T) {
 	o2.Validate.BatchID = "2026-11"
 	second := f.run(t, o2)
 	require.Equal(t, exitcode.OK, second.Code, f.out.String())
-	assert.Equal(t, 1, second.Summary.Statuses[engine.StatusMatched], "paid, not skipped as the first row")
+	assert.Equal(t, 1, second.Summary.Statuses[reward.StatusMatched], "paid, not skipped as the first row")
 	assert.Len(t, f.env.Transactions(), 2)
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"go.uber.org/zap"
 
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
@@ -91,14 +93,14 @@ func settleRef(ctx context.Context, api engine.API, ref ledger.Ref, log *zap.Log
 	if err != nil {
 		return report.Change{}, false
 	}
-	ch := report.Change{Operation: enkash.Operation(ref.Operation), Amount: amount}
+	ch := report.Change{Operation: reward.Operation(ref.Operation), Amount: amount}
 	txns, err := api.FindTransactions(ctx, ref.Reference, ref.CardID)
 	if err != nil {
 		log.Info("lookup could not settle a reference", zap.String("reference", ref.Reference), zap.Error(err))
 		return ch, false
 	}
 	if len(txns) == 0 {
-		ch.Status, ch.ErrorCode = engine.StatusFailed, engine.CodeNotApplied
+		ch.Status, ch.ErrorCode = reward.StatusFailed, reward.CodeNotApplied
 		ch.ErrorMessage = "EnKash does not have this reference: it was not applied; run the file again to send it"
 		return ch, true
 	}

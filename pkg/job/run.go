@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"go.uber.org/zap"
 
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
@@ -18,7 +20,6 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
-	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
@@ -29,7 +30,10 @@ type Client interface {
 	Account(ctx context.Context) (*enkash.Account, error)
 }
 
-var _ Client = (*enkash.Client)(nil)
+var (
+	_ Client         = (*enkash.Client)(nil)
+	_ engine.Journal = (*ledger.Journal)(nil)
+)
 
 // RunOptions are the settings of a run.
 type RunOptions struct {
@@ -67,7 +71,7 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 	ctx = context.WithoutCancel(ctx)
 	started := o.Now()
 	if o.Sandbox {
-		fmt.Fprintf(o.Stdout, "*** %s: this run goes to the embedded sandbox ***\n", sandbox.NoRealPoints)
+		fmt.Fprintf(o.Stdout, "*** %s: this run goes to the embedded sandbox ***\n", reward.NoRealPoints)
 	}
 	dir, err := runFolder(o.Out, o.ReportsDir, o.File, started, o.Sandbox)
 	if err != nil {
@@ -140,7 +144,7 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, dir
 	}
 	eng := engine.New(o.Engine, api, journal, o.Log)
 	stopProgress := startProgress(o.Log, o.Progress, c.plan.RowsRead, eng)
-	src := func(ctx context.Context, emit func(*validate.Item) error) error {
+	src := func(ctx context.Context, emit func(*reward.Item) error) error {
 		f, err := os.Open(source)
 		if err != nil {
 			return fmt.Errorf("reopening the input: %w", err)
@@ -172,7 +176,7 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, dir
 		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, report.ValidationFile, report.InvalidFile, SnapshotFile},
 	}
 	if o.Sandbox {
-		s.Note = sandbox.NoRealPoints
+		s.Note = reward.NoRealPoints
 	}
 	s.DurationSeconds = finished.Sub(started).Seconds()
 	if s.DurationSeconds > 0 {
@@ -258,7 +262,7 @@ func creditsDone(ctx context.Context, o RunOptions, source string, c *checked) (
 		return total, fmt.Errorf("reopening the input: %w", err)
 	}
 	defer f.Close()
-	_, err = validate.Stream(ctx, o.File, f, o.Validate, c.knowledge, func(it *validate.Item) error {
+	_, err = validate.Stream(ctx, o.File, f, o.Validate, c.knowledge, func(it *reward.Item) error {
 		if !it.Valid || !it.Allocation.Operation.IsCredit() {
 			return nil
 		}

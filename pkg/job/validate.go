@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"go.uber.org/zap"
 
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
@@ -51,7 +53,7 @@ type checked struct {
 	plan      *validate.Plan
 	header    *allocfile.Header
 	knowledge *validate.Knowledge
-	errors    []validate.Issue // the first errors, for the terminal
+	errors    []reward.Issue // the first errors, for the terminal
 }
 
 const maxPrintedErrors = 10
@@ -105,7 +107,7 @@ func checkPass(ctx context.Context, name, source, dir string, opts validate.Opti
 			return nil, false, err
 		}
 		for _, is := range it.Issues {
-			if is.Severity == validate.SevError && len(c.errors) < maxPrintedErrors {
+			if is.Severity == reward.SevError && len(c.errors) < maxPrintedErrors {
 				c.errors = append(c.errors, is)
 			}
 		}

@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rewardbatch/rewardbatch/pkg/engine"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/mask"
-	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
 // The states of a reference.
@@ -30,7 +30,7 @@ const (
 // Fingerprint is what a reference asks for: the operation, the person or
 // card, the account and the amount in hundredths. Names and titles are left
 // out, so that correcting a typo does not make a paid row look different.
-func Fingerprint(it *validate.Item) string {
+func Fingerprint(it *reward.Item) string {
 	a := it.Allocation
 	h := sha256.Sum256([]byte(strings.Join([]string{
 		string(a.Operation), a.CompanyID, a.CardAccountID, a.EnkashCardID, strings.ToLower(a.Email), a.Mobile,
@@ -51,7 +51,7 @@ type RunInfo struct {
 	StartedAt   time.Time
 }
 
-// Journal records one run. It implements [engine.Journal]: Begin commits
+// Journal records one run. It implements the engine's Journal: Begin commits
 // durably before it returns; Record queues and is committed with the next
 // group. It is safe for concurrent use by the engine's workers.
 type Journal struct {
@@ -66,18 +66,16 @@ type Journal struct {
 	closed bool
 }
 
-var _ engine.Journal = (*Journal)(nil)
-
 // request is a unit of work for the writer: a Begin (with a reply) or a
 // Record.
 type request struct {
-	begin  []*validate.Item
-	record *engine.Outcome
+	begin  []*reward.Item
+	record *reward.Outcome
 	reply  chan beginReply
 }
 
 type beginReply struct {
-	priors []engine.Prior
+	priors []reward.Prior
 	err    error
 }
 
@@ -158,7 +156,7 @@ func (s *statements) close() {
 
 // Begin records rows before their first request leaves, in one durable
 // commit, and says for each what an earlier run did with its reference.
-func (j *Journal) Begin(ctx context.Context, items []*validate.Item) ([]engine.Prior, error) {
+func (j *Journal) Begin(ctx context.Context, items []*reward.Item) ([]reward.Prior, error) {
 	reply := make(chan beginReply, 1)
 	if err := j.send(ctx, request{begin: items, reply: reply}); err != nil {
 		return nil, err
@@ -172,9 +170,9 @@ func (j *Journal) Begin(ctx context.Context, items []*validate.Item) ([]engine.P
 }
 
 // Record queues a row's outcome for the next group commit.
-func (j *Journal) Record(o *engine.Outcome) error {
-	if o.Status == engine.StatusSkipped || o.Status == engine.StatusInvalid || o.ErrorCode == engine.CodeConflict ||
-		o.ErrorCode == engine.CodeHeld {
+func (j *Journal) Record(o *reward.Outcome) error {
+	if o.Status == reward.StatusSkipped || o.Status == reward.StatusInvalid || o.ErrorCode == reward.CodeConflict ||
+		o.ErrorCode == reward.CodeHeld {
 		return nil // nothing new to remember
 	}
 	return j.send(context.Background(), request{record: o})
@@ -249,7 +247,7 @@ func (j *Journal) commit(group []request) ([]beginReply, error) {
 	for i, r := range group {
 		switch {
 		case r.begin != nil:
-			replies[i].priors = make([]engine.Prior, len(r.begin))
+			replies[i].priors = make([]reward.Prior, len(r.begin))
 			for k, it := range r.begin {
 				p, err := j.begin(ctx, tx, it, stamp)
 				if err != nil {
@@ -269,7 +267,7 @@ func (j *Journal) commit(group []request) ([]beginReply, error) {
 	return replies, nil
 }
 
-func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *validate.Item, stamp string) (engine.Prior, error) {
+func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *reward.Item, stamp string) (reward.Prior, error) {
 	a := it.Allocation
 	fp := Fingerprint(it)
 	person := mask.Email(a.Email)
@@ -279,60 +277,60 @@ func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *validate.Item, stam
 	res, err := tx.StmtContext(ctx, j.stmts.insert).ExecContext(ctx, j.run.Scope, a.Reference, fp, string(a.Operation),
 		a.Amount.String(), a.EnkashCardID, person, StateSending, j.run.ID, j.run.ID, j.run.InputSHA256, stamp)
 	if err != nil {
-		return engine.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
+		return reward.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 1 {
-		return engine.Prior{Kind: engine.PriorNew}, nil // the common case: a reference never seen
+		return reward.Prior{Kind: reward.PriorNew}, nil // the common case: a reference never seen
 	}
 	ref, err := scanRef(tx.StmtContext(ctx, j.stmts.selectRef).QueryRowContext(ctx, j.run.Scope, a.Reference))
 	if err != nil {
-		return engine.Prior{}, fmt.Errorf("ledger: reading %s: %w", a.Reference, err)
+		return reward.Prior{}, fmt.Errorf("ledger: reading %s: %w", a.Reference, err)
 	}
 	if ref.Fingerprint != fp {
-		return engine.Prior{Kind: engine.PriorConflict, Message: fmt.Sprintf(
+		return reward.Prior{Kind: reward.PriorConflict, Message: fmt.Sprintf(
 			"the reference %s was used by run %s for %s %s (%s); this row asks for %s %s: not sent. "+
 				"If this is a new payment, give it a new reference", a.Reference, ref.FirstRunID, ref.Operation, ref.Amount,
 			ref.Person+ref.CardID, a.Operation, a.Amount)}, nil
 	}
-	var kind engine.PriorKind
+	var kind reward.PriorKind
 	switch ref.State {
 	case StateConfirmed:
-		return engine.Prior{Kind: engine.PriorDone, PGReferenceNumber: ref.PGReference, EnKashCardID: ref.EnKashCard,
-			EnkashCardTxnID: ref.EnKashTxn, OTBBalance: ref.OTBBalance}, nil
+		return reward.Prior{Kind: reward.PriorDone, Receipt: reward.Receipt{PGReferenceNumber: ref.PGReference,
+			EnKashCardID: ref.EnKashCard, EnkashCardTxnID: ref.EnKashTxn, OTBBalance: ref.OTBBalance}}, nil
 	case StateMismatch:
-		return engine.Prior{Kind: engine.PriorHeld, Message: fmt.Sprintf("run %s got an answer that did not match (%s); "+
+		return reward.Prior{Kind: reward.PriorHeld, Message: fmt.Sprintf("run %s got an answer that did not match (%s); "+
 			"it is not resent automatically: check the transaction with EnKash", ref.RunID, ref.ErrorMessage)}, nil
 	case StateSending, StateUnknown:
-		kind = engine.PriorUnsettled
+		kind = reward.PriorUnsettled
 	default: // REJECTED, NOT_APPLIED: provably not applied
-		kind = engine.PriorNew
+		kind = reward.PriorNew
 	}
 	if _, err := tx.StmtContext(ctx, j.stmts.resend).ExecContext(ctx, StateSending, j.run.ID, j.run.InputSHA256, stamp,
 		j.run.Scope, a.Reference); err != nil {
-		return engine.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
+		return reward.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
 	}
-	return engine.Prior{Kind: kind}, nil
+	return reward.Prior{Kind: kind}, nil
 }
 
 // StateOf maps an outcome's status and error code to the state a rerun
 // acts on.
-func StateOf(status engine.Status, code string) string {
+func StateOf(status reward.Status, code string) string {
 	switch status {
-	case engine.StatusMatched:
+	case reward.StatusMatched:
 		return StateConfirmed
-	case engine.StatusMismatch:
+	case reward.StatusMismatch:
 		return StateMismatch
-	case engine.StatusUnknown:
+	case reward.StatusUnknown:
 		return StateUnknown
-	case engine.StatusFailed:
-		if code == engine.CodeRejected || code == engine.CodeTxnFailed {
+	case reward.StatusFailed:
+		if code == reward.CodeRejected || code == reward.CodeTxnFailed {
 			return StateRejected
 		}
 	}
 	return StateNotApplied
 }
 
-func (j *Journal) record(ctx context.Context, tx *sql.Tx, o *engine.Outcome, stamp string) error {
+func (j *Journal) record(ctx context.Context, tx *sql.Tx, o *reward.Outcome, stamp string) error {
 	_, err := tx.StmtContext(ctx, j.stmts.outcome).ExecContext(ctx,
 		StateOf(o.Status, o.ErrorCode), o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID, o.OTBBalance, o.ErrorCode, o.ErrorMessage,
 		o.Attempts, stamp, j.run.Scope, o.Item.Allocation.Reference)

@@ -9,18 +9,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
-func items(t *testing.T, text string) []*validate.Item {
+func items(t *testing.T, text string) []*reward.Item {
 	t.Helper()
-	var out []*validate.Item
+	var out []*reward.Item
 	_, err := validate.Stream(context.Background(), "in.csv", strings.NewReader(text), validate.Options{CompanyID: "C", CardAccountID: "A"}, nil,
-		func(it *validate.Item) error { out = append(out, it); return nil })
+		func(it *reward.Item) error { out = append(out, it); return nil })
 	require.NoError(t, err)
 	return out
 }
@@ -58,11 +59,11 @@ func TestPriorKindsAcrossRuns(t *testing.T) {
 	priors, err := j.Begin(ctx, its)
 	require.NoError(t, err)
 	for _, p := range priors {
-		assert.Equal(t, engine.PriorNew, p.Kind)
+		assert.Equal(t, reward.PriorNew, p.Kind)
 	}
-	require.NoError(t, j.Record(&engine.Outcome{Item: its[0], Status: engine.StatusMatched, PGReferenceNumber: "R1",
-		EnKashCardID: "EKC1", EnkashCardTxnID: "T1", OTBBalance: "100", Attempts: 1}))
-	require.NoError(t, j.Record(&engine.Outcome{Item: its[1], Status: engine.StatusFailed, ErrorCode: engine.CodeRejected, Attempts: 1}))
+	require.NoError(t, j.Record(&reward.Outcome{Item: its[0], Status: reward.StatusMatched,
+		Receipt: reward.Receipt{PGReferenceNumber: "R1", EnKashCardID: "EKC1", EnkashCardTxnID: "T1", OTBBalance: "100"}, Attempts: 1}))
+	require.NoError(t, j.Record(&reward.Outcome{Item: its[1], Status: reward.StatusFailed, ErrorCode: reward.CodeRejected, Attempts: 1}))
 	// its[2] was sent and the process died before its outcome was recorded.
 	require.NoError(t, j.Finish(ctx, time.Now(), 4, `{}`))
 
@@ -71,12 +72,12 @@ func TestPriorKindsAcrossRuns(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 
 	j2 := start(t, l, "run2")
-	want := []engine.PriorKind{engine.PriorDone, engine.PriorNew, engine.PriorUnsettled}
+	want := []reward.PriorKind{reward.PriorDone, reward.PriorNew, reward.PriorUnsettled}
 	priors, err = j2.Begin(ctx, its)
 	require.NoError(t, err)
 	for i, p := range priors {
 		assert.Equal(t, want[i], p.Kind, "row %d", i)
-		if p.Kind == engine.PriorDone {
+		if p.Kind == reward.PriorDone {
 			assert.Equal(t, "EKC1", p.EnKashCardID, "a skipped row carries the earlier ids")
 			assert.Equal(t, "T1", p.EnkashCardTxnID)
 		}
@@ -86,12 +87,12 @@ func TestPriorKindsAcrossRuns(t *testing.T) {
 	edited := items(t, strings.Replace(file, "9876500003,300", "9876500003,301", 1))
 	j3 := start(t, l, "run3")
 	p := begin1(t, j3, edited[2])
-	assert.Equal(t, engine.PriorConflict, p.Kind)
+	assert.Equal(t, reward.PriorConflict, p.Kind)
 	assert.Equal(t, "the reference R3 was used by run run1 for allocate 300 (ka***@example.com); this row asks for allocate 301: "+
 		"not sent. If this is a new payment, give it a new reference", p.Message)
 	renamed := items(t, strings.Replace(file, "Aarav,Mr", "Aarav Kumar,Mr", 1))
 	p = begin1(t, j3, renamed[0])
-	assert.Equal(t, engine.PriorDone, p.Kind, "a corrected name is the same payment")
+	assert.Equal(t, reward.PriorDone, p.Kind, "a corrected name is the same payment")
 	require.NoError(t, j3.Close())
 
 	runs, err := l.Runs(ctx, 10)
@@ -109,12 +110,12 @@ func TestScopesKeepAccountsApart(t *testing.T) {
 	its := items(t, file)
 	j := start(t, l, "uat")
 	begin1(t, j, its[0])
-	require.NoError(t, j.Record(&engine.Outcome{Item: its[0], Status: engine.StatusMatched, Attempts: 1}))
+	require.NoError(t, j.Record(&reward.Outcome{Item: its[0], Status: reward.StatusMatched, Attempts: 1}))
 	require.NoError(t, j.Close())
 
 	j2, err := l.StartRun(ctx, RunInfo{ID: "prod", Scope: "https://pay.enkash.in|C|A", StartedAt: time.Now()})
 	require.NoError(t, err)
-	assert.Equal(t, engine.PriorNew, begin1(t, j2, its[0]).Kind, "a reference confirmed elsewhere is new here")
+	assert.Equal(t, reward.PriorNew, begin1(t, j2, its[0]).Kind, "a reference confirmed elsewhere is new here")
 	require.NoError(t, j2.Close())
 }
 
@@ -142,9 +143,9 @@ func TestDefaultPath(t *testing.T) {
 	assert.Error(t, err)
 }
 
-func begin1(t *testing.T, j *Journal, it *validate.Item) engine.Prior {
+func begin1(t *testing.T, j *Journal, it *reward.Item) reward.Prior {
 	t.Helper()
-	ps, err := j.Begin(context.Background(), []*validate.Item{it})
+	ps, err := j.Begin(context.Background(), []*reward.Item{it})
 	require.NoError(t, err)
 	require.Len(t, ps, 1)
 	return ps[0]

@@ -9,22 +9,22 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
-	"github.com/rewardbatch/rewardbatch/pkg/engine"
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
 // Change is the settled outcome of a row that a run left UNKNOWN.
 type Change struct {
-	Status            engine.Status
+	Status            reward.Status
 	PGReferenceNumber string
 	EnKashCardID      string
 	EnkashCardTxnID   string
 	ErrorCode         string
 	ErrorMessage      string
-	Operation         enkash.Operation
+	Operation         reward.Operation
 	Amount            money.Amount
 }
 
@@ -99,12 +99,12 @@ func Amend(dir string, changes map[string]Change) (*Summary, int, error) {
 		if err != nil {
 			return abort(fmt.Errorf("reading %s: %w", ResultsFile, err))
 		}
-		if ch, ok := changes[row[refIdx]]; ok && row[status] == string(engine.StatusUnknown) {
+		if ch, ok := changes[row[refIdx]]; ok && row[status] == string(reward.StatusUnknown) {
 			row[status], row[pg], row[card], row[txn], row[code], row[msg] = string(ch.Status), ch.PGReferenceNumber,
 				ch.EnKashCardID, ch.EnkashCardTxnID, ch.ErrorCode, ch.ErrorMessage
-			s.Statuses[engine.StatusUnknown]--
+			s.Statuses[reward.StatusUnknown]--
 			s.Statuses[ch.Status]++
-			if t := s.Ops[ch.Operation]; t != nil && ch.Status == engine.StatusMatched {
+			if t := s.Ops[ch.Operation]; t != nil && ch.Status == reward.StatusMatched {
 				t.ConfirmedRows++
 				t.ConfirmedPoints = t.ConfirmedPoints.Add(ch.Amount)
 			}
@@ -113,7 +113,7 @@ func Amend(dir string, changes map[string]Change) (*Summary, int, error) {
 		if err := results.Write(row); err != nil {
 			return abort(err)
 		}
-		if !engine.Status(row[status]).Done() {
+		if !reward.Status(row[status]).Done() {
 			fr := append(append([]string(nil), row[:nIn]...), row[status], failureReason(row[code], row[msg]))
 			if err := failed.Write(fr); err != nil {
 				return abort(err)
@@ -133,7 +133,7 @@ func Amend(dir string, changes map[string]Change) (*Summary, int, error) {
 
 // failureReason is the reason column of failed.csv.
 func failureReason(code, message string) string {
-	if code != "" && code != engine.CodeInvalid {
+	if code != "" && code != reward.CodeInvalid {
 		return code + ": " + message
 	}
 	return message

@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
-	"github.com/rewardbatch/rewardbatch/pkg/engine"
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
@@ -37,8 +37,8 @@ type Results struct {
 // Tally counts outcomes per status and operation.
 type Tally struct {
 	Rows     int                           `json:"rows"`
-	Statuses map[engine.Status]int         `json:"statuses"`
-	Ops      map[enkash.Operation]*OpTally `json:"operations"`
+	Statuses map[reward.Status]int         `json:"statuses"`
+	Ops      map[reward.Operation]*OpTally `json:"operations"`
 }
 
 // OpTally are the rows and points of one operation: all valid rows, the
@@ -57,11 +57,11 @@ type OpTally struct {
 
 // NewTally returns an empty tally with every status and operation present.
 func NewTally() Tally {
-	t := Tally{Statuses: map[engine.Status]int{}, Ops: map[enkash.Operation]*OpTally{}}
-	for _, s := range engine.Statuses {
+	t := Tally{Statuses: map[reward.Status]int{}, Ops: map[reward.Operation]*OpTally{}}
+	for _, s := range reward.Statuses {
 		t.Statuses[s] = 0
 	}
-	for _, op := range []enkash.Operation{enkash.OpAllocate, enkash.OpTopUp, enkash.OpDebit} {
+	for _, op := range []reward.Operation{reward.OpAllocate, reward.OpTopUp, reward.OpDebit} {
 		t.Ops[op] = &OpTally{Points: money.FromHundredths(0), SentPoints: money.FromHundredths(0),
 			ConfirmedPoints: money.FromHundredths(0), SkippedPoints: money.FromHundredths(0)}
 	}
@@ -69,7 +69,7 @@ func NewTally() Tally {
 }
 
 // Add counts one outcome.
-func (t *Tally) Add(o *engine.Outcome) {
+func (t *Tally) Add(o *reward.Outcome) {
 	t.Rows++
 	t.Statuses[o.Status]++
 	if !o.Item.Valid {
@@ -87,10 +87,10 @@ func (t *Tally) Add(o *engine.Outcome) {
 		op.SentPoints = op.SentPoints.Add(a.Amount)
 	}
 	switch o.Status {
-	case engine.StatusMatched:
+	case reward.StatusMatched:
 		op.ConfirmedRows++
 		op.ConfirmedPoints = op.ConfirmedPoints.Add(a.Amount)
-	case engine.StatusSkipped:
+	case reward.StatusSkipped:
 		op.SkippedRows++
 		op.SkippedPoints = op.SkippedPoints.Add(a.Amount)
 	}
@@ -113,15 +113,15 @@ func CreateResults(dir string, hdr *allocfile.Header) (*Results, error) {
 }
 
 // Add writes one outcome. Outcomes must come in input order.
-func (r *Results) Add(o *engine.Outcome) error {
+func (r *Results) Add(o *reward.Outcome) error {
 	r.tally.Add(o)
-	r.row = append(r.row[:0], o.Item.Row.Values...)
+	r.row = append(r.row[:0], o.Item.Values...)
 	if r.addRef {
 		r.row = append(r.row, o.Item.Allocation.Reference)
 	}
 	in := len(r.row)
 	attempts := strconv.Itoa(o.Attempts)
-	r.row = append(r.row, strconv.Itoa(o.Item.Row.Line), string(o.Status), o.PGReferenceNumber, o.EnKashCardID,
+	r.row = append(r.row, strconv.Itoa(o.Item.Line), string(o.Status), o.PGReferenceNumber, o.EnKashCardID,
 		o.EnkashCardTxnID, o.OTBBalance, attempts, o.ErrorCode, o.ErrorMessage, strconv.FormatInt(o.Latency.Milliseconds(), 10))
 	if err := r.results.Write(r.row); err != nil {
 		return err

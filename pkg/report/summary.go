@@ -6,8 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rewardbatch/rewardbatch/pkg/engine"
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
 
 // Summary is summary.json: what a pipeline reads after a run.
@@ -40,7 +39,7 @@ func (s *Summary) Print(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "Run %s: %d rows in %.1fs (%.0f rows/s)\n", s.RunID, s.Rows, s.DurationSeconds, s.RowsPerSecond)
 	var parts []string
-	for _, st := range engine.Statuses {
+	for _, st := range reward.Statuses {
 		if n := s.Statuses[st]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", st, n))
 		}
@@ -50,7 +49,7 @@ func (s *Summary) Print(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  %s\n", strings.Join(parts, ", "))
 	fmt.Fprintf(&b, "  %-10s %7s %16s %16s %16s\n", "operation", "rows", "points", "confirmed", "already done")
-	for _, op := range []enkash.Operation{enkash.OpAllocate, enkash.OpTopUp, enkash.OpDebit} {
+	for _, op := range []reward.Operation{reward.OpAllocate, reward.OpTopUp, reward.OpDebit} {
 		t := s.Ops[op]
 		if t == nil || t.Rows == 0 {
 			continue

@@ -1,11 +1,11 @@
 package report
 
 import (
-	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"path/filepath"
 	"strconv"
 
-	"github.com/rewardbatch/rewardbatch/pkg/validate"
+	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
 
 // The names of the dry run's files in a run folder.
@@ -45,7 +45,7 @@ func CreateValidation(dir string, hdr *allocfile.Header) (*Validation, error) {
 }
 
 // Add records an item's findings, and the row itself when it is invalid.
-func (v *Validation) Add(it *validate.Item) error {
+func (v *Validation) Add(it *reward.Item) error {
 	for _, is := range it.Issues {
 		col := ""
 		if is.Column != "" || is.Letter != "" {
@@ -59,7 +59,7 @@ func (v *Validation) Add(it *validate.Item) error {
 	if it.Valid {
 		return nil
 	}
-	v.row = append(v.row[:0], it.Row.Values...)
+	v.row = append(v.row[:0], it.Values...)
 	if v.addRef {
 		v.row = append(v.row, it.Allocation.Reference)
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
@@ -21,8 +23,8 @@ func amt(t testing.TB, s string) money.Amount {
 	return a
 }
 
-func person(t testing.TB, ref, mobile, points string) enkash.Allocation {
-	return enkash.Allocation{Operation: enkash.OpAllocate, Reference: ref, FirstName: "Priya", Title: "Ms", Gender: "F",
+func person(t testing.TB, ref, mobile, points string) reward.Allocation {
+	return reward.Allocation{Operation: reward.OpAllocate, Reference: ref, FirstName: "Priya", Title: "Ms", Gender: "F",
 		Email: "priya." + mobile + "@example.com", Mobile: mobile, Amount: amt(t, points)}
 }
 
@@ -73,7 +75,7 @@ func TestBalancesAndRefusals(t *testing.T) {
 	require.NoError(t, err)
 	card := res.EnKashCardID
 
-	top := enkash.Allocation{Operation: enkash.OpTopUp, Reference: "B2", EnkashCardID: card, Amount: amt(t, "300.25")}
+	top := reward.Allocation{Operation: reward.OpTopUp, Reference: "B2", EnkashCardID: card, Amount: amt(t, "300.25")}
 	res, err = c.Allocate(ctx, top)
 	require.NoError(t, err)
 	assert.Equal(t, "900.25", res.OTBBalance.String())
@@ -84,25 +86,25 @@ func TestBalancesAndRefusals(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "99.75", bal.String())
 
-	debit := enkash.Allocation{Operation: enkash.OpDebit, Reference: "B3", EnkashCardID: card, Amount: amt(t, "0.25")}
+	debit := reward.Allocation{Operation: reward.OpDebit, Reference: "B3", EnkashCardID: card, Amount: amt(t, "0.25")}
 	res, err = c.Allocate(ctx, debit)
 	require.NoError(t, err)
 	assert.Equal(t, "900.00", res.OTBBalance.String())
 
 	refusals := []struct {
 		name string
-		a    enkash.Allocation
+		a    reward.Allocation
 		msg  string
 	}{
 		{"account short", person(t, "R1", "9876500003", "500"), "Insufficient balance in card account"},
-		{"card short", enkash.Allocation{Operation: enkash.OpDebit, Reference: "R2", EnkashCardID: card, Amount: amt(t, "5000")}, "Insufficient balance in reward card"},
-		{"unknown card", enkash.Allocation{Operation: enkash.OpTopUp, Reference: "R3", EnkashCardID: "EKCNOPE", Amount: amt(t, "1")}, "Card not found"},
-		{"zero", enkash.Allocation{Operation: enkash.OpTopUp, Reference: "R4", EnkashCardID: card}, "loadAmount must be greater than 0"},
-		{"email", func() enkash.Allocation { a := person(t, "R5", "9876500005", "1"); a.Email = "x@"; return a }(), "Invalid email"},
+		{"card short", reward.Allocation{Operation: reward.OpDebit, Reference: "R2", EnkashCardID: card, Amount: amt(t, "5000")}, "Insufficient balance in reward card"},
+		{"unknown card", reward.Allocation{Operation: reward.OpTopUp, Reference: "R3", EnkashCardID: "EKCNOPE", Amount: amt(t, "1")}, "Card not found"},
+		{"zero", reward.Allocation{Operation: reward.OpTopUp, Reference: "R4", EnkashCardID: card}, "loadAmount must be greater than 0"},
+		{"email", func() reward.Allocation { a := person(t, "R5", "9876500005", "1"); a.Email = "x@"; return a }(), "Invalid email"},
 		{"mobile", person(t, "R6", "98765", "1"), "Invalid mobile number"},
-		{"title", func() enkash.Allocation { a := person(t, "R7", "9876500007", "1"); a.Title = "Dr"; return a }(), "Invalid title"},
-		{"gender", func() enkash.Allocation { a := person(t, "R8", "9876500008", "1"); a.Gender = "X"; return a }(), "Invalid gender"},
-		{"mismatched email on top-up", enkash.Allocation{Operation: enkash.OpTopUp, Reference: "R9", EnkashCardID: card, Email: "other@example.com", Amount: amt(t, "1")}, "does not match the card"},
+		{"title", func() reward.Allocation { a := person(t, "R7", "9876500007", "1"); a.Title = "Dr"; return a }(), "Invalid title"},
+		{"gender", func() reward.Allocation { a := person(t, "R8", "9876500008", "1"); a.Gender = "X"; return a }(), "Invalid gender"},
+		{"mismatched email on top-up", reward.Allocation{Operation: reward.OpTopUp, Reference: "R9", EnkashCardID: card, Email: "other@example.com", Amount: amt(t, "1")}, "does not match the card"},
 	}
 	for _, r := range refusals {
 		_, err := c.Allocate(ctx, r.a)

@@ -5,18 +5,19 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
 // finding is a field rule's verdict before it is placed on a line and column.
 type finding struct {
-	sev          Severity
+	sev          reward.Severity
 	problem, fix string
 }
 
 func errf(fix, format string, args ...any) *finding {
-	return &finding{sev: SevError, problem: fmt.Sprintf(format, args...), fix: fix}
+	return &finding{sev: reward.SevError, problem: fmt.Sprintf(format, args...), fix: fix}
 }
 
 // Normalisation notes.
@@ -32,7 +33,7 @@ func normMobile(v string) (string, []finding) {
 		return v, nil // the common case, without allocating
 	}
 	if strings.ContainsAny(v, "eE") && mobileSci.MatchString(v) {
-		return "", []finding{{SevError,
+		return "", []finding{{reward.SevError,
 			"the mobile is in scientific notation (" + v + "): Excel turned it into a number and the last digits are lost",
 			"format the mobile column as Text and type or paste the numbers again from the source"}}
 	}
@@ -40,7 +41,7 @@ func normMobile(v string) (string, []finding) {
 	s := v
 	if whole, frac, ok := strings.Cut(s, "."); ok && strings.Trim(frac, "0") == "" && frac != "" && onlyDigits(whole) {
 		s = whole
-		notes = append(notes, finding{SevNote, "the decimal part \"." + frac + "\" Excel added to the mobile was removed", ""})
+		notes = append(notes, finding{reward.SevNote, "the decimal part \"." + frac + "\" Excel added to the mobile was removed", ""})
 	}
 	stripped := strings.Map(func(r rune) rune {
 		switch r {
@@ -50,40 +51,40 @@ func normMobile(v string) (string, []finding) {
 		return r
 	}, s)
 	if stripped != s {
-		notes = append(notes, finding{SevNote, "spaces, dashes and brackets were removed from the mobile", ""})
+		notes = append(notes, finding{reward.SevNote, "spaces, dashes and brackets were removed from the mobile", ""})
 	}
 	digits := strings.TrimPrefix(stripped, "+")
 	if !onlyDigits(digits) || digits == "" {
-		return "", []finding{{SevError, "the mobile has characters other than digits",
+		return "", []finding{{reward.SevError, "the mobile has characters other than digits",
 			"write the 10-digit mobile number, for example 9876543210"}}
 	}
 	switch {
 	case strings.HasPrefix(stripped, "+91") && len(digits) == 12:
 		digits = digits[2:]
-		notes = append(notes, finding{SevNote, "the +91 country code was removed from the mobile", ""})
+		notes = append(notes, finding{reward.SevNote, "the +91 country code was removed from the mobile", ""})
 	case strings.HasPrefix(stripped, "+"):
-		return "", []finding{{SevError, "the mobile is not an Indian number (+91)", "EnKash reward cards need an Indian 10-digit mobile"}}
+		return "", []finding{{reward.SevError, "the mobile is not an Indian number (+91)", "EnKash reward cards need an Indian 10-digit mobile"}}
 	case len(digits) == 12 && strings.HasPrefix(digits, "91"):
 		digits = digits[2:]
-		notes = append(notes, finding{SevNote, "the 91 country code was removed from the mobile", ""})
+		notes = append(notes, finding{reward.SevNote, "the 91 country code was removed from the mobile", ""})
 	case len(digits) == 11 && digits[0] == '0':
 		digits = digits[1:]
-		notes = append(notes, finding{SevNote, "the leading 0 was removed from the mobile", ""})
+		notes = append(notes, finding{reward.SevNote, "the leading 0 was removed from the mobile", ""})
 	}
 	switch {
 	case len(digits) < 10:
-		return "", []finding{{SevError,
+		return "", []finding{{reward.SevError,
 			fmt.Sprintf("the mobile has %d digits, an Indian mobile has 10: digits were lost (Excel drops leading zeros and rounds long numbers) or mistyped", len(digits)),
 			"format the mobile column as Text and enter the full 10-digit number"}}
 	case len(digits) > 10:
-		return "", []finding{{SevError, fmt.Sprintf("the mobile has %d digits, an Indian mobile has 10", len(digits)),
+		return "", []finding{{reward.SevError, fmt.Sprintf("the mobile has %d digits, an Indian mobile has 10", len(digits)),
 			"enter the 10-digit number without extra digits"}}
 	case digits[0] < '6':
-		return "", []finding{{SevError, "the mobile does not start with 6, 7, 8 or 9, as Indian mobiles do",
+		return "", []finding{{reward.SevError, "the mobile does not start with 6, 7, 8 or 9, as Indian mobiles do",
 			"check the number; a landline cannot hold a reward card"}}
 	}
 	if strings.HasSuffix(digits, "00000") {
-		notes = append(notes, finding{SevWarning, "the mobile ends in 00000, which is what Excel leaves of a number it rounded",
+		notes = append(notes, finding{reward.SevWarning, "the mobile ends in 00000, which is what Excel leaves of a number it rounded",
 			"check the number against the source"})
 	}
 	return digits, notes
@@ -163,14 +164,14 @@ func normEmail(v string) (string, *finding) {
 }
 
 // normOperation reads the operation column.
-func normOperation(v string) (enkash.Operation, *finding) {
+func normOperation(v string) (reward.Operation, *finding) {
 	switch v { // the common spellings, without allocating
 	case "allocate":
-		return enkash.OpAllocate, nil
+		return reward.OpAllocate, nil
 	case "topup":
-		return enkash.OpTopUp, nil
+		return reward.OpTopUp, nil
 	case "debit":
-		return enkash.OpDebit, nil
+		return reward.OpDebit, nil
 	}
 	switch strings.ToLower(strings.Map(func(r rune) rune {
 		if r == ' ' || r == '-' || r == '_' {
@@ -179,11 +180,11 @@ func normOperation(v string) (enkash.Operation, *finding) {
 		return r
 	}, v)) {
 	case "allocate", "allocation":
-		return enkash.OpAllocate, nil
+		return reward.OpAllocate, nil
 	case "topup":
-		return enkash.OpTopUp, nil
+		return reward.OpTopUp, nil
 	case "debit":
-		return enkash.OpDebit, nil
+		return reward.OpDebit, nil
 	}
 	return "", errf("use allocate, topup or debit, or leave it empty", "the operation %q is not known", v)
 }

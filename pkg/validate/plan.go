@@ -5,7 +5,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
@@ -32,15 +33,15 @@ type Plan struct {
 	Notes       int                           `json:"notes"`
 	Derived     int                           `json:"derivedReferences"`
 	People      int                           `json:"people"`
-	Ops         map[enkash.Operation]*OpTotal `json:"operations"`
+	Ops         map[reward.Operation]*OpTotal `json:"operations"`
 	FileTotal   money.Amount                  `json:"fileTotal"`
 	Hash        string                        `json:"hash"`
-	WarningList []Issue                       `json:"-"`
+	WarningList []reward.Issue                `json:"-"`
 	HeaderNotes []string                      `json:"-"`
 }
 
 // Op returns the totals of one operation (zero when the plan has none).
-func (p *Plan) Op(op enkash.Operation) OpTotal {
+func (p *Plan) Op(op reward.Operation) OpTotal {
 	if t := p.Ops[op]; t != nil {
 		return *t
 	}
@@ -50,7 +51,7 @@ func (p *Plan) Op(op enkash.Operation) OpTotal {
 // Credits returns the points the valid rows would take from the reward
 // account: allocations plus top-ups.
 func (p *Plan) Credits() money.Amount {
-	return p.Op(enkash.OpAllocate).Total.Add(p.Op(enkash.OpTopUp).Total)
+	return p.Op(reward.OpAllocate).Total.Add(p.Op(reward.OpTopUp).Total)
 }
 
 // ShortHash is the first 16 hex digits of the plan hash, for people.
@@ -103,7 +104,7 @@ func (p *Plan) Print(w io.Writer) error {
 		fmt.Fprintf(&b, "  references derived from the batch id: %d\n", p.Derived)
 	}
 	fmt.Fprintf(&b, "  %-10s %8s %16s\n", "operation", "rows", "points")
-	for _, op := range []enkash.Operation{enkash.OpAllocate, enkash.OpTopUp, enkash.OpDebit} {
+	for _, op := range []reward.Operation{reward.OpAllocate, reward.OpTopUp, reward.OpDebit} {
 		t := p.Op(op)
 		fmt.Fprintf(&b, "  %-10s %8d %16s\n", op, t.Rows, t.Total.Fixed2())
 	}

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
@@ -13,14 +14,14 @@ import (
 type rowCheck struct {
 	v     *Validator
 	row   *allocfile.Row
-	it    *Item
+	it    *reward.Item
 	rec   allocfile.Record // cleaned values
 	email string           // lowerEmail's cache
 }
 
 // add records a finding on a canonical column ("" for the whole row).
 func (c *rowCheck) add(col string, f finding) {
-	is := Issue{Line: c.row.Line, Severity: f.sev, Problem: f.problem, Fix: f.fix}
+	is := reward.Issue{Line: c.row.Line, Severity: f.sev, Problem: f.problem, Fix: f.fix}
 	if i, ok := c.v.hdr.Index[col]; ok {
 		is.Line = c.row.LineOf(i)
 		is.Column = c.v.hdr.Names[i]
@@ -50,11 +51,11 @@ func (c *rowCheck) clean() {
 		v := c.rec.Field(col)
 		t := strings.TrimSpace(v)
 		if t != v {
-			c.add(col, finding{SevNote, noteTrimmed, ""})
+			c.add(col, finding{reward.SevNote, noteTrimmed, ""})
 		}
 		if len(t) > 1 && t[0] == '\'' && strings.ContainsRune("=+-@", rune(t[1])) {
 			t = t[1:]
-			c.add(col, finding{SevNote, "the apostrophe that kept the cell from running as a formula was removed", ""})
+			c.add(col, finding{reward.SevNote, "the apostrophe that kept the cell from running as a formula was removed", ""})
 		}
 		c.rec.SetField(col, t)
 	}
@@ -62,7 +63,7 @@ func (c *rowCheck) clean() {
 
 func (c *rowCheck) run() {
 	if p := c.row.Problem; p != nil {
-		c.it.Issues = append(c.it.Issues, Issue{Line: c.row.Line, Value: p.Text, Severity: SevError, Problem: p.Problem, Fix: p.Fix})
+		c.it.Issues = append(c.it.Issues, reward.Issue{Line: c.row.Line, Value: p.Text, Severity: reward.SevError, Problem: p.Problem, Fix: p.Fix})
 		c.countAmount()
 		return
 	}
@@ -76,9 +77,9 @@ func (c *rowCheck) run() {
 		c.addp(allocfile.ColOperation, f)
 		a.Operation = op
 	} else if r.CardID != "" && r.FirstName == "" {
-		a.Operation = enkash.OpTopUp
+		a.Operation = reward.OpTopUp
 	} else {
-		a.Operation = enkash.OpAllocate
+		a.Operation = reward.OpAllocate
 	}
 
 	amount, f := checkAmount(r.Amount, c.v.opts.MaxAmount)
@@ -87,12 +88,12 @@ func (c *rowCheck) run() {
 	c.countAmount()
 
 	switch a.Operation {
-	case enkash.OpAllocate:
+	case reward.OpAllocate:
 		c.person(true)
 		if r.CardID != "" {
-			c.add(allocfile.ColCardID, finding{SevNote, "an allocate row does not use enkashCardId; it is not sent", "set operation topup to credit that card instead"})
+			c.add(allocfile.ColCardID, finding{reward.SevNote, "an allocate row does not use enkashCardId; it is not sent", "set operation topup to credit that card instead"})
 		}
-	case enkash.OpTopUp, enkash.OpDebit:
+	case reward.OpTopUp, reward.OpDebit:
 		c.person(false)
 		a.FirstName, a.Title, a.Gender = "", "", ""
 		switch {
@@ -100,10 +101,10 @@ func (c *rowCheck) run() {
 			c.addp(allocfile.ColCardID, checkID("enkashCardId", r.CardID))
 			a.EnkashCardID = r.CardID
 		case r.CardAccountID == "":
-			c.add(allocfile.ColCardID, finding{SevError, fmt.Sprintf("a %s needs the card: enkashCardId is empty", a.Operation),
+			c.add(allocfile.ColCardID, finding{reward.SevError, fmt.Sprintf("a %s needs the card: enkashCardId is empty", a.Operation),
 				"copy the employee's enkashCardId from the EnKash portal or an earlier results.csv"})
 		case r.Email == "" && r.Mobile == "":
-			c.add(allocfile.ColCardID, finding{SevError, fmt.Sprintf("a %s without enkashCardId needs the e-mail or mobile to find the card", a.Operation),
+			c.add(allocfile.ColCardID, finding{reward.SevError, fmt.Sprintf("a %s without enkashCardId needs the e-mail or mobile to find the card", a.Operation),
 				"fill in the enkashCardId, or the employee's e-mail or mobile"})
 		}
 	}
@@ -128,7 +129,7 @@ func (c *rowCheck) person(required bool) {
 			return true
 		}
 		if required {
-			c.add(col, finding{SevError, fmt.Sprintf("the %s is empty; a new allocation needs it", col),
+			c.add(col, finding{reward.SevError, fmt.Sprintf("the %s is empty; a new allocation needs it", col),
 				"fill it in, or, for an employee who already has a card, set operation topup and give the enkashCardId"})
 		}
 		return false
@@ -143,7 +144,7 @@ func (c *rowCheck) person(required bool) {
 		v, f := norm(raw)
 		c.addp(col, f)
 		if f == nil && v != raw {
-			c.add(col, finding{SevNote, note(raw, v), ""})
+			c.add(col, finding{reward.SevNote, note(raw, v), ""})
 		}
 		return v
 	}
@@ -165,7 +166,7 @@ func (c *rowCheck) person(required bool) {
 // identity is who the row pays, as the reference derivation sees it.
 func (c *rowCheck) identity() string {
 	a := &c.it.Allocation
-	if a.Operation == enkash.OpAllocate {
+	if a.Operation == reward.OpAllocate {
 		return c.lowerEmail() + "|" + a.Mobile
 	}
 	return a.EnkashCardID + "|" + a.CardAccountID + "|" + c.lowerEmail() + "|" + a.Mobile
@@ -194,7 +195,7 @@ func (c *rowCheck) reference() {
 		return
 	}
 	if c.v.opts.BatchID == "" {
-		c.add(allocfile.ColReference, finding{SevError, "the reference is empty",
+		c.add(allocfile.ColReference, finding{reward.SevError, "the reference is empty",
 			"fill in a unique reference, or run with --batch-id (for example --batch-id 2026-11) to derive one"})
 		return
 	}
@@ -218,7 +219,7 @@ func (c *rowCheck) duplicates() {
 	if a.Reference != "" && !c.it.Derived {
 		k := c.v.key(keyRef, a.Reference)
 		if first, seen := c.v.seen.lookup(k, line); seen {
-			c.add(allocfile.ColReference, finding{SevError,
+			c.add(allocfile.ColReference, finding{reward.SevError,
 				fmt.Sprintf("the reference %s is also used on line %d; both rows are refused", a.Reference, *first),
 				"give each row its own reference"})
 			if _, known := c.v.know.dups[k]; !known {
@@ -227,7 +228,7 @@ func (c *rowCheck) duplicates() {
 				}
 			}
 		} else if d, known := c.v.know.dups[k]; known {
-			c.add(allocfile.ColReference, finding{SevError,
+			c.add(allocfile.ColReference, finding{reward.SevError,
 				fmt.Sprintf("the reference %s is used again on line %d; both rows are refused", a.Reference, d[1]),
 				"give each row its own reference"})
 		}
@@ -254,7 +255,7 @@ func (c *rowCheck) duplicates() {
 		}
 		newPerson = false
 		if *prev&opBit != 0 {
-			c.add(p.col, finding{SevWarning,
+			c.add(p.col, finding{reward.SevWarning,
 				fmt.Sprintf("the same %s is also on line %d for %s", p.what, *prev&lineMask, a.Operation),
 				"check that the employee should get two rows; if not, delete one"})
 		} else {
@@ -278,11 +279,11 @@ func (c *rowCheck) countAmount() {
 	}
 }
 
-func opIndex(op enkash.Operation) int {
+func opIndex(op reward.Operation) int {
 	switch op {
-	case enkash.OpTopUp:
+	case reward.OpTopUp:
 		return 1
-	case enkash.OpDebit:
+	case reward.OpDebit:
 		return 2
 	}
 	return 0

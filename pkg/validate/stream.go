@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 )
 
@@ -89,7 +91,7 @@ func (s *Scanner) Header() *allocfile.Header { return s.r.Header() }
 func (s *Scanner) Validator() *Validator { return s.v }
 
 // Next returns the next validated row, or io.EOF after the last one.
-func (s *Scanner) Next() (*Item, error) {
+func (s *Scanner) Next() (*reward.Item, error) {
 	for s.pos >= len(s.cur.rows) {
 		if s.err != nil || s.cur.err != nil {
 			if s.err == nil {
@@ -128,7 +130,7 @@ type Pass struct {
 // calls each with the item, in file order. It stops at the first error
 // from each, from the file, or from ctx. Memory does not grow with the
 // file beyond the validator's hashes.
-func Stream(ctx context.Context, name string, src io.Reader, opts Options, know *Knowledge, each func(*Item) error) (*Pass, error) {
+func Stream(ctx context.Context, name string, src io.Reader, opts Options, know *Knowledge, each func(*reward.Item) error) (*Pass, error) {
 	s, err := NewScanner(name, src, opts, know)
 	if err != nil {
 		return nil, err

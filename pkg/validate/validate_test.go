@@ -5,8 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,10 +49,10 @@ func csvOf(hdr []string, rows ...[]string) string {
 }
 
 // scan validates a whole file in the two passes a caller makes.
-func scan(t *testing.T, text string, opts Options) ([]*Item, *Plan) {
+func scan(t *testing.T, text string, opts Options) ([]*reward.Item, *Plan) {
 	t.Helper()
-	var items []*Item
-	collect := func(it *Item) error { items = append(items, it); return nil }
+	var items []*reward.Item
+	collect := func(it *reward.Item) error { items = append(items, it); return nil }
 	p, err := Stream(context.Background(), "in.csv", strings.NewReader(text), opts, nil, collect)
 	require.NoError(t, err)
 	if p.Validator.NeedsSecondPass() {
@@ -68,69 +69,69 @@ func TestRowRules(t *testing.T) {
 		name    string
 		edit    map[string]string
 		col     string
-		sev     Severity
+		sev     reward.Severity
 		problem string
 		fix     string
 	}{
-		{"mobile in scientific notation", map[string]string{"mobile": "9.87654E+09"}, "mobile", SevError,
+		{"mobile in scientific notation", map[string]string{"mobile": "9.87654E+09"}, "mobile", reward.SevError,
 			"the mobile is in scientific notation (9.87654E+09): Excel turned it into a number and the last digits are lost",
 			"format the mobile column as Text and type or paste the numbers again from the source"},
-		{"mobile lost a digit", map[string]string{"mobile": "987654321"}, "mobile", SevError,
+		{"mobile lost a digit", map[string]string{"mobile": "987654321"}, "mobile", reward.SevError,
 			"the mobile has 9 digits, an Indian mobile has 10: digits were lost (Excel drops leading zeros and rounds long numbers) or mistyped",
 			"format the mobile column as Text and enter the full 10-digit number"},
-		{"mobile too long", map[string]string{"mobile": "98765432101"}, "mobile", SevError,
+		{"mobile too long", map[string]string{"mobile": "98765432101"}, "mobile", reward.SevError,
 			"the mobile has 11 digits, an Indian mobile has 10", "enter the 10-digit number without extra digits"},
-		{"mobile landline", map[string]string{"mobile": "2226543210"}, "mobile", SevError,
+		{"mobile landline", map[string]string{"mobile": "2226543210"}, "mobile", reward.SevError,
 			"the mobile does not start with 6, 7, 8 or 9, as Indian mobiles do", "check the number; a landline cannot hold a reward card"},
-		{"mobile letters", map[string]string{"mobile": "98765O3210"}, "mobile", SevError,
+		{"mobile letters", map[string]string{"mobile": "98765O3210"}, "mobile", reward.SevError,
 			"the mobile has characters other than digits", "write the 10-digit mobile number, for example 9876543210"},
-		{"mobile foreign", map[string]string{"mobile": "+1 415 555 0100"}, "mobile", SevError,
+		{"mobile foreign", map[string]string{"mobile": "+1 415 555 0100"}, "mobile", reward.SevError,
 			"the mobile is not an Indian number (+91)", "EnKash reward cards need an Indian 10-digit mobile"},
-		{"mobile rounded by Excel", map[string]string{"mobile": "9800000000"}, "mobile", SevWarning,
+		{"mobile rounded by Excel", map[string]string{"mobile": "9800000000"}, "mobile", reward.SevWarning,
 			"the mobile ends in 00000, which is what Excel leaves of a number it rounded", "check the number against the source"},
-		{"amount with rupee sign", map[string]string{"loadAmount": "₹500"}, "loadAmount", SevError,
+		{"amount with rupee sign", map[string]string{"loadAmount": "₹500"}, "loadAmount", reward.SevError,
 			`the amount "₹500" has a currency sign`, "remove the currency sign and keep only the number (format the column as Number, not Currency)"},
-		{"amount with thousands separator", map[string]string{"loadAmount": "1,500"}, "loadAmount", SevError,
+		{"amount with thousands separator", map[string]string{"loadAmount": "1,500"}, "loadAmount", reward.SevError,
 			`the amount "1,500" has a thousands separator`, "remove the commas: write 1500"},
-		{"amount with decimal comma", map[string]string{"loadAmount": "99,5"}, "loadAmount", SevError,
+		{"amount with decimal comma", map[string]string{"loadAmount": "99,5"}, "loadAmount", reward.SevError,
 			`the amount "99,5" uses a decimal comma`, "use a point for decimals and no separators: write 99.5 (check the spreadsheet's region settings)"},
-		{"amount with three decimals", map[string]string{"loadAmount": "10.125"}, "loadAmount", SevError,
+		{"amount with three decimals", map[string]string{"loadAmount": "10.125"}, "loadAmount", reward.SevError,
 			`the amount "10.125" has more than 2 decimals`, "round the amount to 2 decimals in the spreadsheet yourself; the tool never rounds money"},
-		{"amount zero", map[string]string{"loadAmount": "0.00"}, "loadAmount", SevError,
+		{"amount zero", map[string]string{"loadAmount": "0.00"}, "loadAmount", reward.SevError,
 			"the amount is zero", "enter the points to move, or delete the row"},
-		{"amount negative", map[string]string{"loadAmount": "-5"}, "loadAmount", SevError,
+		{"amount negative", map[string]string{"loadAmount": "-5"}, "loadAmount", reward.SevError,
 			`the amount "-5" is negative`, "write a positive number of points; to take points back use operation debit"},
-		{"amount above the ceiling", map[string]string{"loadAmount": "250000"}, "loadAmount", SevError,
+		{"amount above the ceiling", map[string]string{"loadAmount": "250000"}, "loadAmount", reward.SevError,
 			"the amount 250000 is above the per-row ceiling of 100000.00", "check for a typing mistake; if the amount is right, raise --max-amount"},
-		{"amount empty", map[string]string{"loadAmount": ""}, "loadAmount", SevError,
+		{"amount empty", map[string]string{"loadAmount": ""}, "loadAmount", reward.SevError,
 			`the amount "" is empty`, "enter the number of points, for example 500"},
-		{"title unknown", map[string]string{"title": "Dr"}, "title", SevError,
+		{"title unknown", map[string]string{"title": "Dr"}, "title", reward.SevError,
 			`the title "Dr" is not accepted by EnKash`, "use Mr, Mrs or Ms"},
-		{"title Miss", map[string]string{"title": "Miss"}, "title", SevError,
+		{"title Miss", map[string]string{"title": "Miss"}, "title", reward.SevError,
 			`the title "Miss" is not accepted by EnKash`, "use Ms"},
-		{"gender unknown", map[string]string{"gender": "X"}, "gender", SevError,
+		{"gender unknown", map[string]string{"gender": "X"}, "gender", reward.SevError,
 			`the gender "X" is not accepted by EnKash`, "use M or F (EnKash accepts only these two)"},
-		{"email invalid", map[string]string{"email": "aarav@example"}, "email", SevError,
+		{"email invalid", map[string]string{"email": "aarav@example"}, "email", reward.SevError,
 			`the e-mail address "aarav@example" is not valid`, "write one address such as priya.sharma@company.com"},
-		{"email missing", map[string]string{"email": ""}, "email", SevError,
+		{"email missing", map[string]string{"email": ""}, "email", reward.SevError,
 			"the email is empty; a new allocation needs it",
 			"fill it in, or, for an employee who already has a card, set operation topup and give the enkashCardId"},
-		{"first name missing", map[string]string{"firstName": " "}, "firstName", SevError,
+		{"first name missing", map[string]string{"firstName": " "}, "firstName", reward.SevError,
 			"the firstName is empty; a new allocation needs it",
 			"fill it in, or, for an employee who already has a card, set operation topup and give the enkashCardId"},
-		{"operation unknown", map[string]string{"operation": "refund"}, "operation", SevError,
+		{"operation unknown", map[string]string{"operation": "refund"}, "operation", reward.SevError,
 			`the operation "refund" is not known`, "use allocate, topup or debit, or leave it empty"},
-		{"reference with spaces", map[string]string{"uniqueReferenceNumber": "REF 1"}, "uniqueReferenceNumber", SevError,
+		{"reference with spaces", map[string]string{"uniqueReferenceNumber": "REF 1"}, "uniqueReferenceNumber", reward.SevError,
 			`the reference "REF 1" has characters or a length EnKash may not accept`,
 			"use letters, digits, - and _ only, starting with a letter or digit, at most 40 characters"},
-		{"reference too long", map[string]string{"uniqueReferenceNumber": strings.Repeat("R", 41)}, "uniqueReferenceNumber", SevError,
+		{"reference too long", map[string]string{"uniqueReferenceNumber": strings.Repeat("R", 41)}, "uniqueReferenceNumber", reward.SevError,
 			`the reference "` + strings.Repeat("R", 41) + `" has characters or a length EnKash may not accept`,
 			"use letters, digits, - and _ only, starting with a letter or digit, at most 40 characters"},
-		{"reference empty", map[string]string{"uniqueReferenceNumber": ""}, "uniqueReferenceNumber", SevError,
+		{"reference empty", map[string]string{"uniqueReferenceNumber": ""}, "uniqueReferenceNumber", reward.SevError,
 			"the reference is empty", "fill in a unique reference, or run with --batch-id (for example --batch-id 2026-11) to derive one"},
-		{"topup without card", map[string]string{"operation": "topup", "firstName": ""}, "enkashCardId", SevError,
+		{"topup without card", map[string]string{"operation": "topup", "firstName": ""}, "enkashCardId", reward.SevError,
 			"a topup needs the card: enkashCardId is empty", "copy the employee's enkashCardId from the EnKash portal or an earlier results.csv"},
-		{"card id malformed", map[string]string{"operation": "debit", "enkashCardId": "EKC 12"}, "enkashCardId", SevError,
+		{"card id malformed", map[string]string{"operation": "debit", "enkashCardId": "EKC 12"}, "enkashCardId", reward.SevError,
 			`the enkashCardId "EKC 12" is not a valid EnKash id`, "copy the id exactly as EnKash shows it (letters and digits only)"},
 	}
 	for _, tt := range tests {
@@ -138,7 +139,7 @@ func TestRowRules(t *testing.T) {
 			t.Parallel()
 			items, plan := scan(t, csvOf(header, row(tt.edit)), Options{})
 			require.Len(t, items, 1)
-			var found *Issue
+			var found *reward.Issue
 			for i, is := range items[0].Issues {
 				if is.Column == tt.col && is.Severity == tt.sev {
 					found = &items[0].Issues[i]
@@ -148,7 +149,7 @@ func TestRowRules(t *testing.T) {
 			assert.Equal(t, tt.problem, found.Problem)
 			assert.Equal(t, tt.fix, found.Fix)
 			assert.Equal(t, 2, found.Line)
-			assert.Equal(t, tt.sev != SevError, items[0].Valid)
+			assert.Equal(t, tt.sev != reward.SevError, items[0].Valid)
 			assert.Equal(t, plan.RowsRead, plan.Valid+plan.Invalid)
 		})
 	}
@@ -159,53 +160,53 @@ func TestNormalisation(t *testing.T) {
 	tests := []struct {
 		name  string
 		edit  map[string]string
-		check func(t *testing.T, a enkash.Allocation)
+		check func(t *testing.T, a reward.Allocation)
 		note  string
 	}{
-		{"spaces trimmed", map[string]string{"firstName": "  Aarav Sharma "}, func(t *testing.T, a enkash.Allocation) {
+		{"spaces trimmed", map[string]string{"firstName": "  Aarav Sharma "}, func(t *testing.T, a reward.Allocation) {
 			assert.Equal(t, "Aarav Sharma", a.FirstName)
 		}, "spaces around the value were removed"},
-		{"mobile with +91 and spaces", map[string]string{"mobile": "+91 98765 43210"}, func(t *testing.T, a enkash.Allocation) {
+		{"mobile with +91 and spaces", map[string]string{"mobile": "+91 98765 43210"}, func(t *testing.T, a reward.Allocation) {
 			assert.Equal(t, "9876543210", a.Mobile)
 		}, "the +91 country code was removed from the mobile"},
-		{"mobile with 91", map[string]string{"mobile": "919876543210"}, func(t *testing.T, a enkash.Allocation) {
+		{"mobile with 91", map[string]string{"mobile": "919876543210"}, func(t *testing.T, a reward.Allocation) {
 			assert.Equal(t, "9876543210", a.Mobile)
 		}, "the 91 country code was removed from the mobile"},
-		{"mobile with trunk 0", map[string]string{"mobile": "09876543210"}, func(t *testing.T, a enkash.Allocation) {
+		{"mobile with trunk 0", map[string]string{"mobile": "09876543210"}, func(t *testing.T, a reward.Allocation) {
 			assert.Equal(t, "9876543210", a.Mobile)
 		}, "the leading 0 was removed from the mobile"},
-		{"mobile with brackets and dashes", map[string]string{"mobile": "(98765)-43210"}, func(t *testing.T, a enkash.Allocation) {
+		{"mobile with brackets and dashes", map[string]string{"mobile": "(98765)-43210"}, func(t *testing.T, a reward.Allocation) {
 			assert.Equal(t, "9876543210", a.Mobile)
 		}, "spaces, dashes and brackets were removed from the mobile"},
-		{"mobile stored as a number", map[string]string{"mobile": "9876543210.0"}, func(t *testing.T, a enkash.Allocation) {
+		{"mobile stored as a number", map[string]string{"mobile": "9876543210.0"}, func(t *testing.T, a reward.Allocation) {
 			assert.Equal(t, "9876543210", a.Mobile)
 		}, `the decimal part ".0" Excel added to the mobile was removed`},
-		{"title MR", map[string]string{"title": "MR"}, func(t *testing.T, a enkash.Allocation) { assert.Equal(t, "Mr", a.Title) },
+		{"title MR", map[string]string{"title": "MR"}, func(t *testing.T, a reward.Allocation) { assert.Equal(t, "Mr", a.Title) },
 			`the title "MR" was written as Mr`},
-		{"title mrs.", map[string]string{"title": "mrs."}, func(t *testing.T, a enkash.Allocation) { assert.Equal(t, "Mrs", a.Title) },
+		{"title mrs.", map[string]string{"title": "mrs."}, func(t *testing.T, a reward.Allocation) { assert.Equal(t, "Mrs", a.Title) },
 			`the title "mrs." was written as Mrs`},
-		{"gender female", map[string]string{"gender": "Female"}, func(t *testing.T, a enkash.Allocation) { assert.Equal(t, "F", a.Gender) },
+		{"gender female", map[string]string{"gender": "Female"}, func(t *testing.T, a reward.Allocation) { assert.Equal(t, "F", a.Gender) },
 			`the gender "Female" was written as F`},
-		{"gender m", map[string]string{"gender": "m"}, func(t *testing.T, a enkash.Allocation) { assert.Equal(t, "M", a.Gender) },
+		{"gender m", map[string]string{"gender": "m"}, func(t *testing.T, a reward.Allocation) { assert.Equal(t, "M", a.Gender) },
 			`the gender "m" was written as M`},
-		{"email domain", map[string]string{"email": "Aarav.S@Example.COM"}, func(t *testing.T, a enkash.Allocation) {
+		{"email domain", map[string]string{"email": "Aarav.S@Example.COM"}, func(t *testing.T, a reward.Allocation) {
 			assert.Equal(t, "Aarav.S@example.com", a.Email)
 		}, "the e-mail domain was written in lower case"},
-		{"neutralised cell from a report", map[string]string{"firstName": "'=Aarav"}, func(t *testing.T, a enkash.Allocation) {
+		{"neutralised cell from a report", map[string]string{"firstName": "'=Aarav"}, func(t *testing.T, a reward.Allocation) {
 			assert.Equal(t, "=Aarav", a.FirstName)
 		}, "the apostrophe that kept the cell from running as a formula was removed"},
-		{"amount keeps its digits", map[string]string{"loadAmount": "500.50"}, func(t *testing.T, a enkash.Allocation) {
+		{"amount keeps its digits", map[string]string{"loadAmount": "500.50"}, func(t *testing.T, a reward.Allocation) {
 			assert.Equal(t, "500.50", a.Amount.String())
 		}, ""},
-		{"operation inferred as topup", map[string]string{"operation": "", "firstName": "", "enkashCardId": "EKC123"}, func(t *testing.T, a enkash.Allocation) {
-			assert.Equal(t, enkash.OpTopUp, a.Operation)
+		{"operation inferred as topup", map[string]string{"operation": "", "firstName": "", "enkashCardId": "EKC123"}, func(t *testing.T, a reward.Allocation) {
+			assert.Equal(t, reward.OpTopUp, a.Operation)
 			assert.Equal(t, "EKC123", a.EnkashCardID)
 		}, ""},
-		{"operation inferred as allocate", map[string]string{"operation": ""}, func(t *testing.T, a enkash.Allocation) {
-			assert.Equal(t, enkash.OpAllocate, a.Operation)
+		{"operation inferred as allocate", map[string]string{"operation": ""}, func(t *testing.T, a reward.Allocation) {
+			assert.Equal(t, reward.OpAllocate, a.Operation)
 		}, ""},
-		{"top-up spelled with a dash", map[string]string{"operation": "Top-Up", "enkashCardId": "EKC1"}, func(t *testing.T, a enkash.Allocation) {
-			assert.Equal(t, enkash.OpTopUp, a.Operation)
+		{"top-up spelled with a dash", map[string]string{"operation": "Top-Up", "enkashCardId": "EKC1"}, func(t *testing.T, a reward.Allocation) {
+			assert.Equal(t, reward.OpTopUp, a.Operation)
 			assert.Empty(t, a.FirstName, "person fields are not sent with a top-up")
 		}, ""},
 	}
@@ -311,7 +312,7 @@ func TestMissingColumns(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Stream(context.Background(), "in.csv", strings.NewReader(tt.hdr+"\n"), tt.opts, nil, func(*Item) error { return nil })
+			_, err := Stream(context.Background(), "in.csv", strings.NewReader(tt.hdr+"\n"), tt.opts, nil, func(*reward.Item) error { return nil })
 			require.ErrorIs(t, err, allocfile.ErrInput)
 			assert.Contains(t, err.Error(), tt.want)
 		})
@@ -331,7 +332,7 @@ func TestPlanTotalsAndControls(t *testing.T) {
 	_, plan := scan(t, text, Options{})
 	assert.Equal(t, 4, plan.RowsRead)
 	assert.Equal(t, 3, plan.Valid)
-	assert.Equal(t, "100.25", plan.Op(enkash.OpAllocate).Total.Fixed2())
+	assert.Equal(t, "100.25", plan.Op(reward.OpAllocate).Total.Fixed2())
 	assert.Equal(t, "101.00", plan.Credits().Fixed2())
 	assert.Equal(t, "171.00", plan.FileTotal.Fixed2(), "the control total sums the column, as SUM() would")
 	assert.Len(t, plan.Hash, 64)
@@ -364,7 +365,7 @@ func FuzzValidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, opts := range []Options{{}, {BatchID: "B1"}} {
 			n := 0
-			collect := func(*Item) error { n++; return nil }
+			collect := func(*reward.Item) error { n++; return nil }
 			p, err := Stream(context.Background(), "f.csv", strings.NewReader(text), opts, nil, collect)
 			if err != nil {
 				return

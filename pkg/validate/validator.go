@@ -10,8 +10,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
@@ -36,34 +37,6 @@ type Options struct {
 
 // ErrOptions is wrapped by invalid validator options.
 var ErrOptions = errors.New("invalid options")
-
-// Item is one validated row: the allocation it would send, and every issue
-// found.
-type Item struct {
-	Row        *allocfile.Row
-	Allocation enkash.Allocation
-	Derived    bool // the reference was derived from --batch-id
-	Issues     []Issue
-	Valid      bool
-}
-
-// ErrorText joins the row's errors for a one-cell "error" column.
-func (it *Item) ErrorText() string {
-	var parts []string
-	for _, is := range it.Issues {
-		if is.Severity == SevError {
-			p := is.Problem
-			if is.Column != "" {
-				p = is.Column + ": " + p
-			}
-			if is.Fix != "" {
-				p += " (fix: " + is.Fix + ")"
-			}
-			parts = append(parts, p)
-		}
-	}
-	return strings.Join(parts, "; ")
-}
 
 // Knowledge is what one pass learned that an earlier row needs: the
 // references used more than once. Feed it to the next pass's [New].
@@ -107,7 +80,7 @@ func New(file string, hdr *allocfile.Header, opts Options, know *Knowledge) (*Va
 		found: &Knowledge{seed: know.seed, dups: map[uint64][2]uint32{}},
 		sum:   sha256.New(),
 	}
-	v.plan = Plan{File: file, Ops: map[enkash.Operation]*OpTotal{}, HeaderNotes: hdr.Notes}
+	v.plan = Plan{File: file, Ops: map[reward.Operation]*OpTotal{}, HeaderNotes: hdr.Notes}
 	fmt.Fprintf(v.sum, "rewardbatch plan v1\nbatch=%s\ncompany=%s\naccount=%s\nmax=%s\n%s\n",
 		opts.BatchID, opts.CompanyID, opts.CardAccountID, opts.MaxAmount.Fixed2(), strings.Join(opts.Extra, "\n"))
 	return v, nil
@@ -180,22 +153,22 @@ func (v *Validator) key(kind byte, s string) uint64 {
 }
 
 // Check validates one row. Rows must be given in file order.
-func (v *Validator) Check(row *allocfile.Row) *Item {
-	c := rowCheck{v: v, row: row, it: &Item{Row: row}}
+func (v *Validator) Check(row *allocfile.Row) *reward.Item {
+	c := rowCheck{v: v, row: row, it: &reward.Item{Line: row.Line, Values: row.Values}}
 	c.run()
 	it := c.it
 	it.Valid = true
 	for _, is := range it.Issues {
 		switch is.Severity {
-		case SevError:
+		case reward.SevError:
 			it.Valid = false
 			v.plan.Errors++
-		case SevWarning:
+		case reward.SevWarning:
 			v.plan.Warnings++
 			if len(v.plan.WarningList) < maxListedWarnings {
 				v.plan.WarningList = append(v.plan.WarningList, is)
 			}
-		case SevNote:
+		case reward.SevNote:
 			v.plan.Notes++
 		}
 	}
@@ -242,7 +215,7 @@ var refEncoding = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPad
 // and a hash of the operation, the person, the amount in hundredths and the
 // occurrence of that same combination in the file. Rerunning the same
 // file, or a corrected copy, gives every unchanged row the same reference.
-func DeriveReference(batchID string, op enkash.Operation, person string, amount money.Amount, occurrence int) string {
+func DeriveReference(batchID string, op reward.Operation, person string, amount money.Amount, occurrence int) string {
 	sum := sha256.Sum256([]byte(strings.Join([]string{
 		batchID, string(op), person, strconv.FormatInt(amount.Hundredths(), 10), strconv.Itoa(occurrence),
 	}, "\x1f")))

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
@@ -20,15 +22,15 @@ import (
 
 // Items validates a generated file of n rows, with top-ups and debits of
 // the sandbox's demo cards when n is large enough.
-func Items(tb testing.TB, n int) []*validate.Item {
+func Items(tb testing.TB, n int) []*reward.Item {
 	tb.Helper()
 	var buf bytes.Buffer
 	if err := samplegen.Write(&buf, samplegen.Options{Rows: n, Seed: 3, Batch: "T", TopUps: min(n/8, 20), Debits: min(n/20, 10)}); err != nil {
 		tb.Fatal(err)
 	}
-	var out []*validate.Item
+	var out []*reward.Item
 	opts := validate.Options{CompanyID: sandbox.DefaultCredentials.CompanyID, CardAccountID: sandbox.DefaultCredentials.CardAccountID}
-	if _, err := validate.Stream(context.Background(), "gen.csv", &buf, opts, nil, func(it *validate.Item) error {
+	if _, err := validate.Stream(context.Background(), "gen.csv", &buf, opts, nil, func(it *reward.Item) error {
 		out = append(out, it)
 		return nil
 	}); err != nil {
@@ -38,8 +40,8 @@ func Items(tb testing.TB, n int) []*validate.Item {
 }
 
 // Source emits its in order.
-func Source(its []*validate.Item) engine.Source {
-	return func(_ context.Context, emit func(*validate.Item) error) error {
+func Source(its []*reward.Item) engine.Source {
+	return func(_ context.Context, emit func(*reward.Item) error) error {
 		for _, it := range its {
 			if err := emit(it); err != nil {
 				return err
@@ -78,8 +80,8 @@ func Bench(b *testing.B, rows, workers int, latency time.Duration, journal Journ
 		matched := 0
 		b.StartTimer()
 		start := time.Now()
-		rep, err := eng.Run(context.Background(), Source(its), func(o *engine.Outcome) error {
-			if o.Status == engine.StatusMatched {
+		rep, err := eng.Run(context.Background(), Source(its), func(o *reward.Outcome) error {
+			if o.Status == reward.StatusMatched {
 				matched++
 			}
 			return nil
