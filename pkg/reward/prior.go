@@ -1,5 +1,7 @@
 package reward
 
+import "time"
+
 // PriorKind is what an earlier run did with a reference.
 type PriorKind int
 
@@ -10,11 +12,28 @@ const (
 	PriorConflict                   // used for another person or amount: refuse
 	PriorUnsettled                  // sent, outcome never recorded: look it up first
 	PriorHeld                       // an earlier answer did not match: never resend automatically
+	PriorRefused                    // every earlier attempt was refused by EnKash: may be sent again, corrected
 )
 
 // Prior is an earlier run's record of a reference.
 type Prior struct {
 	Kind PriorKind
 	Receipt
-	Message string // for PriorConflict and PriorHeld: why the row is not sent
+	// Evidence is what lookups showed since the last attempt (PriorUnsettled).
+	Evidence Evidence
+	Message  string // for PriorConflict and PriorHeld: why the row is not sent
+}
+
+// Evidence is what lookups have shown about a reference whose answer was
+// lost. Absence proves nothing while a request may still be in flight or a
+// replica may lag, so a resend needs repeated absence spread over time.
+type Evidence struct {
+	// LastAttemptAt is when the last request for the reference left the
+	// process (zero: never sent).
+	LastAttemptAt time.Time
+	// AbsentLookups counts the conclusive lookups since LastAttemptAt that
+	// did not find the reference.
+	AbsentLookups int
+	// FirstAbsentAt and LastAbsentAt bound those lookups.
+	FirstAbsentAt, LastAbsentAt time.Time
 }
