@@ -12,7 +12,8 @@ const (
 	PriorConflict                   // used for another person or amount: refuse
 	PriorUnsettled                  // sent, outcome never recorded: look it up first
 	PriorHeld                       // an earlier answer did not match: never resend automatically
-	PriorRefused                    // every earlier attempt was refused by EnKash: may be sent again, corrected
+	PriorRefused                    // every earlier attempt was refused by EnKash and the row was corrected: send it
+	PriorRejected                   // every earlier attempt was refused and the row is unchanged: report FAILED, do not resend
 )
 
 // Prior is an earlier run's record of a reference.
@@ -21,7 +22,7 @@ type Prior struct {
 	Receipt
 	// Evidence is what lookups showed since the last attempt (PriorUnsettled).
 	Evidence Evidence
-	Message  string // for PriorConflict and PriorHeld: why the row is not sent
+	Message  string // for PriorConflict, PriorHeld and PriorRejected: why the row is not sent
 }
 
 // Evidence is what lookups have shown about a reference whose answer was
