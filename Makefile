@@ -8,7 +8,9 @@ BROKEN  := samples/allocations-broken.csv
 # The race detector needs a C compiler; without one the suite still runs, and says so.
 RACE    := $(shell $(GO) env CC >/dev/null 2>&1 && command -v $$($(GO) env CC) >/dev/null 2>&1 && echo -race)
 
-.PHONY: all build test demo demo-broken lint bench fuzz clean
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build test cover demo demo-broken lint bench fuzz clean
 
 all: lint test build
 
@@ -20,6 +22,10 @@ test:
 	@if [ -z "$(RACE)" ]; then echo "WARNING: no C compiler found: running the tests without -race (install gcc to enable it)"; fi
 	$(GO) test $(RACE) -count=1 -timeout 15m ./...
 
+## cover: coverage of the whole tree, the end-to-end binary's runs included
+cover:
+	$(GO) test -count=1 -timeout 15m -cover -coverpkg=./... ./...
+
 ## demo: the main job on samples/ against the embedded sandbox (no credentials, no real points)
 demo: build
 	./$(BIN) run --sandbox --rate 200 --workers 16 --no-progress --log-format console --log-level warn $(SAMPLE)
@@ -28,8 +34,10 @@ demo: build
 demo-broken: build
 	-./$(BIN) validate --log-level warn $(BROKEN)
 
+## lint: go vet, staticcheck (pinned, fetched by go run) and a gofmt check
 lint:
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 ## bench: benchmarks (engine throughput, validation speed, ledger cost)

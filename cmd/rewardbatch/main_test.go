@@ -38,13 +38,25 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "rewardbatch")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", buildArgs(binary)...).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building rewardbatch: %v\n%s", err, out)
 		os.Exit(1)
 	}
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// buildArgs are the arguments of the go command that builds the binary.
+// Under `go test -cover` the binary is built with coverage too: go test
+// sets GOCOVERDIR for the tests' children, the binary writes its counters
+// there, and go test counts them with its own.
+func buildArgs(binary string) []string {
+	args := []string{"build", "-o", binary}
+	if mode := testing.CoverMode(); mode != "" && os.Getenv("GOCOVERDIR") != "" {
+		args = append(args, "-cover", "-covermode="+mode, "-coverpkg=github.com/rewardbatch/rewardbatch/...")
+	}
+	return append(args, ".")
 }
 
 // world is a sandbox on loopback, a generated file and a ledger.
@@ -240,7 +252,7 @@ func TestKilledDuringLedgerWritesNeverPaysTwice(t *testing.T) {
 func TestSIGTERMStopsGracefully(t *testing.T) {
 	w := newWorld(t, 1000, sandbox.Options{Faults: sandbox.Faults{Latency: 20 * time.Millisecond}})
 	cmd, out := w.start(t, "--workers", "4")
-	time.Sleep(1500 * time.Millisecond)
+	w.waitForCredits(t, 50) // in the middle of the run
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -267,6 +279,15 @@ func TestSIGTERMStopsGracefully(t *testing.T) {
 
 	last := w.finish(t) // the rerun resumes
 	w.assertExactlyOnce(t, last)
+}
+
+// waitForCredits returns when the sandbox has recorded at least n
+// transactions, and fails the test if that takes more than 20 s.
+func (w *world) waitForCredits(t *testing.T, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); len(w.sb.Transactions()) < n; time.Sleep(10 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "the run never reached %d credits", n)
+	}
 }
 
 // TestTwoRunsAtOnceOnOneLedger: the second exits 1 and names the first.
