@@ -1,0 +1,258 @@
+// Package adaptive finds the highest request rate a server accepts, so that
+// nobody has to guess a --rate.
+//
+// A [Limiter] paces requests like a token bucket whose rate it moves with
+// what the answers say, in the spirit of TCP Vegas and Netflix's
+// concurrency-limits:
+//
+//   - slow start: while every answer is clean and fast, the rate doubles each
+//     window, so a server that accepts 1,000 requests per second is found
+//     within seconds;
+//   - multiplicative decrease: a 429, a 5xx or a timeout, or a latency that
+//     rises well above its floor (the no-load latency), cuts the rate by a
+//     share (the first time, a share of what the server actually accepted
+//     in that window, since slow start overshoots);
+//   - additive increase: after the first decrease, a clean window adds a
+//     small constant step (a share of the rate at the last decrease), so the
+//     rate climbs back slowly and meets the limit rarely.
+//
+// A window in which the callers did not use the rate they were given (too
+// few workers, a slow file) teaches nothing and changes nothing. A Limiter
+// is safe for concurrent use.
+package adaptive
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Signal is what one answer says about the server's load.
+type Signal int
+
+// The signals an answer can give.
+const (
+	OK         Signal = iota // answered in time, not throttled
+	Throttled                // 429 Too Many Requests
+	Overloaded               // a 5xx or a timeout
+)
+
+// Config tunes a [Limiter]. The zero value takes the defaults.
+type Config struct {
+	// Initial is the first rate, in requests per second (default 10).
+	Initial float64
+	// Min and Max bound the rate (defaults 1 and 10,000).
+	Min, Max float64
+	// Decrease is the share of the accepted rate kept after a congestion
+	// signal (default 0.85).
+	Decrease float64
+	// Step is the additive increase per second of clean answers, as a share
+	// of the rate at the last decrease (default 0.02).
+	Step float64
+	// LatencyRatio is how far above its floor the mean latency of a window
+	// may rise before it counts as congestion (default 2.5).
+	LatencyRatio float64
+	// LatencySlack is how much the mean latency may exceed its floor in
+	// any case (default 20 ms): below it a rise is scheduling noise, not a
+	// queue at the server.
+	LatencySlack time.Duration
+	// Window is the shortest adjustment window (default 250 ms); a window
+	// also lasts at least twice the latency floor, and long enough for
+	// about twenty requests at the current rate.
+	Window time.Duration
+	// OnChange, when set, is called (outside the lock) after each change
+	// of the rate, with the reason.
+	OnChange func(from, to float64, reason string)
+	// Now replaces time.Now, for tests.
+	Now func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.Initial <= 0 {
+		c.Initial = 10
+	}
+	if c.Min <= 0 {
+		c.Min = 1
+	}
+	if c.Max <= 0 {
+		c.Max = 10_000
+	}
+	c.Initial = min(max(c.Initial, c.Min), c.Max)
+	if c.Decrease <= 0 || c.Decrease >= 1 {
+		c.Decrease = 0.85
+	}
+	if c.Step <= 0 {
+		c.Step = 0.02
+	}
+	if c.LatencyRatio <= 1 {
+		c.LatencyRatio = 2.5
+	}
+	if c.LatencySlack <= 0 {
+		c.LatencySlack = 20 * time.Millisecond
+	}
+	if c.Window <= 0 {
+		c.Window = 250 * time.Millisecond
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Limiter paces requests at a rate it adapts to the answers. Create it with
+// [New]; call [Limiter.Wait] before each request and [Limiter.Observe]
+// after each answer.
+type Limiter struct {
+	cfg    Config
+	bucket *rate.Limiter
+
+	mu        sync.Mutex
+	rate      float64
+	slowStart bool
+	capacity  float64       // the rate at the last decrease: the step's base
+	floor     time.Duration // the lowest latency seen: the no-load estimate
+	win       window
+	quiet     time.Time // congestion signals before this answer requests sent before the last cut
+}
+
+// window gathers the answers of one adjustment window.
+type window struct {
+	start                time.Time
+	ok, throttled, other int
+	latency              time.Duration // sum over ok answers
+	granted              int           // tokens handed out
+}
+
+// New returns a limiter that starts at cfg.Initial requests per second.
+func New(cfg Config) *Limiter {
+	cfg.defaults()
+	l := &Limiter{cfg: cfg, rate: cfg.Initial, slowStart: true}
+	l.bucket = rate.NewLimiter(rate.Limit(cfg.Initial), burst(cfg.Initial))
+	l.win.start = cfg.Now()
+	return l
+}
+
+// burst lets a short queue of workers go at once at high rates, and paces
+// them one by one at low rates.
+func burst(r float64) int { return max(1, int(r/50)) }
+
+// Wait blocks until the next request may leave, or ctx ends.
+func (l *Limiter) Wait(ctx context.Context) error {
+	if err := l.bucket.Wait(ctx); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.win.granted++
+	l.mu.Unlock()
+	return nil
+}
+
+// Rate returns the current rate in requests per second.
+func (l *Limiter) Rate() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rate
+}
+
+// Observe records one answer: how long it took and what it said.
+func (l *Limiter) Observe(latency time.Duration, s Signal) {
+	l.mu.Lock()
+	now := l.cfg.Now()
+	switch {
+	case s != OK && now.Before(l.quiet):
+		// The answer to a request sent before the last cut: acted on already.
+	case s == OK:
+		l.win.ok++
+		l.win.latency += latency
+		if latency > 0 && (l.floor == 0 || latency < l.floor) {
+			l.floor = latency
+		}
+	case s == Throttled:
+		l.win.throttled++
+	default:
+		l.win.other++
+	}
+	from, to, why := l.rate, l.rate, ""
+	if now.Sub(l.win.start) >= l.windowLength() {
+		to, why = l.adjust(now)
+	}
+	l.mu.Unlock()
+	if to != from && l.cfg.OnChange != nil {
+		l.cfg.OnChange(from, to, why)
+	}
+}
+
+// windowLength is long enough to hold a few latencies and about twenty
+// answers, so that one window's figures are not noise.
+func (l *Limiter) windowLength() time.Duration {
+	return max(l.cfg.Window, 2*l.floor, time.Duration(20/l.rate*float64(time.Second)))
+}
+
+// adjust closes the window that ends at now and moves the rate.
+func (l *Limiter) adjust(now time.Time) (float64, string) {
+	w := l.win
+	l.win = window{start: now}
+	secs := now.Sub(w.start).Seconds()
+	accepted := float64(w.ok) / secs
+	// The floor drifts up slowly, so that a server whose no-load latency
+	// grows for good is not taken as congested for ever.
+	l.floor += l.floor / 100
+
+	var why string
+	switch {
+	case w.throttled > 0:
+		why = "the server answered 429"
+	case w.other > 0:
+		why = "the server answered 5xx or timed out"
+	case w.ok > 0 && l.floor > 0 && l.queued(w.latency/time.Duration(w.ok)):
+		why = "the latency rose well above its floor"
+	}
+	if why != "" {
+		// Slow start overshoots by up to twice the limit: what the server
+		// accepted is the better estimate of it then.
+		next := l.rate * l.cfg.Decrease
+		if l.slowStart {
+			next = min(l.rate, max(accepted, l.cfg.Min)) * l.cfg.Decrease
+		}
+		l.slowStart = false
+		l.capacity = l.rate
+		l.quiet = now.Add(l.windowLength())
+		return l.set(next), why
+	}
+	if float64(w.granted) < 0.8*l.rate*secs {
+		return l.rate, "" // the callers did not use the rate: nothing learnt
+	}
+	if l.slowStart {
+		return l.set(l.rate * 2), "slow start: every answer clean"
+	}
+	return l.set(l.rate + l.cfg.Step*l.capacity*secs), "clean answers"
+}
+
+// queued reports whether a window's mean latency says the server queues:
+// well above the floor, by more than the slack.
+func (l *Limiter) queued(mean time.Duration) bool {
+	return float64(mean) > l.cfg.LatencyRatio*float64(l.floor) && mean-l.floor > l.cfg.LatencySlack
+}
+
+// set moves the rate within bounds and returns it.
+func (l *Limiter) set(r float64) float64 {
+	r = math.Min(math.Max(r, l.cfg.Min), l.cfg.Max)
+	l.rate = r
+	l.bucket.SetLimit(rate.Limit(r))
+	l.bucket.SetBurst(burst(r))
+	return r
+}
+
+// tryAt takes a token at t if one is free; the simulation tests pace with
+// it instead of the wall clock.
+func (l *Limiter) tryAt(t time.Time) bool {
+	if !l.bucket.AllowN(t, 1) {
+		return false
+	}
+	l.mu.Lock()
+	l.win.granted++
+	l.mu.Unlock()
+	return true
+}
