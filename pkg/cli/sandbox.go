@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,11 +27,11 @@ func (o *SandboxOptions) AddFlags(cmd *cobra.Command) {
 	f := &o.opts.Faults
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8780", "address to listen on (loopback)")
 	fs.StringVar(&o.balance, "balance", sandbox.DefaultBalance.Fixed2(), "funding balance of the reward account")
-	fs.DurationVar(&o.opts.TokenTTL, "token-ttl", enkash.DefaultTokenTTL, "life of an access token")
+	fs.DurationVar(&o.opts.TokenTTL, "token-ttl", sandbox.DefaultTokenTTL, "life of an access token")
 	fs.StringVar(&o.tokenStyle, "token-style", "snake", "token answer: snake (access_token) or camel (accessToken)")
 	fs.BoolVar(&o.opts.Plain, "plain", false, "no AES envelope: plain JSON requests and answers")
 	fs.StringVar(&o.duplicates, "duplicates", string(sandbox.DuplicateReject), "what a repeated reference does: reject, replay or apply-again")
-	fs.StringVar(&o.refField, "reference-field", string(enkash.RefNumber), "reference spelling the server binds: uniqueReferenceNumber, uniqueReferenceNum or both")
+	fs.StringVar(&o.refField, "reference-field", string(sandbox.RefNumber), "reference spelling the server binds: uniqueReferenceNumber, uniqueReferenceNum or both")
 	fs.BoolVar(&o.opts.LookupNeedsCard, "lookup-needs-card", false, "transaction/all refuses a lookup without enKashCardId")
 	fs.BoolVar(&o.noDemoCards, "no-demo-cards", false, "start without the demo cards EKC1000001 to EKC1000040")
 	fs.Uint64Var(&f.Seed, "seed", 1, "seed of the faults: the same seed fails the same rows")
@@ -92,7 +93,7 @@ func (o *SandboxOptions) complete() error {
 	if o.opts.Faults.FailMode, err = sandbox.ParseFailMode(o.failMode); err != nil {
 		return err
 	}
-	if o.opts.ReferenceField, err = enkash.ParseReferenceField(o.refField); err != nil {
+	if o.opts.ReferenceField, err = sandbox.ParseReferenceField(o.refField); err != nil {
 		return err
 	}
 	if o.tokenStyle != "snake" && o.tokenStyle != "camel" {
@@ -108,25 +109,33 @@ func (o *SandboxOptions) complete() error {
 	return nil
 }
 
-func printSandbox(g *globals, sb *sandbox.Running) {
+// sandboxEnv returns the ENKASH_* variables that point rewardbatch at sb,
+// in the order `rewardbatch sandbox` prints them.
+func sandboxEnv(sb *sandbox.Running) [][2]string {
 	c := sb.Options().Credentials
-	fmt.Fprintf(g.stdout, `EnKash sandbox listening on %s (%s)
-Use it with:
-  export %s=%s
-  export %s=%s
-  export %s=%s
-  export %s=%s
-  export %s=%s
-  export %s=%s
-  export %s=%s
-  export %s=%s
-  export %s=%t
-Inspect: %s/__sandbox/transactions  %s/__sandbox/stats
-Stop with Ctrl-C.
-`, sb.URL, sandbox.NoRealPoints,
-		enkash.EnvBaseURL, sb.URL, enkash.EnvClientID, c.ClientID, enkash.EnvClientSecret, c.ClientSecret.Reveal(),
-		enkash.EnvUsername, c.Username, enkash.EnvPassword, c.Password.Reveal(), enkash.EnvPartnerID, c.PartnerID,
-		enkash.EnvCompanyID, c.CompanyID, enkash.EnvCardAccountID, c.CardAccountID, enkash.EnvEncrypt, !sb.Options().Plain,
-		sb.URL, sb.URL)
+	return [][2]string{
+		{enkash.EnvBaseURL, sb.URL}, {enkash.EnvClientID, c.ClientID}, {enkash.EnvClientSecret, c.ClientSecret.Reveal()},
+		{enkash.EnvUsername, c.Username}, {enkash.EnvPassword, c.Password.Reveal()}, {enkash.EnvPartnerID, c.PartnerID},
+		{enkash.EnvCompanyID, c.CompanyID}, {enkash.EnvCardAccountID, c.CardAccountID},
+		{enkash.EnvEncrypt, strconv.FormatBool(!sb.Options().Plain)},
+	}
+}
+
+// sandboxConfig is the client configuration of `run --sandbox`: the one a
+// person gets by exporting what `rewardbatch sandbox` prints.
+func sandboxConfig(sb *sandbox.Running) (enkash.Config, error) {
+	env := map[string]string{}
+	for _, kv := range sandboxEnv(sb) {
+		env[kv[0]] = kv[1]
+	}
+	return enkash.ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+}
+
+func printSandbox(g *globals, sb *sandbox.Running) {
+	fmt.Fprintf(g.stdout, "EnKash sandbox listening on %s (%s)\nUse it with:\n", sb.URL, sandbox.NoRealPoints)
+	for _, kv := range sandboxEnv(sb) {
+		fmt.Fprintf(g.stdout, "  export %s=%s\n", kv[0], kv[1])
+	}
+	fmt.Fprintf(g.stdout, "Inspect: %s/__sandbox/transactions  %s/__sandbox/stats\nStop with Ctrl-C.\n", sb.URL, sb.URL)
 	g.log.Info("sandbox started", zap.String("url", sb.URL), zap.String("duplicates", string(sb.Options().Duplicates)))
 }

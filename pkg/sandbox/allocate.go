@@ -1,32 +1,24 @@
 package sandbox
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"time"
-
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 )
 
-// allocatePayload answers pgReferenceNumber null when the request's
-// reference was not bound, as a server ignoring an unknown key would.
-type allocatePayload struct {
-	enkash.AllocateResult
-	PGReferenceNumber *string `json:"pgReferenceNumber"`
-}
-
 // boundRef returns the reference under the spelling the server binds.
-func (s *Server) boundRef(r enkash.AllocateRequest) string {
+func (s *Server) boundRef(r allocateRequest) string {
 	switch s.opts.ReferenceField {
-	case enkash.RefNum:
-		return r.UniqueReferenceNum
-	case enkash.RefBoth:
-		return r.Reference()
+	case RefNum:
+		return r.RefNum
+	case RefBoth:
+		return cmp.Or(r.RefNumber, r.RefNum)
 	}
-	return r.UniqueReferenceNumber
+	return r.RefNumber
 }
 
 // attempt counts the sends of key and returns this send's number.
@@ -91,7 +83,7 @@ func (s *Server) injectAfter(c *call, key string, n int) bool {
 }
 
 func (s *Server) handleAllocate(c *call) {
-	var req enkash.AllocateRequest
+	var req allocateRequest
 	if err := json.Unmarshal(c.plain, &req); err != nil {
 		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: "Invalid request: " + err.Error()})
 		return
@@ -122,7 +114,7 @@ func (s *Server) handleAllocate(c *call) {
 		case DuplicateReplay:
 			res := s.state.results[ref]
 			s.mu.Unlock()
-			s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: payloadOf(res)})
+			s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: s.allocateAnswer(res, req.CardAccountID)})
 			return
 		}
 	}
@@ -136,15 +128,20 @@ func (s *Server) handleAllocate(c *call) {
 	if s.injectAfter(c, key, n) {
 		return
 	}
-	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: payloadOf(res)})
+	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: s.allocateAnswer(res, req.CardAccountID)})
 }
 
-func payloadOf(res enkash.AllocateResult) allocatePayload {
-	p := allocatePayload{AllocateResult: res}
-	if res.PGReferenceNumber != "" {
-		p.PGReferenceNumber = &res.PGReferenceNumber
+// allocateAnswer renders an outcome as the success payload.
+func (s *Server) allocateAnswer(o outcome, cardAccountID string) allocateAnswer {
+	a := allocateAnswer{
+		EnKashCardID: o.c.id, UserID: o.c.userID, CardAccountID: cardAccountID, EnkashCardTxnID: o.txn.EnKashTransactionID,
+		OTBBalance: s.number(o.otb), MaskedNumber: masked(o.c.mobile),
+		Email: o.c.email, Mobile: o.c.mobile, Title: o.c.title, FirstName: o.c.firstName, Gender: o.c.gender,
 	}
-	return p
+	if ref := o.txn.PGReferenceNumber; ref != "" {
+		a.PGReferenceNumber = &ref
+	}
+	return a
 }
 
 func (s *Server) handleBulk(c *call) {
@@ -155,7 +152,7 @@ func (s *Server) handleBulk(c *call) {
 		return
 	}
 	forExisting := q.Get("isPointsAllocation") == "true"
-	var items []enkash.BulkItem
+	var items []bulkItem
 	if err := json.Unmarshal(c.plain, &items); err != nil {
 		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: "Invalid request: the body must be a JSON array"})
 		return
@@ -166,12 +163,14 @@ func (s *Server) handleBulk(c *call) {
 	if s.injectBefore(c, key, n) {
 		return
 	}
-	var res enkash.BulkResult
+	var res bulkAnswer
 	s.mu.Lock()
 	for _, it := range items {
-		req := enkash.AllocateRequest{
+		echo := bulkEcho{Title: it.Title, Name: it.Name, Email: it.Email, Mobile: it.Mobile, LoadAmount: s.number(it.LoadAmount),
+			Remarks: it.Remarks, UniqueReferenceNumber: it.UniqueReferenceNumber}
+		req := allocateRequest{
 			CompanyID: s.opts.Credentials.CompanyID, CardAccountID: s.opts.Credentials.CardAccountID,
-			TransactionCode: enkash.TransactionCodeAllocation, TransactionType: enkash.TypeCredit, Type: enkash.KindAllocatePoint,
+			TransactionCode: codeAllocation, TransactionType: typeCredit, Type: kindAllocate,
 			Email: it.Email, Mobile: it.Mobile, Title: it.Title, FirstName: it.Name, LoadAmount: it.LoadAmount,
 		}
 		failure := ""
@@ -188,12 +187,12 @@ func (s *Server) handleBulk(c *call) {
 				break
 			}
 			s.counters.add("applied", 1)
-			res.Successes = append(res.Successes, enkash.BulkSuccess{BulkItem: it, CompanyID: req.CompanyID,
-				CardAccountID: req.CardAccountID, EnKashCardID: out.EnKashCardID, UserID: out.UserID,
-				EnkashCardTxnID: out.EnkashCardTxnID, OTBBalance: out.OTBBalance})
+			res.Successes = append(res.Successes, bulkSuccess{bulkEcho: echo, CompanyID: req.CompanyID,
+				CardAccountID: req.CardAccountID, EnKashCardID: out.c.id, UserID: out.c.userID,
+				EnkashCardTxnID: out.txn.EnKashTransactionID, OTBBalance: s.number(out.otb)})
 		}
 		if failure != "" {
-			res.Failures = append(res.Failures, enkash.BulkFailure{BulkItem: it, FailureReason: failure})
+			res.Failures = append(res.Failures, bulkFailure{bulkEcho: echo, FailureReason: failure})
 		}
 	}
 	s.mu.Unlock()

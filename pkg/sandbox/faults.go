@@ -2,13 +2,10 @@ package sandbox
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math"
 	"time"
-
-	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
 // FailMode is how an apply-then-fail fault loses the answer after the
@@ -122,8 +119,6 @@ func (s *Server) latency() time.Duration {
 	}
 	return d
 }
-
-func jsonAmount(a money.Amount) json.Number { return json.Number(a.String()) }
 
 // retryAfterSeconds renders a Retry-After header, rounding up.
 func retryAfterSeconds(d time.Duration) string {

@@ -6,25 +6,9 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 )
-
-// codeEnvelope and responseEnvelope are the portal's two response forms.
-type codeEnvelope struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-	Payload any    `json:"payload"`
-}
-
-type responseEnvelope struct {
-	ResponseCode    int    `json:"response_code"`
-	ResponseMessage string `json:"response_message"`
-	Payload         any    `json:"payload"`
-}
 
 type listPayload[T any] struct {
 	RecordsCount int `json:"recordsCount"`
@@ -32,12 +16,12 @@ type listPayload[T any] struct {
 }
 
 func (s *Server) routes() {
-	s.mux.HandleFunc(enkash.PathToken, s.handleToken)
-	s.api(enkash.PathCreateAllocate, s.handleAllocate)
-	s.api(enkash.PathBulkAllocate, s.handleBulk)
-	s.api(enkash.PathAccount, s.handleAccount)
-	s.api(enkash.PathTransactions, s.handleTransactions)
-	s.api(enkash.PathSearch, s.handleSearch)
+	s.mux.HandleFunc(PathToken, s.handleToken)
+	s.api(PathCreateAllocate, s.handleAllocate)
+	s.api(PathBulkAllocate, s.handleBulk)
+	s.api(PathAccount, s.handleAccount)
+	s.api(PathTransactions, s.handleTransactions)
+	s.api(PathSearch, s.handleSearch)
 	s.mux.HandleFunc("GET /__sandbox/transactions", s.handleInspectTransactions)
 	s.mux.HandleFunc("GET /__sandbox/stats", s.handleInspectStats)
 }
@@ -92,8 +76,8 @@ func (s *Server) api(path string, h func(*call)) {
 		if s.opts.Plain {
 			c.plain = body
 		} else {
-			plain, sealed, err := enkash.OpenJSON(s.key, body)
-			if err != nil || !sealed {
+			plain, err := openBody(s.key, body)
+			if err != nil {
 				s.reply(c, http.StatusUnprocessableEntity, codeEnvelope{Code: 1, Message: "Invalid encrypted request", Payload: "Invalid encrypted request"})
 				return
 			}
@@ -111,7 +95,7 @@ func (s *Server) reply(c *call, status int, v any) {
 		return
 	}
 	if !s.opts.Plain {
-		b = enkash.SealJSON(s.key, b)
+		b = sealBody(s.key, b)
 	}
 	c.w.Header().Set("Content-Type", "application/json")
 	c.w.WriteHeader(status)
@@ -125,7 +109,7 @@ func (s *Server) refuse(c *call, msg string) {
 }
 
 func (s *Server) handleAccount(c *call) {
-	var req enkash.AccountRequest
+	var req accountQuery
 	if err := json.Unmarshal(c.plain, &req); err != nil || req.CompanyID != s.opts.Credentials.CompanyID ||
 		req.CardAccountID != s.opts.Credentials.CardAccountID {
 		msg := "Card account not found for companyId: " + req.CompanyID + " and cardAccountId: " + req.CardAccountID
@@ -133,17 +117,16 @@ func (s *Server) handleAccount(c *call) {
 		return
 	}
 	s.mu.Lock()
-	acc := enkash.Account{
+	acc := accountAnswer{
 		CardAccountID: req.CardAccountID, CompanyID: req.CompanyID, CompanyName: "Sandbox Company (no real points)",
-		AvailableBalance: jsonAmount(s.state.balance), TotalCards: json.Number(strconv.Itoa(len(s.state.cards))),
-		ActiveCards: json.Number(strconv.Itoa(len(s.state.cards))),
+		AvailableBalance: s.number(s.state.balance), TotalCards: len(s.state.cards), ActiveCards: len(s.state.cards),
 	}
 	s.mu.Unlock()
 	s.reply(c, http.StatusOK, responseEnvelope{ResponseCode: 0, ResponseMessage: "Success", Payload: acc})
 }
 
 func (s *Server) handleTransactions(c *call) {
-	var q enkash.TransactionQuery
+	var q transactionQuery
 	if err := json.Unmarshal(c.plain, &q); err != nil {
 		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: "Invalid request"})
 		return
@@ -163,33 +146,33 @@ func (s *Server) handleTransactions(c *call) {
 	s.mu.Lock()
 	found := s.state.find(refs, q.EnKashCardID)
 	s.mu.Unlock()
-	out := make([]enkash.Transaction, len(found))
+	out := make([]transactionItem, len(found))
 	for i, t := range found {
-		out[i] = enkash.Transaction{EnKashCardID: t.EnKashCardID, EnKashTransactionID: t.EnKashTransactionID,
-			PGReferenceNumber: t.PGReferenceNumber, CardTransactionType: t.TransactionType, Amount: jsonAmount(t.Amount),
+		out[i] = transactionItem{EnKashCardID: t.EnKashCardID, EnKashTransactionID: t.EnKashTransactionID,
+			PGReferenceNumber: t.PGReferenceNumber, CardTransactionType: t.TransactionType, Amount: s.number(t.Amount),
 			Status: t.Status, TxnDate: t.Time.UTC().Format(time.RFC3339)}
 	}
-	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: listPayload[enkash.Transaction]{len(out), out}})
+	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: listPayload[transactionItem]{len(out), out}})
 }
 
 func (s *Server) handleSearch(c *call) {
-	var req enkash.AccountRequest
+	var req accountQuery
 	if err := json.Unmarshal(c.plain, &req); err != nil || req.CardAccountID != s.opts.Credentials.CardAccountID {
 		s.refuse(c, "Card account does not exist for this partner")
 		return
 	}
 	s.mu.Lock()
-	var users []enkash.User
+	var users []userItem
 	for _, cd := range s.state.cards {
 		if req.EnKashCardID != "" && cd.id != req.EnKashCardID {
 			continue
 		}
-		users = append(users, enkash.User{EnKashCardID: cd.id, UserID: cd.userID, CardAccountID: req.CardAccountID,
+		users = append(users, userItem{EnKashCardID: cd.id, UserID: cd.userID, CardAccountID: req.CardAccountID,
 			Email: cd.email, Mobile: cd.mobile, Title: cd.title, FirstName: cd.firstName, MaskedNumber: masked(cd.mobile),
-			OTBBalance: jsonAmount(cd.otb)})
+			OTBBalance: s.number(cd.otb)})
 	}
 	s.mu.Unlock()
-	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: listPayload[enkash.User]{len(users), users}})
+	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: listPayload[userItem]{len(users), users}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -24,7 +24,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
@@ -32,9 +31,9 @@ import (
 // design: the sandbox guards nothing.
 type Credentials struct {
 	ClientID      string
-	ClientSecret  enkash.Secret
+	ClientSecret  Secret
 	Username      string
-	Password      enkash.Secret
+	Password      Secret
 	PartnerID     string
 	CompanyID     string
 	CardAccountID string
@@ -58,7 +57,7 @@ type DuplicatePolicy string
 
 // The duplicate-reference policies.
 const (
-	DuplicateReject     DuplicatePolicy = "reject"      // code 1, "Duplicate uniqueReferenceNumber" (default)
+	DuplicateReject     DuplicatePolicy = "reject"      // refuse it, as DuplicateAnswer says (default)
 	DuplicateReplay     DuplicatePolicy = "replay"      // answer with the original result, credit nothing
 	DuplicateApplyAgain DuplicatePolicy = "apply-again" // credit again: the behaviour the product must survive
 )
@@ -88,7 +87,7 @@ type Options struct {
 	Plain bool
 	// ReferenceField is the spelling of the reference the server binds; the
 	// other spelling is ignored as an unknown property. RefBoth accepts either.
-	ReferenceField enkash.ReferenceField
+	ReferenceField ReferenceField
 	// Duplicates is what a repeated reference does (default reject).
 	Duplicates DuplicatePolicy
 	// LookupNeedsCard makes transaction/all refuse a query without
@@ -102,6 +101,10 @@ type Options struct {
 	Now func() time.Time
 }
 
+// DefaultTokenTTL is the life of a token when Options.TokenTTL is not set:
+// five minutes, as the portal says.
+const DefaultTokenTTL = 5 * time.Minute
+
 // DefaultBalance is the funding balance of a new sandbox account.
 var DefaultBalance = money.FromHundredths(10_000_000_00)
 
@@ -110,7 +113,7 @@ func (o *Options) defaults() {
 		o.Credentials = DefaultCredentials
 	}
 	if o.TokenTTL <= 0 {
-		o.TokenTTL = enkash.DefaultTokenTTL
+		o.TokenTTL = DefaultTokenTTL
 	}
 	if o.TokenStyle == "" {
 		o.TokenStyle = "snake"
@@ -119,7 +122,7 @@ func (o *Options) defaults() {
 		o.Balance = DefaultBalance
 	}
 	if o.ReferenceField == "" {
-		o.ReferenceField = enkash.RefNumber
+		o.ReferenceField = RefNumber
 	}
 	if o.Duplicates == "" {
 		o.Duplicates = DuplicateReject
@@ -133,7 +136,7 @@ func (o *Options) defaults() {
 // Server is the emulator. Create it with [New].
 type Server struct {
 	opts Options
-	key  enkash.Key
+	key  envelopeKey
 	mux  *http.ServeMux
 
 	mu       sync.Mutex
@@ -156,7 +159,7 @@ func New(opts Options) *Server {
 	opts.defaults()
 	s := &Server{
 		opts: opts,
-		key:  enkash.DeriveKey(opts.Credentials.ClientSecret),
+		key:  deriveKey(opts.Credentials.ClientSecret),
 		rng:  rand.New(rand.NewPCG(opts.Faults.Seed, 0x5eed)),
 	}
 	s.state = newBook(opts.Balance)
@@ -174,19 +177,6 @@ func (s *Server) Options() Options { return s.opts }
 
 // Handler returns the sandbox's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
-
-// ClientConfig returns an [enkash.Config] that talks to this sandbox at
-// baseURL with its credentials.
-func (s *Server) ClientConfig(baseURL string) enkash.Config {
-	c := s.opts.Credentials
-	return enkash.Config{
-		BaseURL: baseURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
-		Username: c.Username, Password: c.Password, PartnerID: c.PartnerID,
-		CompanyID: c.CompanyID, CardAccountID: c.CardAccountID,
-		Encrypt: !s.opts.Plain, ReferenceField: enkash.RefNumber,
-		Timeout: enkash.DefaultTimeout, MaxConnsPerHost: enkash.DefaultMaxConnsPerHost,
-	}
-}
 
 // Running is a sandbox listening on a loopback address.
 type Running struct {

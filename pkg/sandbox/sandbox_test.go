@@ -148,7 +148,7 @@ func TestLookupByReference(t *testing.T) {
 
 func TestReferenceSpellingTheServerIgnores(t *testing.T) {
 	t.Parallel()
-	env := sandboxtest.Start(t, sandbox.Options{ReferenceField: enkash.RefNum})
+	env := sandboxtest.Start(t, sandbox.Options{ReferenceField: sandbox.RefNum})
 	res, err := env.Client(t, nil).Allocate(context.Background(), person(t, "SP1", "9876500021", "5"))
 	require.NoError(t, err)
 	assert.Empty(t, res.PGReferenceNumber, "a server binding the other spelling echoes no reference")
