@@ -42,7 +42,7 @@ func (o *SandboxOptions) AddFlags(cmd *cobra.Command) {
 	fs.Float64Var(&f.Throttle, "throttle", 0, "share of allocation calls answered 429")
 	fs.DurationVar(&f.RetryAfter, "retry-after", time.Second, "Retry-After of a 429")
 	fs.Float64Var(&f.ApplyThenFail, "apply-then-fail", 0, "share of allocation calls applied, then answered badly")
-	fs.StringVar(&o.failMode, "fail-mode", string(sandbox.Fail502), "how apply-then-fail answers: 502, drop (close the connection) or hang")
+	fs.StringVar(&o.failMode, "fail-mode", string(sandbox.Fail502), "how apply-then-fail answers: 502, 503 or 504 (a gateway page), drop (close the connection) or hang")
 	fs.Int64Var(&f.ExpireTokensEvery, "expire-tokens-every", 0, "expire every token after each N API calls (0: never)")
 	fs.BoolVar(&f.FirstAttemptOnly, "first-attempt-only", false, "inject faults only on a reference's first send")
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"time"
 )
@@ -74,10 +73,12 @@ func (s *Server) injectAfter(c *call, key string, n int) bool {
 		case <-t.C:
 		}
 		c.w.WriteHeader(http.StatusGatewayTimeout)
+	case Fail503:
+		gatewayAnswer(c.w, http.StatusServiceUnavailable)
+	case Fail504:
+		gatewayAnswer(c.w, http.StatusGatewayTimeout)
 	default:
-		c.w.Header().Set("Content-Type", "text/html")
-		c.w.WriteHeader(http.StatusBadGateway)
-		_, _ = io.WriteString(c.w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+		gatewayAnswer(c.w, http.StatusBadGateway)
 	}
 	return true
 }

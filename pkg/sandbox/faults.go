@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math"
+	"net/http"
 	"time"
 )
 
@@ -14,7 +16,9 @@ type FailMode string
 
 // The apply-then-fail modes.
 const (
-	Fail502  FailMode = "502"  // answer 502 Bad Gateway
+	Fail502  FailMode = "502"  // answer 502 Bad Gateway (an HTML page, as nginx does)
+	Fail503  FailMode = "503"  // answer 503 with Envoy's "upstream connect error ..." body
+	Fail504  FailMode = "504"  // answer 504 with Envoy's "upstream request timeout" body
 	FailDrop FailMode = "drop" // close the connection without an answer
 	FailHang FailMode = "hang" // answer nothing until the client gives up
 )
@@ -22,10 +26,35 @@ const (
 // ParseFailMode reads a mode by name.
 func ParseFailMode(s string) (FailMode, error) {
 	switch m := FailMode(s); m {
-	case Fail502, FailDrop, FailHang:
+	case Fail502, Fail503, Fail504, FailDrop, FailHang:
 		return m, nil
 	}
-	return "", fmt.Errorf("fail mode %q: want 502, drop or hang", s)
+	return "", fmt.Errorf("fail mode %q: want 502, 503, 504, drop or hang", s)
+}
+
+// The bodies a gateway in front of the back end answers with.
+const (
+	bodyNginx502     = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+	bodyEnvoyReset   = "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
+	bodyEnvoyTimeout = "upstream request timeout"
+)
+
+// gatewayAnswer writes a gateway's own error page: not JSON, not sealed,
+// and nothing in it says whether the back end applied the request.
+func gatewayAnswer(w http.ResponseWriter, status int) {
+	body, ctype := bodyEnvoyReset, "text/plain"
+	switch status {
+	case http.StatusBadGateway:
+		body, ctype = bodyNginx502, "text/html"
+	case http.StatusGatewayTimeout:
+		body = bodyEnvoyTimeout
+	}
+	if ctype == "text/plain" {
+		w.Header().Set("Server", "envoy")
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
 }
 
 // Faults are the failures the sandbox injects into allocation calls
