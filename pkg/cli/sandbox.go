@@ -31,6 +31,8 @@ func (o *SandboxOptions) AddFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.tokenStyle, "token-style", "snake", "token answer: snake (access_token) or camel (accessToken)")
 	fs.BoolVar(&o.opts.Plain, "plain", false, "no AES envelope: plain JSON requests and answers")
 	fs.StringVar(&o.duplicates, "duplicates", string(sandbox.DuplicateReject), "what a repeated reference does: reject, replay or apply-again")
+	fs.StringVar(&o.opts.DuplicateAnswer, "duplicate-answer", sandbox.DuplicateCode1, "how --duplicates reject refuses: code1 (HTTP 200, code 1) or http409 (HTTP 409)")
+	fs.StringVar(&o.opts.DuplicateMessage, "duplicate-message", "", `text of a duplicate refusal (default "Duplicate reference number", or "Transaction ID already exists" with http409)`)
 	fs.StringVar(&o.refField, "reference-field", string(sandbox.RefNumber), "reference spelling the server binds: uniqueReferenceNumber, uniqueReferenceNum or both")
 	fs.BoolVar(&o.opts.LookupNeedsCard, "lookup-needs-card", false, "transaction/all refuses a lookup without enKashCardId")
 	fs.BoolVar(&o.noDemoCards, "no-demo-cards", false, "start without the demo cards EKC1000001 to EKC1000040")
@@ -88,6 +90,9 @@ Inspection: GET /__sandbox/transactions and GET /__sandbox/stats.`,
 func (o *SandboxOptions) complete() error {
 	var err error
 	if o.opts.Duplicates, err = sandbox.ParseDuplicatePolicy(o.duplicates); err != nil {
+		return err
+	}
+	if o.opts.DuplicateAnswer, err = sandbox.ParseDuplicateAnswer(o.opts.DuplicateAnswer); err != nil {
 		return err
 	}
 	if o.opts.Faults.FailMode, err = sandbox.ParseFailMode(o.failMode); err != nil {

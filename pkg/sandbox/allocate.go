@@ -110,7 +110,7 @@ func (s *Server) handleAllocate(c *call) {
 		switch s.opts.Duplicates {
 		case DuplicateReject:
 			s.mu.Unlock()
-			s.refuse(c, msgDuplicate)
+			s.refuseDuplicate(c)
 			return
 		case DuplicateReplay:
 			res := s.state.results[ref]
@@ -178,7 +178,7 @@ func (s *Server) handleBulk(c *call) {
 		switch ref := it.UniqueReferenceNumber; {
 		case ref != "" && len(s.state.byRef[ref]) > 0 && s.opts.Duplicates != DuplicateApplyAgain:
 			s.counters.add("duplicates", 1)
-			failure = msgDuplicate
+			failure = s.opts.DuplicateMessage
 		case !forExisting && (s.state.byEmail[it.Email] != nil || s.state.byMobile[it.Mobile] != nil):
 			failure = "User already exists; isPointsAllocation is false, so existing users get nothing"
 		default:
@@ -202,4 +202,15 @@ func (s *Server) handleBulk(c *call) {
 		return
 	}
 	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: res})
+}
+
+// refuseDuplicate refuses a repeated reference as DuplicateAnswer says.
+func (s *Server) refuseDuplicate(c *call) {
+	if s.opts.DuplicateAnswer != DuplicateHTTP409 {
+		s.refuse(c, s.opts.DuplicateMessage)
+		return
+	}
+	s.counters.add("refused", 1)
+	c.rec.Message = s.opts.DuplicateMessage
+	s.reply(c, http.StatusConflict, codeEnvelope{Code: http.StatusConflict, Message: s.opts.DuplicateMessage, Payload: s.opts.DuplicateMessage})
 }

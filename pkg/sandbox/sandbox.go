@@ -23,8 +23,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
 // Credentials are the fixed sandbox credentials and ids. They are public by
@@ -49,88 +47,6 @@ var DefaultCredentials = Credentials{
 	PartnerID:     "CRMSANDBOX",
 	CompanyID:     "CEKSANDBOX1",
 	CardAccountID: "CASANDBOX1",
-}
-
-// DuplicatePolicy is what the sandbox does with a reference it has already
-// applied. EnKash does not document it.
-type DuplicatePolicy string
-
-// The duplicate-reference policies.
-const (
-	DuplicateReject     DuplicatePolicy = "reject"      // refuse it, as DuplicateAnswer says (default)
-	DuplicateReplay     DuplicatePolicy = "replay"      // answer with the original result, credit nothing
-	DuplicateApplyAgain DuplicatePolicy = "apply-again" // credit again: the behaviour the product must survive
-)
-
-// ParseDuplicatePolicy reads a policy by name.
-func ParseDuplicatePolicy(s string) (DuplicatePolicy, error) {
-	switch p := DuplicatePolicy(s); p {
-	case DuplicateReject, DuplicateReplay, DuplicateApplyAgain:
-		return p, nil
-	}
-	return "", fmt.Errorf("duplicate policy %q: want reject, replay or apply-again", s)
-}
-
-// Options configure a [Server]. The zero value is completed by defaults.
-type Options struct {
-	Credentials Credentials
-	// TokenTTL is the life of an access token (default 5 minutes, as the
-	// portal says).
-	TokenTTL time.Duration
-	// TokenStyle is "snake" (access_token, expires_in; default) or "camel"
-	// (accessToken, expiresIn), the two token answers the portal shows.
-	TokenStyle string
-	// Balance is the reward account's funding balance (default 10,000,000).
-	Balance money.Amount
-	// Plain turns the AES envelope off: requests and answers are plain
-	// JSON. By default the sandbox requires and sends envelopes.
-	Plain bool
-	// ReferenceField is the spelling of the reference the server binds; the
-	// other spelling is ignored as an unknown property. RefBoth accepts either.
-	ReferenceField ReferenceField
-	// Duplicates is what a repeated reference does (default reject).
-	Duplicates DuplicatePolicy
-	// LookupNeedsCard makes transaction/all refuse a query without
-	// enKashCardId, as the portal's schema suggests it might.
-	LookupNeedsCard bool
-	// Cards exist before the first request (see [DemoCards]).
-	Cards []Card
-	// Faults are the injected failures.
-	Faults Faults
-	// Now replaces time.Now, for tests.
-	Now func() time.Time
-}
-
-// DefaultTokenTTL is the life of a token when Options.TokenTTL is not set:
-// five minutes, as the portal says.
-const DefaultTokenTTL = 5 * time.Minute
-
-// DefaultBalance is the funding balance of a new sandbox account.
-var DefaultBalance = money.FromHundredths(10_000_000_00)
-
-func (o *Options) defaults() {
-	if o.Credentials == (Credentials{}) {
-		o.Credentials = DefaultCredentials
-	}
-	if o.TokenTTL <= 0 {
-		o.TokenTTL = DefaultTokenTTL
-	}
-	if o.TokenStyle == "" {
-		o.TokenStyle = "snake"
-	}
-	if o.Balance.IsZero() {
-		o.Balance = DefaultBalance
-	}
-	if o.ReferenceField == "" {
-		o.ReferenceField = RefNumber
-	}
-	if o.Duplicates == "" {
-		o.Duplicates = DuplicateReject
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	o.Faults.defaults()
 }
 
 // Server is the emulator. Create it with [New].

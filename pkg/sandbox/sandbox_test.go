@@ -51,7 +51,7 @@ func TestDuplicatePolicies(t *testing.T) {
 			second, err := c.Allocate(ctx, person(t, "DUP1", "9876500001", "100"))
 			assert.Equal(t, tt.second, enkash.Classify(err), "%v", err)
 			if err != nil {
-				assert.Contains(t, err.Error(), "Duplicate uniqueReferenceNumber")
+				assert.Contains(t, err.Error(), "Duplicate reference number")
 			} else if tt.policy == sandbox.DuplicateReplay {
 				assert.Equal(t, first.EnkashCardTxnID, second.EnkashCardTxnID, "a replay returns the original result")
 			}

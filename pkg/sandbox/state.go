@@ -62,7 +62,8 @@ func (r refusal) Error() string { return string(r) }
 const (
 	msgInsufficientAccount = "Insufficient balance in card account"
 	msgInsufficientCard    = "Insufficient balance in reward card"
-	msgDuplicate           = "Duplicate uniqueReferenceNumber"
+	msgDuplicate           = "Duplicate reference number"
+	msgDuplicate409        = "Transaction ID already exists"
 	msgCardNotFound        = "Card not found"
 )
 
