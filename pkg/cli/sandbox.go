@@ -34,7 +34,9 @@ func (o *SandboxOptions) AddFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.opts.DuplicateAnswer, "duplicate-answer", sandbox.DuplicateCode1, "how --duplicates reject refuses: code1 (HTTP 200, code 1) or http409 (HTTP 409)")
 	fs.StringVar(&o.opts.DuplicateMessage, "duplicate-message", "", `text of a duplicate refusal (default "Duplicate reference number", or "Transaction ID already exists" with http409)`)
 	fs.StringVar(&o.refField, "reference-field", string(sandbox.RefNumber), "reference spelling the server binds: uniqueReferenceNumber, uniqueReferenceNum or both")
-	fs.BoolVar(&o.opts.LookupNeedsCard, "lookup-needs-card", false, "transaction/all refuses a lookup without enKashCardId")
+	fs.BoolVar(&o.opts.LookupNeedsCard, "lookup-needs-card", false, "transaction/all does not serve a lookup without enKashCardId (see --no-card-answer)")
+	fs.StringVar(&o.opts.NoCardAnswer, "no-card-answer", sandbox.NoCardRefuse, "what a lookup without the card gets with --lookup-needs-card: refuse (code 1), empty (an empty list), null (payload null) or no-records (code 1, \"No records found\")")
+	fs.DurationVar(&o.opts.LookupLag, "lookup-lag", 0, "a credit is invisible to transaction/all and search for this long after it was applied (a lagging replica)")
 	fs.BoolVar(&o.noDemoCards, "no-demo-cards", false, "start without the demo cards EKC1000001 to EKC1000040")
 	fs.Uint64Var(&f.Seed, "seed", 1, "seed of the faults: the same seed fails the same rows")
 	fs.DurationVar(&f.Latency, "latency", 0, "latency added to every API call")
@@ -90,6 +92,9 @@ Inspection: GET /__sandbox/transactions and GET /__sandbox/stats.`,
 func (o *SandboxOptions) complete() error {
 	var err error
 	if o.opts.Duplicates, err = sandbox.ParseDuplicatePolicy(o.duplicates); err != nil {
+		return err
+	}
+	if o.opts.NoCardAnswer, err = sandbox.ParseNoCardAnswer(o.opts.NoCardAnswer); err != nil {
 		return err
 	}
 	if o.opts.DuplicateAnswer, err = sandbox.ParseDuplicateAnswer(o.opts.DuplicateAnswer); err != nil {

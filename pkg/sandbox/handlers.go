@@ -5,15 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
-
-type listPayload[T any] struct {
-	RecordsCount int `json:"recordsCount"`
-	Data         []T `json:"data"`
-}
 
 func (s *Server) routes() {
 	s.mux.HandleFunc(PathToken, s.handleToken)
@@ -123,56 +117,6 @@ func (s *Server) handleAccount(c *call) {
 	}
 	s.mu.Unlock()
 	s.reply(c, http.StatusOK, responseEnvelope{ResponseCode: 0, ResponseMessage: "Success", Payload: acc})
-}
-
-func (s *Server) handleTransactions(c *call) {
-	var q transactionQuery
-	if err := json.Unmarshal(c.plain, &q); err != nil {
-		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: "Invalid request"})
-		return
-	}
-	refs := q.PGReferenceNumbers
-	if q.PGReferenceNumber != "" && !slices.Contains(refs, q.PGReferenceNumber) {
-		refs = append(refs, q.PGReferenceNumber)
-	}
-	switch {
-	case len(refs) == 0:
-		s.refuse(c, "pgReferenceNumber is required")
-		return
-	case s.lookupCard.Load() && q.EnKashCardID == "":
-		s.refuse(c, "enKashCardId is required")
-		return
-	}
-	s.mu.Lock()
-	found := s.state.find(refs, q.EnKashCardID)
-	s.mu.Unlock()
-	out := make([]transactionItem, len(found))
-	for i, t := range found {
-		out[i] = transactionItem{EnKashCardID: t.EnKashCardID, EnKashTransactionID: t.EnKashTransactionID,
-			PGReferenceNumber: t.PGReferenceNumber, CardTransactionType: t.TransactionType, Amount: s.number(t.Amount),
-			Status: t.Status, TxnDate: t.Time.UTC().Format(time.RFC3339)}
-	}
-	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: listPayload[transactionItem]{len(out), out}})
-}
-
-func (s *Server) handleSearch(c *call) {
-	var req accountQuery
-	if err := json.Unmarshal(c.plain, &req); err != nil || req.CardAccountID != s.opts.Credentials.CardAccountID {
-		s.refuse(c, "Card account does not exist for this partner")
-		return
-	}
-	s.mu.Lock()
-	var users []userItem
-	for _, cd := range s.state.cards {
-		if req.EnKashCardID != "" && cd.id != req.EnKashCardID {
-			continue
-		}
-		users = append(users, userItem{EnKashCardID: cd.id, UserID: cd.userID, CardAccountID: req.CardAccountID,
-			Email: cd.email, Mobile: cd.mobile, Title: cd.title, FirstName: cd.firstName, MaskedNumber: masked(cd.mobile),
-			OTBBalance: s.number(cd.otb)})
-	}
-	s.mu.Unlock()
-	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: listPayload[userItem]{len(users), users}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

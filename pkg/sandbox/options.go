@@ -69,6 +69,13 @@ type Options struct {
 	// LookupNeedsCard makes transaction/all refuse a query without
 	// enKashCardId, as the portal's schema suggests it might.
 	LookupNeedsCard bool
+	// NoCardAnswer is what such a lookup without the card gets:
+	// NoCardRefuse (default), NoCardEmpty, NoCardNull or NoCardNoRecords.
+	NoCardAnswer string
+	// LookupLag hides a transaction from transaction/all, and a new card
+	// from search, for this long after it was applied (a lagging read
+	// replica). Measured with Now.
+	LookupLag time.Duration
 	// Cards exist before the first request (see [DemoCards]).
 	Cards []Card
 	// Faults are the injected failures.
@@ -111,6 +118,9 @@ func (o *Options) defaults() {
 		if o.DuplicateAnswer == DuplicateHTTP409 {
 			o.DuplicateMessage = msgDuplicate409
 		}
+	}
+	if o.NoCardAnswer == "" {
+		o.NoCardAnswer = NoCardRefuse
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -24,6 +24,7 @@ type Transaction struct {
 type card struct {
 	id, userID, email, mobile, title, firstName, gender string
 	otb                                                 money.Amount
+	created                                             time.Time // zero for the cards the sandbox starts with
 }
 
 // book is the account, its cards and its transactions. The Server's mutex
@@ -31,6 +32,7 @@ type card struct {
 type book struct {
 	balance  money.Amount
 	cards    map[string]*card
+	order    []*card // in creation order, for stable pages
 	byEmail  map[string]*card
 	byMobile map[string]*card
 	txns     []Transaction
@@ -125,7 +127,7 @@ func (b *book) apply(r allocateRequest, ref string, rng *rand.Rand, now time.Tim
 			return outcome{}, refusal(msgInsufficientAccount)
 		}
 		if c == nil {
-			c = b.newCard(r, rng)
+			c = b.newCard(r, rng, now)
 		}
 		b.balance = b.balance.Sub(r.LoadAmount)
 		c.otb = c.otb.Add(r.LoadAmount)
@@ -175,24 +177,31 @@ func (b *book) existing(r allocateRequest) (*card, error) {
 	return c, nil
 }
 
-func (b *book) newCard(r allocateRequest, rng *rand.Rand) *card {
+func (b *book) newCard(r allocateRequest, rng *rand.Rand, now time.Time) *card {
 	c := &card{
 		id: "EKC" + randomID(rng, 7), userID: "EKU" + randomID(rng, 6), email: r.Email, mobile: r.Mobile,
-		title: r.Title, firstName: r.FirstName, gender: r.Gender,
+		title: r.Title, firstName: r.FirstName, gender: r.Gender, created: now,
 	}
 	for b.cards[c.id] != nil {
 		c.id = "EKC" + randomID(rng, 7)
 	}
-	b.cards[c.id], b.byEmail[c.email], b.byMobile[c.mobile] = c, c, c
+	b.add(c)
 	return c
 }
 
-// find returns the transactions of a reference, optionally on one card.
-func (b *book) find(refs []string, cardID string) []Transaction {
+// add files a new card under its id, e-mail and mobile.
+func (b *book) add(c *card) {
+	b.cards[c.id], b.byEmail[c.email], b.byMobile[c.mobile] = c, c, c
+	b.order = append(b.order, c)
+}
+
+// find returns the transactions of the references applied no later than
+// seen (a lagging replica's view), optionally on one card.
+func (b *book) find(refs []string, cardID string, seen time.Time) []Transaction {
 	var out []Transaction
 	for _, ref := range refs {
 		for _, i := range b.byRef[ref] {
-			if cardID == "" || b.txns[i].EnKashCardID == cardID {
+			if !b.txns[i].Time.After(seen) && (cardID == "" || b.txns[i].EnKashCardID == cardID) {
 				out = append(out, b.txns[i])
 			}
 		}
