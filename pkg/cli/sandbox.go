@@ -37,6 +37,9 @@ func (o *SandboxOptions) AddFlags(cmd *cobra.Command) {
 	fs.BoolVar(&o.opts.LookupNeedsCard, "lookup-needs-card", false, "transaction/all does not serve a lookup without enKashCardId (see --no-card-answer)")
 	fs.StringVar(&o.opts.NoCardAnswer, "no-card-answer", sandbox.NoCardRefuse, "what a lookup without the card gets with --lookup-needs-card: refuse (code 1), empty (an empty list), null (payload null) or no-records (code 1, \"No records found\")")
 	fs.DurationVar(&o.opts.LookupLag, "lookup-lag", 0, "a credit is invisible to transaction/all and search for this long after it was applied (a lagging replica)")
+	fs.DurationVar(&o.opts.PendingFor, "pending-for", 0, "lookups show a new transaction as --pending-status for this long, then SUCCESS (or FAILED, see --pending-fail)")
+	fs.StringVar(&o.opts.PendingStatus, "pending-status", sandbox.StatusPending, "the non-final status of --pending-for: PENDING, PROCESSING or CREATED")
+	fs.Float64Var(&o.opts.PendingFail, "pending-fail", 0, "share of pending transactions that end FAILED, their points given back (seeded)")
 	fs.BoolVar(&o.noDemoCards, "no-demo-cards", false, "start without the demo cards EKC1000001 to EKC1000040")
 	fs.Uint64Var(&f.Seed, "seed", 1, "seed of the faults: the same seed fails the same rows")
 	fs.DurationVar(&f.Latency, "latency", 0, "latency added to every API call")
@@ -95,6 +98,9 @@ func (o *SandboxOptions) complete() error {
 		return err
 	}
 	if o.opts.NoCardAnswer, err = sandbox.ParseNoCardAnswer(o.opts.NoCardAnswer); err != nil {
+		return err
+	}
+	if o.opts.PendingStatus, err = sandbox.ParsePendingStatus(o.opts.PendingStatus); err != nil {
 		return err
 	}
 	if o.opts.DuplicateAnswer, err = sandbox.ParseDuplicateAnswer(o.opts.DuplicateAnswer); err != nil {

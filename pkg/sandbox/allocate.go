@@ -104,7 +104,7 @@ func (s *Server) handleAllocate(c *call) {
 	if s.injectBefore(c, key, n) {
 		return
 	}
-	s.mu.Lock()
+	s.lockState()
 	if ref != "" && len(s.state.byRef[ref]) > 0 {
 		s.counters.add("duplicates", 1)
 		switch s.opts.Duplicates {
@@ -120,6 +120,9 @@ func (s *Server) handleAllocate(c *call) {
 		}
 	}
 	res, err := s.state.apply(req, ref, s.rng, s.opts.Now(), true)
+	if err == nil {
+		s.holdPending()
+	}
 	s.mu.Unlock()
 	if err != nil {
 		s.refuse(c, err.Error())
@@ -165,7 +168,7 @@ func (s *Server) handleBulk(c *call) {
 		return
 	}
 	var res bulkAnswer
-	s.mu.Lock()
+	s.lockState()
 	for _, it := range items {
 		echo := bulkEcho{Title: it.Title, Name: it.Name, Email: it.Email, Mobile: it.Mobile, LoadAmount: s.number(it.LoadAmount),
 			Remarks: it.Remarks, UniqueReferenceNumber: it.UniqueReferenceNumber}
@@ -187,6 +190,7 @@ func (s *Server) handleBulk(c *call) {
 				failure = err.Error()
 				break
 			}
+			s.holdPending()
 			s.counters.add("applied", 1)
 			res.Successes = append(res.Successes, bulkSuccess{bulkEcho: echo, CompanyID: req.CompanyID,
 				CardAccountID: req.CardAccountID, EnKashCardID: out.c.id, UserID: out.c.userID,

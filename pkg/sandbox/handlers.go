@@ -110,7 +110,7 @@ func (s *Server) handleAccount(c *call) {
 		s.reply(c, http.StatusOK, responseEnvelope{ResponseCode: 1, ResponseMessage: msg, Payload: msg})
 		return
 	}
-	s.mu.Lock()
+	s.lockState()
 	acc := accountAnswer{
 		CardAccountID: req.CardAccountID, CompanyID: req.CompanyID, CompanyName: "Sandbox Company (no real points)",
 		AvailableBalance: s.number(s.state.balance), TotalCards: len(s.state.cards), ActiveCards: len(s.state.cards),

@@ -53,7 +53,7 @@ func (s *Server) handleTransactions(c *call) {
 		return
 	}
 	now := s.opts.Now()
-	s.mu.Lock()
+	s.lockState()
 	found := s.state.find(refs, q.EnKashCardID, now.Add(-s.opts.LookupLag))
 	s.mu.Unlock()
 	out := make([]transactionItem, len(found))
@@ -90,7 +90,7 @@ func (s *Server) handleSearch(c *call) {
 		return
 	}
 	seen := s.opts.Now().Add(-s.opts.LookupLag)
-	s.mu.Lock()
+	s.lockState()
 	var users []userItem
 	for _, cd := range s.state.order {
 		if cd.created.After(seen) || (req.EnKashCardID != "" && cd.id != req.EnKashCardID) ||

@@ -76,6 +76,14 @@ type Options struct {
 	// from search, for this long after it was applied (a lagging read
 	// replica). Measured with Now.
 	LookupLag time.Duration
+	// PendingFor makes every new transaction show PendingStatus (PENDING,
+	// PROCESSING or CREATED; default PENDING) for this long after it was
+	// applied, measured with Now. It then ends SUCCESS or, for the
+	// PendingFail share (decided by the seed), FAILED with its points given
+	// back. 0: every transaction is SUCCESS at once.
+	PendingFor    time.Duration
+	PendingStatus string
+	PendingFail   float64
 	// Cards exist before the first request (see [DemoCards]).
 	Cards []Card
 	// Faults are the injected failures.
@@ -121,6 +129,9 @@ func (o *Options) defaults() {
 	}
 	if o.NoCardAnswer == "" {
 		o.NoCardAnswer = NoCardRefuse
+	}
+	if o.PendingStatus == "" {
+		o.PendingStatus = StatusPending
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -37,6 +37,7 @@ type book struct {
 	byMobile map[string]*card
 	txns     []Transaction
 	byRef    map[string][]int   // reference -> indexes into txns
+	pending  []pendingTxn       // transactions not final yet, oldest first
 	results  map[string]outcome // reference -> its first outcome, for the replay policy
 }
 
