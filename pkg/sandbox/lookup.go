@@ -62,7 +62,7 @@ func (s *Server) handleTransactions(c *call) {
 			PGReferenceNumber: t.PGReferenceNumber, CardTransactionType: t.TransactionType, Amount: s.number(t.Amount),
 			Status: t.Status, TxnDate: t.Time.UTC().Format(time.RFC3339)}
 	}
-	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: listPayload[transactionItem]{len(out), out}})
+	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: pageOf(&s.opts, out, q.paging)})
 }
 
 // answerNoCard answers a lookup without the card as NoCardAnswer says.
@@ -70,7 +70,7 @@ func (s *Server) answerNoCard(c *call) {
 	s.counters.add("lookups without card", 1)
 	switch s.opts.NoCardAnswer {
 	case NoCardEmpty:
-		s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: listPayload[transactionItem]{0, []transactionItem{}}})
+		s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: pageOf(&s.opts, []transactionItem{}, paging{})})
 	case NoCardNull:
 		s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: nil})
 	case NoCardNoRecords:
@@ -102,5 +102,5 @@ func (s *Server) handleSearch(c *call) {
 			OTBBalance: s.number(cd.otb)})
 	}
 	s.mu.Unlock()
-	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: listPayload[userItem]{len(users), users}})
+	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: pageOf(&s.opts, users, req.paging)})
 }

@@ -76,6 +76,12 @@ type Options struct {
 	// from search, for this long after it was applied (a lagging read
 	// replica). Measured with Now.
 	LookupLag time.Duration
+	// PageSize, when positive, pages the answers of transaction/all and
+	// search in the PageStyle shape (PageRecords by default, or PageSpring);
+	// the server's page size wins over the one a request asks for. 0: one
+	// unpaged answer {"recordsCount": n, "data": [...]}.
+	PageSize  int
+	PageStyle string
 	// PendingFor makes every new transaction show PendingStatus (PENDING,
 	// PROCESSING or CREATED; default PENDING) for this long after it was
 	// applied, measured with Now. It then ends SUCCESS or, for the
@@ -129,6 +135,9 @@ func (o *Options) defaults() {
 	}
 	if o.NoCardAnswer == "" {
 		o.NoCardAnswer = NoCardRefuse
+	}
+	if o.PageStyle == "" {
+		o.PageStyle = PageRecords
 	}
 	if o.PendingStatus == "" {
 		o.PendingStatus = StatusPending
