@@ -53,6 +53,9 @@ func (o *SandboxOptions) AddFlags(cmd *cobra.Command) {
 	fs.Float64Var(&f.ApplyThenFail, "apply-then-fail", 0, "share of allocation calls applied, then answered badly")
 	fs.StringVar(&o.failMode, "fail-mode", string(sandbox.Fail502), "how apply-then-fail answers: 502, 503 or 504 (a gateway page), drop (close the connection) or hang")
 	fs.Int64Var(&f.ExpireTokensEvery, "expire-tokens-every", 0, "expire every token after each N API calls (0: never)")
+	fs.IntVar(&f.TokenFailAfter, "token-fail-after", 0, "the token endpoint starts failing after this many successful token calls")
+	fs.IntVar(&f.TokenFailCount, "token-fail-count", 0, "how many token calls then fail (0: every later one)")
+	fs.StringVar(&f.TokenFailMode, "token-fail-mode", "", "how the token endpoint fails: 500, 503 or hang (default 503 when --token-fail-after or --token-fail-count is set)")
 	fs.BoolVar(&f.FirstAttemptOnly, "first-attempt-only", false, "inject faults only on a reference's first send")
 }
 
@@ -106,6 +109,9 @@ func (o *SandboxOptions) complete() error {
 		return err
 	}
 	if o.opts.PageStyle, err = sandbox.ParsePageStyle(o.opts.PageStyle); err != nil {
+		return err
+	}
+	if o.opts.Faults.TokenFailMode, err = sandbox.ParseTokenFailMode(o.opts.Faults.TokenFailMode); err != nil {
 		return err
 	}
 	if o.opts.DuplicateAnswer, err = sandbox.ParseDuplicateAnswer(o.opts.DuplicateAnswer); err != nil {

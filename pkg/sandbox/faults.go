@@ -82,6 +82,13 @@ type Faults struct {
 	// ExpireTokensEvery invalidates every token after each N API calls,
 	// emulating token expiry in the middle of a run (0: never).
 	ExpireTokensEvery int64
+	// TokenFailMode makes the token endpoint fail (TokenFail500,
+	// TokenFail503 or TokenFailHang; "" is off, and 503 is assumed when
+	// TokenFailAfter or TokenFailCount is set) after TokenFailAfter
+	// successful token calls, for TokenFailCount calls (0: every later one).
+	TokenFailAfter int
+	TokenFailCount int
+	TokenFailMode  string
 	// FirstAttemptOnly limits the rate faults to a reference's first send,
 	// so that a retry always reaches the service.
 	FirstAttemptOnly bool
@@ -96,6 +103,9 @@ func (f *Faults) defaults() {
 	}
 	if f.FailMode == "" {
 		f.FailMode = Fail502
+	}
+	if f.TokenFailMode == "" && (f.TokenFailAfter > 0 || f.TokenFailCount > 0) {
+		f.TokenFailMode = TokenFail503
 	}
 	if f.HangFor <= 0 {
 		f.HangFor = 2 * time.Minute

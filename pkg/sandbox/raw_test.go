@@ -69,12 +69,18 @@ func startRaw(t testing.TB, opts sandbox.Options) *raw {
 		opts.TokenTTL = 24 * time.Hour
 	}
 	s := sandbox.New(opts)
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(hs.Close)
-	r := &raw{t: t, srv: s, url: hs.URL, hc: &http.Client{Timeout: 10 * time.Second}}
+	r := &raw{t: t, srv: s, url: serve(t, s), hc: &http.Client{Timeout: 10 * time.Second}}
 	a := r.login()
 	require.Equal(t, http.StatusOK, a.Status, "login: %s", a.Body)
 	return r
+}
+
+// serve serves s on loopback until the test ends and returns its URL.
+func serve(t testing.TB, s *sandbox.Server) string {
+	t.Helper()
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	return hs.URL
 }
 
 // login calls the token endpoint and keeps the token it gives.
