@@ -48,8 +48,10 @@ func (o *SandboxOptions) AddFlags(cmd *cobra.Command) {
 	fs.DurationVar(&f.Jitter, "jitter", 0, "random extra latency, up to this much")
 	fs.Float64Var(&f.FailBefore, "fail-before", 0, "share of allocation calls answered 5xx without applying")
 	fs.IntVar(&f.FailBeforeStatus, "fail-before-status", 503, "status of --fail-before")
-	fs.Float64Var(&f.Throttle, "throttle", 0, "share of allocation calls answered 429")
+	fs.Float64Var(&f.Throttle, "throttle", 0, "share of calls to --throttle-endpoints answered 429")
 	fs.DurationVar(&f.RetryAfter, "retry-after", time.Second, "Retry-After of a 429")
+	fs.StringVar(&f.RetryAfterStyle, "retry-after-style", sandbox.RetryAfterSeconds, "Retry-After as seconds or as an HTTP date")
+	fs.StringSliceVar(&f.ThrottleEndpoints, "throttle-endpoints", sandbox.DefaultThrottleEndpoints, "endpoints --throttle hits: token, account, lookup, search, allocate, bulk")
 	fs.Float64Var(&f.ApplyThenFail, "apply-then-fail", 0, "share of allocation calls applied, then answered badly")
 	fs.StringVar(&o.failMode, "fail-mode", string(sandbox.Fail502), "how apply-then-fail answers: 502, 503 or 504 (a gateway page), drop (close the connection) or hang")
 	fs.Int64Var(&f.ExpireTokensEvery, "expire-tokens-every", 0, "expire every token after each N API calls (0: never)")
@@ -112,6 +114,12 @@ func (o *SandboxOptions) complete() error {
 		return err
 	}
 	if o.opts.Faults.TokenFailMode, err = sandbox.ParseTokenFailMode(o.opts.Faults.TokenFailMode); err != nil {
+		return err
+	}
+	if o.opts.Faults.RetryAfterStyle, err = sandbox.ParseRetryAfterStyle(o.opts.Faults.RetryAfterStyle); err != nil {
+		return err
+	}
+	if o.opts.Faults.ThrottleEndpoints, err = sandbox.ParseThrottleEndpoints(o.opts.Faults.ThrottleEndpoints); err != nil {
 		return err
 	}
 	if o.opts.DuplicateAnswer, err = sandbox.ParseDuplicateAnswer(o.opts.DuplicateAnswer); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -35,10 +36,9 @@ func (s *Server) attempt(key string) int {
 // whether it did.
 func (s *Server) injectBefore(c *call, key string, n int) bool {
 	f := s.faults()
-	if f.hit(faultThrottle, f.Throttle, key, n) {
+	if slices.Contains(f.ThrottleEndpoints, endpointOf[c.rec.Path]) && f.hit(faultThrottle, f.Throttle, key, n) {
 		s.counters.add("faults "+faultThrottle, 1)
-		c.w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
-		s.reply(c, http.StatusTooManyRequests, codeEnvelope{Code: 1, Message: "Too many requests", Payload: "Too many requests"})
+		s.throttleAPI(c)
 		return true
 	}
 	if f.hit(faultFailBefore, f.FailBefore, key, n) {

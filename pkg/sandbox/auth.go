@@ -40,7 +40,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	// The form is read first, even when the call is to fail: a server
 	// notices that the client went away only once the body is read.
 	err := r.ParseForm()
-	if s.tokenFault(w, r) {
+	if s.throttleToken(w) || s.tokenFault(w, r) {
 		return
 	}
 	if err != nil {

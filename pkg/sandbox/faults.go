@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"math"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -70,9 +70,14 @@ type Faults struct {
 	// FailBefore answers FailBeforeStatus (default 503) without applying.
 	FailBefore       float64
 	FailBeforeStatus int
-	// Throttle answers 429 with Retry-After: RetryAfter (default 1s).
-	Throttle   float64
-	RetryAfter time.Duration
+	// Throttle answers 429 with Retry-After: RetryAfter (default 1s), in
+	// seconds or, with RetryAfterStyle "date", as an HTTP date. It hits the
+	// ThrottleEndpoints (default allocate and bulk; also token, account,
+	// lookup and search).
+	Throttle          float64
+	RetryAfter        time.Duration
+	RetryAfterStyle   string
+	ThrottleEndpoints []string
 	// ApplyThenFail applies the credit, then loses the answer as FailMode says.
 	ApplyThenFail float64
 	FailMode      FailMode
@@ -100,6 +105,12 @@ func (f *Faults) defaults() {
 	}
 	if f.RetryAfter <= 0 {
 		f.RetryAfter = time.Second
+	}
+	if f.RetryAfterStyle == "" {
+		f.RetryAfterStyle = RetryAfterSeconds
+	}
+	if len(f.ThrottleEndpoints) == 0 {
+		f.ThrottleEndpoints = slices.Clone(DefaultThrottleEndpoints)
 	}
 	if f.FailMode == "" {
 		f.FailMode = Fail502
@@ -157,11 +168,6 @@ func (s *Server) latency() time.Duration {
 		s.mu.Unlock()
 	}
 	return d
-}
-
-// retryAfterSeconds renders a Retry-After header, rounding up.
-func retryAfterSeconds(d time.Duration) string {
-	return fmt.Sprint(int(math.Ceil(d.Seconds())))
 }
 
 // faults returns the faults in force.

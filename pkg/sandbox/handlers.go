@@ -77,6 +77,11 @@ func (s *Server) api(path string, h func(*call)) {
 			}
 			c.plain = plain
 		}
+		// The allocation calls decide their throttle by reference.
+		if ep := endpointOf[path]; ep != EndpointAllocate && ep != EndpointBulk && s.throttled(ep) {
+			s.throttleAPI(c)
+			return
+		}
 		h(c)
 	})
 }
