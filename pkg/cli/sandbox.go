@@ -37,6 +37,7 @@ func (o *SandboxOptions) AddFlags(cmd *cobra.Command) {
 	fs.BoolVar(&o.opts.LookupNeedsCard, "lookup-needs-card", false, "transaction/all does not serve a lookup without enKashCardId (see --no-card-answer)")
 	fs.StringVar(&o.opts.NoCardAnswer, "no-card-answer", sandbox.NoCardRefuse, "what a lookup without the card gets with --lookup-needs-card: refuse (code 1), empty (an empty list), null (payload null) or no-records (code 1, \"No records found\")")
 	fs.DurationVar(&o.opts.LookupLag, "lookup-lag", 0, "a credit is invisible to transaction/all and search for this long after it was applied (a lagging replica)")
+	fs.StringVar(&o.opts.NumberStyle, "number-style", sandbox.NumberPlain, "how balances and amounts are printed: plain (100, 900.25), double (Java: 100.0, 2.5E7) or string (\"100.00\")")
 	fs.IntVar(&o.opts.PageSize, "page-size", 0, "page the answers of transaction/all and search by this many items, whatever the request asks (0: one unpaged answer)")
 	fs.StringVar(&o.opts.PageStyle, "page-style", sandbox.PageRecords, "shape of a paged answer: records (pageNumber from 1; recordsCount, totalPages, data) or spring (page from 0; content, totalElements, last)")
 	fs.DurationVar(&o.opts.PendingFor, "pending-for", 0, "lookups show a new transaction as --pending-status for this long, then SUCCESS (or FAILED, see --pending-fail)")
@@ -108,6 +109,9 @@ func (o *SandboxOptions) complete() error {
 		return err
 	}
 	if o.opts.PendingStatus, err = sandbox.ParsePendingStatus(o.opts.PendingStatus); err != nil {
+		return err
+	}
+	if o.opts.NumberStyle, err = sandbox.ParseNumberStyle(o.opts.NumberStyle); err != nil {
 		return err
 	}
 	if o.opts.PageStyle, err = sandbox.ParsePageStyle(o.opts.PageStyle); err != nil {

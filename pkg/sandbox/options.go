@@ -76,6 +76,9 @@ type Options struct {
 	// from search, for this long after it was applied (a lagging read
 	// replica). Measured with Now.
 	LookupLag time.Duration
+	// NumberStyle is how every balance and amount is printed: NumberPlain
+	// (default), NumberDouble (Jackson's doubles, 2.5E7) or NumberString.
+	NumberStyle string
 	// PageSize, when positive, pages the answers of transaction/all and
 	// search in the PageStyle shape (PageRecords by default, or PageSpring);
 	// the server's page size wins over the one a request asks for. 0: one
@@ -135,6 +138,9 @@ func (o *Options) defaults() {
 	}
 	if o.NoCardAnswer == "" {
 		o.NoCardAnswer = NoCardRefuse
+	}
+	if o.NumberStyle == "" {
+		o.NumberStyle = NumberPlain
 	}
 	if o.PageStyle == "" {
 		o.PageStyle = PageRecords

@@ -78,4 +78,3 @@ func TestThrottleEndpoints(t *testing.T) {
 	_, err = sandbox.ParseThrottleEndpoints([]string{"oauth"})
 	assert.Error(t, err)
 }
-
