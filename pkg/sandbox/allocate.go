@@ -104,28 +104,8 @@ func (s *Server) handleAllocate(c *call) {
 	if s.injectBefore(c, key, n) {
 		return
 	}
-	s.lockState()
-	if ref != "" && len(s.state.byRef[ref]) > 0 {
-		s.counters.add("duplicates", 1)
-		switch s.opts.Duplicates {
-		case DuplicateReject:
-			s.mu.Unlock()
-			s.refuseDuplicate(c)
-			return
-		case DuplicateReplay:
-			res := s.state.results[ref]
-			s.mu.Unlock()
-			s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: s.allocateAnswer(res, req.CardAccountID)})
-			return
-		}
-	}
-	res, err := s.state.apply(req, ref, s.rng, s.opts.Now(), true)
-	if err == nil {
-		s.holdPending()
-	}
-	s.mu.Unlock()
-	if err != nil {
-		s.refuse(c, err.Error())
+	res, ok := s.commit(c, req, ref, key, n)
+	if !ok {
 		return
 	}
 	s.counters.add("applied", 1)
@@ -133,6 +113,42 @@ func (s *Server) handleAllocate(c *call) {
 		return
 	}
 	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: s.allocateAnswer(res, req.CardAccountID)})
+}
+
+// commit applies one allocate request while it holds the reference's row
+// (see holdRow), after the duplicate check. It reports false when it has
+// answered (a duplicate, a refusal); the row is released before the answer
+// goes out, as a database commits before the service replies.
+func (s *Server) commit(c *call, req allocateRequest, ref, key string, n int) (outcome, bool) {
+	release := s.holdRow(ref, key, n)
+	s.lockState()
+	if ref != "" && len(s.state.byRef[ref]) > 0 {
+		s.counters.add("duplicates", 1)
+		switch s.opts.Duplicates {
+		case DuplicateReject:
+			s.mu.Unlock()
+			release()
+			s.refuseDuplicate(c)
+			return outcome{}, false
+		case DuplicateReplay:
+			res := s.state.results[ref]
+			s.mu.Unlock()
+			release()
+			s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: s.allocateAnswer(res, req.CardAccountID)})
+			return outcome{}, false
+		}
+	}
+	res, err := s.state.apply(req, ref, s.rng, s.opts.Now(), true)
+	if err == nil {
+		s.holdPending()
+	}
+	s.mu.Unlock()
+	release()
+	if err != nil {
+		s.refuse(c, err.Error())
+		return outcome{}, false
+	}
+	return res, true
 }
 
 // allocateAnswer renders an outcome as the success payload.

@@ -87,6 +87,12 @@ type Faults struct {
 	// ExpireTokensEvery invalidates every token after each N API calls,
 	// emulating token expiry in the middle of a run (0: never).
 	ExpireTokensEvery int64
+	// SlowApply is the share of first create-allocate-points requests
+	// that hold their reference's row for SlowFor before applying and
+	// answering; a repeat of the reference waits on that row, then meets
+	// the duplicate policy. Off unless SlowFor is positive.
+	SlowApply float64
+	SlowFor   time.Duration
 	// TokenFailMode makes the token endpoint fail (TokenFail500,
 	// TokenFail503 or TokenFailHang; "" is off, and 503 is assumed when
 	// TokenFailAfter or TokenFailCount is set) after TokenFailAfter

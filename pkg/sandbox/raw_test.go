@@ -106,6 +106,11 @@ func (r *raw) login() answer {
 // API call needs.
 func (r *raw) post(path string, body any) answer {
 	r.t.Helper()
+	return r.do(r.request(path, body))
+}
+
+// request builds the POST of post.
+func (r *raw) request(path string, body any) *http.Request {
 	b, err := json.Marshal(body)
 	require.NoError(r.t, err)
 	req, err := http.NewRequest(http.MethodPost, r.url+path, bytes.NewReader(b))
@@ -113,7 +118,7 @@ func (r *raw) post(path string, body any) answer {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("partnerId", r.srv.Options().Credentials.PartnerID)
 	req.Header.Set("Authorization", "Bearer "+r.token)
-	return r.do(req)
+	return req
 }
 
 func (r *raw) do(req *http.Request) answer {
@@ -151,8 +156,13 @@ func (a answer) code() int {
 // allocate credits points to a new person under ref.
 func (r *raw) allocate(ref, mobile, points string) answer {
 	r.t.Helper()
+	return r.do(r.allocateRequest(ref, mobile, points))
+}
+
+// allocateRequest builds the create-allocate-points request of allocate.
+func (r *raw) allocateRequest(ref, mobile, points string) *http.Request {
 	c := r.srv.Options().Credentials
-	return r.post(sandbox.PathCreateAllocate, map[string]any{
+	return r.request(sandbox.PathCreateAllocate, map[string]any{
 		"companyId": c.CompanyID, "cardAccountId": c.CardAccountID, "transactionCode": "ALLOCATION",
 		"transactionType": "CR", "type": "ALLOCATE_POINT", "email": "p" + mobile + "@example.com", "mobile": mobile,
 		"title": "Ms", "firstName": "Priya", "gender": "F", "loadAmount": json.Number(points), "uniqueReferenceNumber": ref,

@@ -61,6 +61,7 @@ type Server struct {
 	rng      *rand.Rand
 	log      []Request
 	attempts map[string]int
+	rows     rowLocks
 
 	fault       atomic.Pointer[Faults]
 	lookupCard  atomic.Bool
