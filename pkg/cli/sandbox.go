@@ -107,30 +107,6 @@ func (o *SandboxOptions) complete() error {
 	if o.opts.Duplicates, err = sandbox.ParseDuplicatePolicy(o.duplicates); err != nil {
 		return err
 	}
-	if o.opts.NoCardAnswer, err = sandbox.ParseNoCardAnswer(o.opts.NoCardAnswer); err != nil {
-		return err
-	}
-	if o.opts.PendingStatus, err = sandbox.ParsePendingStatus(o.opts.PendingStatus); err != nil {
-		return err
-	}
-	if o.opts.NumberStyle, err = sandbox.ParseNumberStyle(o.opts.NumberStyle); err != nil {
-		return err
-	}
-	if o.opts.PageStyle, err = sandbox.ParsePageStyle(o.opts.PageStyle); err != nil {
-		return err
-	}
-	if o.opts.Faults.TokenFailMode, err = sandbox.ParseTokenFailMode(o.opts.Faults.TokenFailMode); err != nil {
-		return err
-	}
-	if o.opts.Faults.RetryAfterStyle, err = sandbox.ParseRetryAfterStyle(o.opts.Faults.RetryAfterStyle); err != nil {
-		return err
-	}
-	if o.opts.Faults.ThrottleEndpoints, err = sandbox.ParseThrottleEndpoints(o.opts.Faults.ThrottleEndpoints); err != nil {
-		return err
-	}
-	if o.opts.DuplicateAnswer, err = sandbox.ParseDuplicateAnswer(o.opts.DuplicateAnswer); err != nil {
-		return err
-	}
 	if o.opts.Faults.FailMode, err = sandbox.ParseFailMode(o.failMode); err != nil {
 		return err
 	}
@@ -147,7 +123,11 @@ func (o *SandboxOptions) complete() error {
 	if o.opts.Balance, err = money.Parse(o.balance); err != nil {
 		return fmt.Errorf("--balance: %w", err)
 	}
-	return nil
+	// PendingStatus may be typed in any case.
+	if o.opts.PendingStatus, err = sandbox.ParsePendingStatus(o.opts.PendingStatus); err != nil {
+		return fmt.Errorf("--pending-status: %w", err)
+	}
+	return o.opts.Check()
 }
 
 // sandboxEnv returns the ENKASH_* variables that point rewardbatch at sb,

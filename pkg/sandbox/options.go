@@ -153,3 +153,43 @@ func (o *Options) defaults() {
 	}
 	o.Faults.defaults()
 }
+
+// Check reports the first setting of o (completed by defaults) that names
+// no known behaviour, so that a typing mistake in a flag is an error rather
+// than a silent default.
+func (o Options) Check() error {
+	o.defaults()
+	checks := []struct {
+		flag, value string
+		parse       func(string) (string, error)
+	}{
+		{"--no-card-answer", o.NoCardAnswer, ParseNoCardAnswer},
+		{"--duplicate-answer", o.DuplicateAnswer, ParseDuplicateAnswer},
+		{"--pending-status", o.PendingStatus, ParsePendingStatus},
+		{"--number-style", o.NumberStyle, ParseNumberStyle},
+		{"--page-style", o.PageStyle, ParsePageStyle},
+		{"--token-fail-mode", o.Faults.TokenFailMode, ParseTokenFailMode},
+		{"--retry-after-style", o.Faults.RetryAfterStyle, ParseRetryAfterStyle},
+	}
+	for _, c := range checks {
+		if _, err := c.parse(c.value); err != nil {
+			return fmt.Errorf("%s: %w", c.flag, err)
+		}
+	}
+	if _, err := ParseThrottleEndpoints(o.Faults.ThrottleEndpoints); err != nil {
+		return fmt.Errorf("--throttle-endpoints: %w", err)
+	}
+	shares := []struct {
+		flag  string
+		share float64
+	}{
+		{"--pending-fail", o.PendingFail}, {"--slow-apply", o.Faults.SlowApply}, {"--throttle", o.Faults.Throttle},
+		{"--fail-before", o.Faults.FailBefore}, {"--apply-then-fail", o.Faults.ApplyThenFail},
+	}
+	for _, s := range shares {
+		if s.share < 0 || s.share > 1 {
+			return fmt.Errorf("%s %v: want a share from 0 to 1", s.flag, s.share)
+		}
+	}
+	return nil
+}
