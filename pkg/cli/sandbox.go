@@ -82,7 +82,12 @@ Inspection: GET /__sandbox/transactions and GET /__sandbox/stats.`,
   # A hostile one: 50 ms latency, 10% 429s, 5% credits whose answer is lost,
   # and a service that applies a repeated reference again
   rewardbatch sandbox --latency 50ms --throttle 0.1 --apply-then-fail 0.05 \
-      --fail-mode drop --duplicates apply-again --seed 7`,
+      --fail-mode drop --duplicates apply-again --seed 7
+
+  # A lagging, paging, Java back end behind Envoy whose lookups need the card
+  rewardbatch sandbox --lookup-lag 5s --lookup-needs-card --no-card-answer null \
+      --page-size 2 --page-style spring --number-style double \
+      --apply-then-fail 0.05 --fail-mode 503 --pending-for 30s --pending-fail 0.05`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.complete(); err != nil {

@@ -1,17 +1,40 @@
 // Package sandbox is a stateful, in-process emulator of the EnKash Rewards
 // API. It speaks the same paths, headers, token flow, AES envelope and
 // response envelopes as the real service, keeps a reward account, cards and
-// transactions in memory, and injects seeded faults (latency, 5xx, 429,
-// apply-then-fail, token expiry) so that every failure the product must
-// survive can be produced on demand.
+// transactions in memory, and can produce on demand every server behaviour
+// the client must survive.
 //
-// Where the portal is unclear the sandbox makes the behaviour a setting:
-// what a repeated reference does ([DuplicatePolicy]), which spelling of the
-// reference field it binds, and whether a lookup needs the card id.
+// It is written apart from the client: it does not import pkg/enkash and
+// decodes and encodes the wire with its own structs and its own envelope
+// code, so that it cannot share the client's misreading of the portal.
+// (sandboxtest builds the client configuration for tests.)
 //
-// Outside the API paths it serves GET /__sandbox/transactions and
-// GET /__sandbox/stats for tests and people. Nothing it does moves real
-// points. A [Server] is safe for concurrent use.
+// Where the portal is unclear, or where real gateways and back ends
+// misbehave, the behaviour is a setting of [Options] or [Faults]:
+//   - what a repeated reference does ([DuplicatePolicy]) and how a refusal
+//     reads (Options.DuplicateAnswer, DuplicateMessage: code 1 or HTTP 409);
+//   - which spelling of the reference it binds (Options.ReferenceField);
+//   - a lookup that needs the card and what it answers without it
+//     (LookupNeedsCard, NoCardAnswer: refused, empty, null, "No records");
+//   - a lagging read replica (LookupLag), non-final statuses that end
+//     SUCCESS or FAILED with the credit reversed (PendingFor, PendingStatus,
+//     PendingFail), paged lookups (PageSize, PageStyle: records or Spring),
+//     numbers printed as Java doubles or strings (NumberStyle);
+//   - seeded faults: latency, 5xx before applying, 429 on any endpoint with
+//     Retry-After in seconds or as a date, apply-then-fail answered by a
+//     gateway page (502, 503, 504), dropped or hung, a slow first apply that
+//     holds the reference's row so that a repeat waits on it, a token
+//     endpoint that fails or hangs mid-run, and token expiry.
+//
+// Faults are decided by a hash of the seed, the fault, the reference and the
+// attempt, so the same seed fails the same rows whatever the order they
+// arrive in. Time-based behaviours read Options.Now, so tests can move the
+// clock instead of sleeping.
+//
+// Outside the API paths it serves GET /__sandbox/transactions, the ground
+// truth (every credit ever applied, a double credit included, with its
+// status now), and GET /__sandbox/stats. Nothing it does moves real points.
+// A [Server] is safe for concurrent use.
 package sandbox
 
 import (
