@@ -188,7 +188,7 @@ func scripted(t *testing.T, status int, header map[string]string, body string) s
 
 func newClient(t *testing.T, url string, encrypt bool) *enkash.Client {
 	t.Helper()
-	cfg := sandbox.New(sandbox.Options{}).ClientConfig(url)
+	cfg := sandboxtest.ClientConfig(sandbox.New(sandbox.Options{}), url)
 	cfg.Encrypt = encrypt
 	cfg.Timeout = 2 * time.Second
 	c, err := enkash.New(cfg)
