@@ -2,7 +2,10 @@
 GO      ?= go
 BIN     := bin/rewardbatch
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/rewardbatch/rewardbatch/pkg/cli.version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+BUILDINFO := github.com/rewardbatch/rewardbatch/pkg/buildinfo
+LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -X $(BUILDINFO).date=$(DATE)
 SAMPLE  := samples/allocations-2026-11.csv
 BROKEN  := samples/allocations-broken.csv
 # The race detector needs a C compiler; without one the suite still runs, and says so.
