@@ -15,6 +15,8 @@ func TestURL(t *testing.T) {
 		{"https://user@ops.example.com/", "https://user@ops.example.com/", ""},
 		{"https://ops.example.com/hook#frag-secret", "https://ops.example.com/hook", "frag-secret"},
 		{"not a url with secret", "***", "secret"},
+		{"https://ntfy.example.com/Rb7xQ2payrollAlerts", "https://ntfy.example.com/***", "Rb7xQ2"},
+		{"https://ops.example.com/notify", "https://ops.example.com/notify", ""},
 		{"", "", ""},
 	}
 	for _, tt := range tests {

@@ -21,6 +21,19 @@ type Webhook struct {
 	Format Format
 }
 
+// NewWebhook checks a --notify URL: http or https, with a host. Its error
+// shows the URL masked.
+func NewWebhook(rawURL string, f Format) (Webhook, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return Webhook{}, fmt.Errorf("notify URL %s: give an http or https URL with a host, such as https://hooks.slack.com/services/...", mask.URL(rawURL))
+	}
+	if _, err := ParseFormat(string(f)); err != nil {
+		return Webhook{}, err
+	}
+	return Webhook{URL: rawURL, Format: f}, nil
+}
+
 // ErrDelivery is wrapped by every failed delivery of a [Report].
 var ErrDelivery = errors.New("notification not delivered")
 

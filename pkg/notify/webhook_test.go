@@ -241,3 +241,27 @@ func TestFromRunFolder(t *testing.T) {
 		t.Errorf("no summary: %v", err)
 	}
 }
+
+func TestNewWebhook(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url    string
+		format Format
+		ok     bool
+	}{
+		{"https://hooks.slack.com/services/T0/B0/secret", Slack, true},
+		{"http://127.0.0.1:8080/hook", JSON, true},
+		{"ftp://files.example.com/secret-token-1", JSON, false},
+		{"hooks.slack.com/services/T0/B0/secret", Slack, false},
+		{"https://hooks.slack.com/services/T0/B0/secret", "xml", false},
+	}
+	for _, tt := range tests {
+		w, err := NewWebhook(tt.url, tt.format)
+		if (err == nil) != tt.ok || (tt.ok && w.URL != tt.url) {
+			t.Errorf("NewWebhook(%q, %q) = %+v, %v", tt.url, tt.format, w, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("error shows the secret: %v", err)
+		}
+	}
+}
