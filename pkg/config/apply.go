@@ -95,6 +95,13 @@ func (l Loader) Apply(fs *pflag.FlagSet) ([]Setting, error) {
 // apply settles one flag.
 func (l Loader) apply(fs *pflag.FlagSet, f *pflag.Flag) (Setting, error) {
 	s := Setting{Name: f.Name, Source: FromFlag, Secret: IsSecret(f)}
+	key, fileValue, inFile := l.File.value(l.Command, f.Name)
+	if inFile && s.Secret {
+		// Refused even when a flag or variable wins: the file is exposed.
+		if err := l.File.checkPrivate(f.Name); err != nil {
+			return s, err
+		}
+	}
 	if f.Changed {
 		s.Value = values(f)
 		return s, nil
@@ -106,13 +113,8 @@ func (l Loader) apply(fs *pflag.FlagSet, f *pflag.Flag) (Setting, error) {
 		s.Source, s.Origin, s.Value = FromEnv, name, values(f)
 		return s, nil
 	}
-	if key, v, ok := l.File.value(l.Command, f.Name); ok {
-		if s.Secret {
-			if err := l.File.checkPrivate(f.Name); err != nil {
-				return s, err
-			}
-		}
-		if err := setFromFile(fs, f, v); err != nil {
+	if inFile {
+		if err := setFromFile(fs, f, fileValue); err != nil {
 			return s, fmt.Errorf("%w %s: %s: %w", ErrFile, l.File.Path, key, err)
 		}
 		s.Source, s.Origin, s.Value = FromFile, l.File.Path+": "+key, values(f)

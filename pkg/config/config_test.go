@@ -169,6 +169,7 @@ func TestApplyErrors(t *testing.T) {
 		{"a list for a single value", "workers: [1, 2]\n", 0o600, nil, []string{"workers", "takes one value"}},
 		{"a section for a value", "reports-dir:\n  a: b\n", 0o600, nil, []string{"reports-dir", "takes a value"}},
 		{"a secret in a file others can read", "password: x\n", 0o644, nil, []string{"chmod 600", "password"}},
+		{"even when the environment wins", "password: x\n", 0o640, map[string]string{"ENKASH_PASSWORD": "y"}, []string{"chmod 600", "password"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,7 +179,8 @@ func TestApplyErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = Loader{Command: "run", File: file, LookupEnv: mapEnv(tt.env)}.Apply(f.fs)
+			_, err = Loader{Command: "run", File: file, LookupEnv: mapEnv(tt.env),
+				Aliases: map[string][]string{"password": {"ENKASH_PASSWORD"}}}.Apply(f.fs)
 			if err == nil {
 				t.Fatal("no error")
 			}
