@@ -2,7 +2,11 @@
 GO      ?= go
 BIN     := bin/rewardbatch
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/rewardbatch/rewardbatch/pkg/cli.version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+# The commit's date, not the clock's: the same commit always builds the same binaries.
+DATE    ?= $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)
+BUILDINFO := github.com/rewardbatch/rewardbatch/pkg/buildinfo
+LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -X $(BUILDINFO).date=$(DATE)
 SAMPLE  := samples/allocations-2026-11.csv
 BROKEN  := samples/allocations-broken.csv
 # The race detector needs a C compiler; without one the suite still runs, and says so.
@@ -10,7 +14,7 @@ RACE    := $(shell $(GO) env CC >/dev/null 2>&1 && command -v $$($(GO) env CC) >
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test cover demo demo-broken lint bench fuzz clean
+.PHONY: all build test cover demo demo-broken lint bench fuzz clean release
 
 all: lint test build
 
@@ -51,5 +55,19 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzValidate -fuzztime 30s ./pkg/validate
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 30s ./pkg/enkash
 
+## release: static binaries for linux, darwin and windows on amd64 and arm64, with SHA-256 checksums, in dist/
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+SHA256    := $(shell command -v sha256sum >/dev/null 2>&1 && echo sha256sum || echo "shasum -a 256")
+release:
+	rm -rf dist && mkdir -p dist
+	@set -e; for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		out=dist/rewardbatch-$(VERSION)-$$os-$$arch$$ext; \
+		echo "build $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $$out ./cmd/rewardbatch; \
+	done
+	cd dist && $(SHA256) rewardbatch-* > SHA256SUMS
+	@cat dist/SHA256SUMS
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -17,25 +17,14 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/rewardbatch/rewardbatch/pkg/buildinfo"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/logging"
 )
 
-// version is set at build time with -ldflags "-X .../pkg/cli.version=v1.2.3".
-var version = "dev"
-
-// Version returns the tool's version, with the VCS revision when known.
-func Version() string {
-	v := version
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += " (" + s.Value[:12] + ")"
-			}
-		}
-	}
-	return v
-}
+// Version returns the tool's version, with the commit when known (see
+// [buildinfo.Get]).
+func Version() string { return buildinfo.Get().Short() }
 
 const exitCodesHelp = `Exit codes:
   0  every row MATCHED (or SKIPPED: an earlier run already did it)
@@ -118,6 +107,8 @@ remembers what earlier runs did.
 			return nil
 		},
 	}
+	root.Version = buildinfo.Get().String() // adds --version, printed as `version` prints it
+	root.SetVersionTemplate("{{.Version}}")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "", "log format on stderr: json or console (default: console on a terminal, json otherwise)")
@@ -173,10 +164,10 @@ func Main() int {
 func newVersionCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
+		Short: "Print the version, commit, build date and Go version",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintf(g.stdout, "rewardbatch %s\n", Version())
+			_, err := io.WriteString(g.stdout, buildinfo.Get().String())
 			return err
 		},
 	}
