@@ -56,13 +56,18 @@ and the next run of the file sends it.
 				return exit(exitcode.Fatal, err)
 			}
 			defer closeLedger() //nolint:errcheck // a read-mostly use; errors were reported by the writes
+			scope, err := o.ledger.bind(cmd.Context(), g, l, cfg, false)
+			if err != nil {
+				return exit(exitcode.Fatal, err)
+			}
 			code, err := job.Reconcile(cmd.Context(), job.ReconcileOptions{Run: args[0], Ledger: l,
-				Scope: ledger.Scope(cfg.BaseURL, cfg.CompanyID, cfg.CardAccountID), Stdout: g.stdout, Log: g.log}, client)
+				Scope: scope, Stdout: g.stdout, Log: g.log}, client)
 			return exit(code, err)
 		},
 	}
 	o.api.AddFlags(cmd.Flags())
 	o.ledger.AddFlags(cmd.Flags())
+	o.ledger.addEnvironmentFlag(cmd.Flags())
 	return cmd
 }
 
