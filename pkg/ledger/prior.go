@@ -90,23 +90,27 @@ func person(a reward.Allocation) string {
 // conflictMessage names every field of the fingerprint that differs,
 // with the earlier and the new value (personal data masked).
 func conflictMessage(ref Ref, a reward.Allocation) string {
-	type field struct{ name, was, now string }
+	type field struct {
+		name, was, now string
+		show           func(string) string // masks personal data
+	}
+	same := func(s string) string { return s }
 	fields := []field{
-		{"operation", ref.Operation, string(a.Operation)},
-		{"amount", ref.Amount, a.Amount.String()},
-		{"enKashCardId", ref.CardID, a.EnkashCardID},
+		{"operation", ref.Operation, string(a.Operation), same},
+		{"amount", ref.Amount, a.Amount.String(), same},
+		{"enKashCardId", ref.CardID, a.EnkashCardID, same},
 	}
 	if ref.Email != "" || ref.Mobile != "" || ref.CompanyID != "" { // kept since schema version 2
 		fields = append(fields,
-			field{"email", mask.Email(ref.Email), mask.Email(strings.ToLower(a.Email))},
-			field{"mobile", mask.Mobile(ref.Mobile), mask.Mobile(a.Mobile)},
-			field{"companyId", ref.CompanyID, a.CompanyID},
-			field{"cardAccountId", ref.CardAccountID, a.CardAccountID})
+			field{"email", ref.Email, strings.ToLower(a.Email), mask.Email},
+			field{"mobile", ref.Mobile, a.Mobile, mask.Mobile},
+			field{"companyId", ref.CompanyID, a.CompanyID, same},
+			field{"cardAccountId", ref.CardAccountID, a.CardAccountID, same})
 	}
 	var diffs []string
 	for _, f := range fields {
 		if f.was != f.now {
-			diffs = append(diffs, fmt.Sprintf("%s was %q, now %q", f.name, f.was, f.now))
+			diffs = append(diffs, fmt.Sprintf("%s was %q, now %q", f.name, f.show(f.was), f.show(f.now)))
 		}
 	}
 	if len(diffs) == 0 {

@@ -261,8 +261,12 @@ func mergeScope(ctx context.Context, tx *sql.Tx, from, into string) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE runs SET scope = ? WHERE scope = ?`, into, from); err != nil {
 		return err
 	}
-	// A record that lost to one already filed under into stays under from,
-	// out of the way, for whoever audits the file.
-	_, err := tx.ExecContext(ctx, `DELETE FROM scopes WHERE key = ?`, from)
-	return err
+	// What is left lost to a record already filed under into; the old key
+	// may even hold a password (version 1 kept the URL as given).
+	for _, q := range []string{`DELETE FROM refs WHERE scope = ?`, `DELETE FROM scopes WHERE key = ?`} {
+		if _, err := tx.ExecContext(ctx, q, from); err != nil {
+			return err
+		}
+	}
+	return nil
 }
