@@ -12,14 +12,24 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
 
-func TestARefusedRowMayBeCorrected(t *testing.T) {
-	t.Parallel()
+// firstRun opens a ledger and begins every row of file in run1.
+func firstRun(t *testing.T) (*Ledger, []*reward.Item, *Journal) {
+	t.Helper()
 	l, _ := open(t)
-	ctx := context.Background()
 	its := items(t, file)
 	j := start(t, l, "run1")
-	_, err := j.Begin(ctx, its)
+	priors, err := j.Begin(context.Background(), its)
 	require.NoError(t, err)
+	for _, p := range priors {
+		require.Equal(t, reward.PriorNew, p.Kind)
+	}
+	return l, its, j
+}
+
+func TestARefusedRowMayBeCorrected(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l, its, j := firstRun(t)
 	refused := func(it *reward.Item) *reward.Outcome {
 		return &reward.Outcome{Item: it, Status: reward.StatusFailed, ErrorCode: reward.CodeRejected,
 			ErrorMessage: "EnKash refused: Invalid card", Attempts: 1}
@@ -61,12 +71,8 @@ func TestARefusedRowMayBeCorrected(t *testing.T) {
 
 func TestEvidenceIsKeptForUnsettledReferences(t *testing.T) {
 	t.Parallel()
-	l, _ := open(t)
 	ctx := context.Background()
-	its := items(t, file)
-	j := start(t, l, "run1")
-	_, err := j.Begin(ctx, its)
-	require.NoError(t, err)
+	l, its, j := firstRun(t)
 	ev := reward.Evidence{LastAttemptAt: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC), AbsentLookups: 2,
 		FirstAbsentAt: time.Date(2026, 11, 26, 8, 0, 3, 0, time.UTC), LastAbsentAt: time.Date(2026, 11, 26, 8, 0, 9, 5, time.UTC)}
 	require.NoError(t, j.Record(&reward.Outcome{Item: its[0], Status: reward.StatusUnknown, ErrorCode: reward.CodeAmbiguous,
