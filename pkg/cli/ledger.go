@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 )
@@ -73,6 +74,24 @@ func (f *ledgerFlags) path(g *globals) (string, error) {
 		return f.state, nil
 	}
 	return ledger.DefaultPath(g.lookupEnv)
+}
+
+// read opens the ledger for reading, without its lock (so that it works
+// while a run holds the ledger), and calls fn with it.
+func (f *ledgerFlags) read(ctx context.Context, g *globals, fn func(*ledger.Ledger) error) error {
+	path, err := f.path(g)
+	if err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	l, err := ledger.OpenReadOnly(ctx, path)
+	if err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	defer l.Close() //nolint:errcheck // read only
+	if err := fn(l); err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	return nil
 }
 
 // open opens the run's ledger. An embedded sandbox run without --state gets

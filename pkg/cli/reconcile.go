@@ -87,20 +87,13 @@ the ledger, so it works while a run is going on.`,
   rewardbatch history --limit 50 --state /var/lib/rewardbatch/ledger.db`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, err := lf.path(g)
-			if err != nil {
-				return exit(exitcode.Fatal, err)
-			}
-			l, err := ledger.OpenReadOnly(cmd.Context(), path)
-			if err != nil {
-				return exit(exitcode.Fatal, err)
-			}
-			defer l.Close() //nolint:errcheck // read only
-			runs, err := l.Runs(cmd.Context(), limit)
-			if err != nil {
-				return exit(exitcode.Fatal, err)
-			}
-			return printHistory(g, runs)
+			return lf.read(cmd.Context(), g, func(l *ledger.Ledger) error {
+				runs, err := l.Runs(cmd.Context(), limit)
+				if err != nil {
+					return err
+				}
+				return printHistory(g, runs)
+			})
 		},
 	}
 	lf.AddFlags(cmd.Flags())

@@ -51,7 +51,9 @@ type RunInfo struct {
 
 // Journal records one run. It implements the engine's Journal: Begin commits
 // durably before it returns; Record queues and is committed with the next
-// group. It is safe for concurrent use by the engine's workers.
+// group. It is safe for concurrent use by the engine's workers. The errors
+// of Begin and Record do not start with "ledger:": the engine names their
+// source; Close adds it for other callers.
 type Journal struct {
 	l     *Ledger
 	run   RunInfo
@@ -277,7 +279,7 @@ func (j *Journal) commit(group []request) ([]beginReply, error) {
 	}
 	tx, err := j.l.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return nil, fmt.Errorf("starting a transaction: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
 	replies := make([]beginReply, len(group))
@@ -300,7 +302,7 @@ func (j *Journal) commit(group []request) ([]beginReply, error) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("ledger: committing: %w", err)
+		return nil, fmt.Errorf("committing: %w", err)
 	}
 	return replies, nil
 }
@@ -328,7 +330,7 @@ func (j *Journal) record(ctx context.Context, tx *sql.Tx, o *reward.Outcome, sta
 		o.ErrorCode, o.ErrorMessage, o.Attempts, ambiguous(o)}
 	args = append(append(args, evidenceArgs(o.Evidence)...), stamp, j.run.Scope, o.Item.Allocation.Reference)
 	if _, err := tx.StmtContext(ctx, j.stmts.outcome).ExecContext(ctx, args...); err != nil {
-		return fmt.Errorf("ledger: recording the outcome of %s: %w", o.Item.Allocation.Reference, err)
+		return fmt.Errorf("recording the outcome of %s: %w", o.Item.Allocation.Reference, err)
 	}
 	return nil
 }
@@ -363,7 +365,10 @@ func (j *Journal) Close() error {
 	j.stmts.close()
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.err
+	if j.err != nil {
+		return fmt.Errorf("ledger: %w", j.err)
+	}
+	return nil
 }
 
 // RunID returns the run's id in the ledger: the one asked for, with a

@@ -19,14 +19,14 @@ func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *reward.Item, stamp 
 		a.Amount.String(), a.EnkashCardID, person(a), strings.ToLower(a.Email), a.Mobile, a.CompanyID, a.CardAccountID,
 		StateSending, j.run.ID, j.run.ID, j.run.InputSHA256, stamp)
 	if err != nil {
-		return reward.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
+		return reward.Prior{}, fmt.Errorf("recording %s: %w", a.Reference, err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 1 {
 		return reward.Prior{Kind: reward.PriorNew}, nil // the common case: a reference never seen
 	}
 	ref, err := scanRef(tx.StmtContext(ctx, j.stmts.selectRef).QueryRowContext(ctx, j.run.Scope, a.Reference))
 	if err != nil {
-		return reward.Prior{}, fmt.Errorf("ledger: reading %s: %w", a.Reference, err)
+		return reward.Prior{}, fmt.Errorf("reading %s: %w", a.Reference, err)
 	}
 	onlyRefused := !ref.Ambiguous && (ref.State == StateRejected || ref.State == StateNotApplied)
 	if ref.Fingerprint != fp {
@@ -38,7 +38,7 @@ func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *reward.Item, stamp 
 			a.EnkashCardID, person(a), strings.ToLower(a.Email), a.Mobile, a.CompanyID, a.CardAccountID, StateSending,
 			j.run.ID, j.run.InputSHA256, stamp, j.run.Scope, a.Reference)
 		if err != nil {
-			return reward.Prior{}, fmt.Errorf("ledger: recording the corrected %s: %w", a.Reference, err)
+			return reward.Prior{}, fmt.Errorf("recording the corrected %s: %w", a.Reference, err)
 		}
 		return reward.Prior{Kind: reward.PriorRefused}, nil
 	}
@@ -49,7 +49,7 @@ func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *reward.Item, stamp 
 	wasSending := ref.State == StateSending // a crash, or a run killed while it sent
 	if _, err := tx.StmtContext(ctx, j.stmts.resend).ExecContext(ctx, StateSending, j.run.ID, j.run.InputSHA256,
 		wasSending, stamp, j.run.Scope, a.Reference); err != nil {
-		return reward.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
+		return reward.Prior{}, fmt.Errorf("recording %s: %w", a.Reference, err)
 	}
 	return p, nil
 }
