@@ -326,3 +326,31 @@ func TestLedgerFileModesUnderUmask000(t *testing.T) {
 		assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), e.Name())
 	}
 }
+
+// TestUserInfoInTheBaseURLIsNeverKept runs with a password in
+// ENKASH_BASE_URL: the ledger files the references under the address
+// without it, and no output, report or ledger byte holds it.
+func TestUserInfoInTheBaseURLIsNeverKept(t *testing.T) {
+	t.Parallel()
+	tr := newTrial(t)
+	withPassword := strings.Replace(tr.env.URL, "http://", "http://ops:pa55-IN-URL@", 1)
+	code, stdout, stderr := tr.run(t, sample, map[string]string{enkash.EnvBaseURL: withPassword}, "--log-level", "debug")
+	require.Equal(t, exitcode.OK, code, stderr)
+	code, stdout2, stderr2 := tr.run(t, sample, nil)
+	require.Equal(t, exitcode.OK, code, stderr2)
+	assert.Contains(t, stdout2, "SKIPPED 200", "the same scope as the address without user info")
+	texts := map[string]string{"stdout": stdout + stdout2, "stderr": stderr + stderr2}
+	files, err := filepath.Glob(filepath.Join(filepath.Dir(tr.state), "*"))
+	require.NoError(t, err)
+	reports, err := filepath.Glob(filepath.Join(tr.dir, "reports", "*", "*"))
+	require.NoError(t, err)
+	for _, f := range append(files, reports...) {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		texts[f] = string(b)
+	}
+	for name, text := range texts {
+		assert.NotContains(t, text, "pa55-IN-URL", name)
+	}
+	tr.assertOnce(t, 200)
+}
