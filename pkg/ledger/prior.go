@@ -2,7 +2,9 @@ package ledger
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -16,7 +18,7 @@ func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *reward.Item, stamp 
 	a := it.Allocation
 	fp := Fingerprint(it)
 	res, err := tx.StmtContext(ctx, j.stmts.insert).ExecContext(ctx, j.run.Scope, a.Reference, fp, string(a.Operation),
-		a.Amount.String(), a.EnkashCardID, person(a), strings.ToLower(a.Email), a.Mobile, a.CompanyID, a.CardAccountID,
+		a.Amount.String(), a.EnkashCardID, person(a), emailToken(a), mobileToken(a), a.CompanyID, a.CardAccountID,
 		StateSending, j.run.ID, j.run.ID, j.run.InputSHA256, stamp)
 	if err != nil {
 		return reward.Prior{}, fmt.Errorf("recording %s: %w", a.Reference, err)
@@ -35,7 +37,7 @@ func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *reward.Item, stamp 
 		}
 		// EnKash never applied it: the corrected row may use the reference.
 		_, err := tx.StmtContext(ctx, j.stmts.correct).ExecContext(ctx, fp, string(a.Operation), a.Amount.String(),
-			a.EnkashCardID, person(a), strings.ToLower(a.Email), a.Mobile, a.CompanyID, a.CardAccountID, StateSending,
+			a.EnkashCardID, person(a), emailToken(a), mobileToken(a), a.CompanyID, a.CardAccountID, StateSending,
 			j.run.ID, j.run.InputSHA256, stamp, j.run.Scope, a.Reference)
 		if err != nil {
 			return reward.Prior{}, fmt.Errorf("recording the corrected %s: %w", a.Reference, err)
@@ -79,6 +81,28 @@ func priorOf(ref Ref, onlyRefused bool) (p reward.Prior, resend bool) {
 	}
 }
 
+// The ledger keeps no full personal data: an e-mail or a mobile is kept as
+// a token, its masked form and a hash, enough to tell that it changed and
+// to show which one it was.
+func emailToken(a reward.Allocation) string  { return token(mask.Email, strings.ToLower(a.Email)) }
+func mobileToken(a reward.Allocation) string { return token(mask.Mobile, a.Mobile) }
+
+func token(maskFn func(string) string, v string) string {
+	if v == "" {
+		return ""
+	}
+	h := sha256.Sum256([]byte("rewardbatch personal field\x1f" + v))
+	return maskFn(v) + "#" + hex.EncodeToString(h[:8])
+}
+
+// shown is the masked part of a token.
+func shown(tok string) string {
+	if i := strings.LastIndexByte(tok, '#'); i >= 0 {
+		return tok[:i]
+	}
+	return tok
+}
+
 // person is the masked e-mail, else the masked mobile, of a row.
 func person(a reward.Allocation) string {
 	if p := mask.Email(a.Email); p != "" {
@@ -90,27 +114,24 @@ func person(a reward.Allocation) string {
 // conflictMessage names every field of the fingerprint that differs,
 // with the earlier and the new value (personal data masked).
 func conflictMessage(ref Ref, a reward.Allocation) string {
-	type field struct {
-		name, was, now string
-		show           func(string) string // masks personal data
-	}
-	same := func(s string) string { return s }
+	type field struct{ name, was, now, wasShown, nowShown string }
+	plain := func(name, was, now string) field { return field{name, was, now, was, now} }
 	fields := []field{
-		{"operation", ref.Operation, string(a.Operation), same},
-		{"amount", ref.Amount, a.Amount.String(), same},
-		{"enKashCardId", ref.CardID, a.EnkashCardID, same},
+		plain("operation", ref.Operation, string(a.Operation)),
+		plain("amount", ref.Amount, a.Amount.String()),
+		plain("enKashCardId", ref.CardID, a.EnkashCardID),
 	}
 	if ref.Email != "" || ref.Mobile != "" || ref.CompanyID != "" { // kept since schema version 2
 		fields = append(fields,
-			field{"email", ref.Email, strings.ToLower(a.Email), mask.Email},
-			field{"mobile", ref.Mobile, a.Mobile, mask.Mobile},
-			field{"companyId", ref.CompanyID, a.CompanyID, same},
-			field{"cardAccountId", ref.CardAccountID, a.CardAccountID, same})
+			field{"email", ref.Email, emailToken(a), shown(ref.Email), mask.Email(a.Email)},
+			field{"mobile", ref.Mobile, mobileToken(a), shown(ref.Mobile), mask.Mobile(a.Mobile)},
+			plain("companyId", ref.CompanyID, a.CompanyID),
+			plain("cardAccountId", ref.CardAccountID, a.CardAccountID))
 	}
 	var diffs []string
 	for _, f := range fields {
 		if f.was != f.now {
-			diffs = append(diffs, fmt.Sprintf("%s was %q, now %q", f.name, f.show(f.was), f.show(f.now)))
+			diffs = append(diffs, fmt.Sprintf("%s was %q, now %q", f.name, f.wasShown, f.nowShown))
 		}
 	}
 	if len(diffs) == 0 {

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -127,4 +128,17 @@ func TestARefusedRunIsInHistory(t *testing.T) {
 	require.Len(t, runs, 2)
 	assert.Equal(t, 2, runs[1].ExitCode)
 	assert.Equal(t, `{"rows":3}`, runs[1].Summary)
+}
+
+func TestNoFullPersonalDataInTheLedger(t *testing.T) {
+	t.Parallel()
+	l, _, j := firstRun(t)
+	require.NoError(t, j.Close())
+	require.NoError(t, l.Close())
+	b, err := os.ReadFile(l.Path())
+	require.NoError(t, err)
+	for _, v := range []string{"aarav@example.com", "9876500001", "kabir@example.com", "9876500003"} {
+		assert.NotContains(t, string(b), v)
+	}
+	assert.Contains(t, string(b), "aa***@example.com#", "the masked form and a hash")
 }

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/rewardbatch/rewardbatch/pkg/report"
@@ -167,7 +166,7 @@ func importConfirmed(ctx context.Context, tx *sql.Tx, scope, runID string, it *r
 		email, mobile, company_id, card_account_id, state, run_id, first_run_id, input_sha256, pg_reference, enkash_card,
 		enkash_txn, otb_balance, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, 1, ?)
 		ON CONFLICT (scope, reference) DO NOTHING`, scope, a.Reference, Fingerprint(it), string(a.Operation), a.Amount.String(),
-		a.EnkashCardID, person(a), strings.ToLower(a.Email), a.Mobile, a.CompanyID, a.CardAccountID, StateConfirmed, runID,
+		a.EnkashCardID, person(a), emailToken(a), mobileToken(a), a.CompanyID, a.CardAccountID, StateConfirmed, runID,
 		runID, rc.PGReferenceNumber, rc.EnKashCardID, rc.EnkashCardTxnID, rc.OTBBalance, now())
 	if err != nil {
 		return fmt.Errorf("ledger: recording %s: %w", a.Reference, err)

@@ -13,7 +13,9 @@ import (
 type Ref struct {
 	Scope, Reference, Fingerprint, Operation, Amount, CardID, Person string
 	// Email, Mobile, CompanyID and CardAccountID are the rest of what the
-	// fingerprint covers (empty in records made before schema version 2).
+	// fingerprint covers (empty in records made before schema version 2);
+	// Email and Mobile are tokens: the masked value and a hash, never the
+	// value itself.
 	Email, Mobile, CompanyID, CardAccountID        string
 	State, RunID, FirstRunID                       string
 	PGReference, EnKashCard, EnKashTxn, OTBBalance string
