@@ -128,7 +128,16 @@ func ensureFile(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("ledger: creating %s: %w", path, err)
 	}
-	if err := os.Link(name, path); err != nil && !errors.Is(err, os.ErrExist) {
+	err = os.Link(name, path) // fails if another process created it meanwhile: use that one
+	if err != nil && !errors.Is(err, os.ErrExist) {
+		// A file system without hard links: rename, unless the ledger appeared.
+		if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) {
+			err = os.Rename(name, path)
+		} else if serr == nil {
+			err = nil
+		}
+	}
+	if err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("ledger: creating %s: %w", path, err)
 	}
 	return nil
