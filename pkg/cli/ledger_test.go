@@ -219,7 +219,7 @@ func TestALedgerDeletedMidRunStopsIt(t *testing.T) {
 		s.Handler().ServeHTTP(w, r)
 	}))
 	t.Cleanup(hs.Close)
-	tr := &trial{env: &sandboxtest.Env{Server: s, URL: hs.URL, Config: s.ClientConfig(hs.URL)}, state: state, dir: t.TempDir()}
+	tr := &trial{env: &sandboxtest.Env{Server: s, URL: hs.URL, Config: sandboxtest.ClientConfig(s, hs.URL)}, state: state, dir: t.TempDir()}
 	tr.vars = envFor(tr.env)
 	code, stdout, stderr := tr.run(t, sample, nil, "--workers", "2")
 	assert.Equal(t, exitcode.Fatal, code, stdout)
