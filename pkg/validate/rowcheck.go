@@ -98,7 +98,8 @@ func (c *rowCheck) run() {
 	case reward.OpAllocate:
 		c.person(true)
 		if r.CardID != "" {
-			c.add(allocfile.ColCardID, finding{reward.SevNote, "an allocate row does not use enkashCardId; it is not sent", "set operation topup to credit that card instead"})
+			c.add(allocfile.ColCardID, finding{reward.SevNote, "an allocate row does not use enkashCardId; it is not sent",
+				"to credit that card instead, set operation topup before the row is first sent (changing a row already paid pays it again)"})
 		}
 	case reward.OpTopUp, reward.OpDebit:
 		c.person(false)

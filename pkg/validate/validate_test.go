@@ -353,18 +353,22 @@ func FuzzValidate(f *testing.F) {
 	f.Add(csvOf(header, row(nil), row(map[string]string{"mobile": "9.8E+09"})))
 	f.Add("\xef\xbb\xbfName;Amount;Ref\nA;1,5;R\n")
 	f.Add("loadAmount,ref,cardId,operation\n5,R1,EKC1,debit\n5,R1,,topup\n")
+	f.Add("loadAmount,ref,cardId,operation,repeat\n5,R1,EKC1,topup,\n5,R2,EKC1,topup,bonus\n5,R1,EKC1,topup,\n7,R1,EKC1,topup,\n")
 	f.Fuzz(func(t *testing.T, text string) {
-		for _, opts := range []Options{{}, {BatchID: "B1"}} {
+		for _, opts := range []Options{{}, {BatchID: "B1"}, {AllowRepeats: true, Strict: true, SpillAt: 2}} {
 			n := 0
 			collect := func(*reward.Item) error { n++; return nil }
 			p, err := Stream(context.Background(), "f.csv", strings.NewReader(text), opts, nil, collect)
 			if err != nil {
 				return
 			}
-			if p.Validator.NeedsSecondPass() {
+			for pass := 2; p.Validator.NeedsSecondPass(); pass++ {
+				if pass > 3 {
+					t.Fatalf("a fourth pass was asked for")
+				}
 				n = 0
 				if p, err = Stream(context.Background(), "f.csv", strings.NewReader(text), opts, p.Validator.Knowledge(), collect); err != nil {
-					t.Fatalf("second pass failed where the first did not: %v", err)
+					t.Fatalf("pass %d failed where the first did not: %v", pass, err)
 				}
 			}
 			if p.Plan.RowsRead != p.Plan.Valid+p.Plan.Invalid || p.Plan.RowsRead != n {
