@@ -11,7 +11,7 @@
 // row's keys, in memory up to [DefaultSpillAt] hashes and in sorted runs
 // in a temporary file beyond, so memory stays bounded however large the
 // file is. When some hashes occur twice, a second pass given the
-// [Knowledge] of the first compares those rows exactly, so a hash
-// collision never refuses a valid row. A Validator is not safe for
-// concurrent use.
+// [Knowledge] of the first compares those rows by 128-bit fingerprints,
+// so that a 64-bit collision never refuses a valid row. A Validator is not
+// safe for concurrent use.
 package validate

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
-	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
 
@@ -16,10 +15,11 @@ import (
 // see [collector]) and, at the end, the hashes that occur on more than one
 // row. When there are none, no row shares a key with another and the first
 // pass's verdicts are final. Otherwise a second pass, given that
-// [Knowledge], compares the rows whose keys have one of those hashes by
-// their values, exactly: a hash collision costs a comparison, never a
-// wrong verdict. Only those rows' values are kept, so memory follows the
-// number of repeated keys, not the size of the file.
+// [Knowledge], looks again at the rows whose keys have one of those hashes
+// (the candidates) and compares them by 128-bit fingerprints from two
+// other random seeds (see [fingerprint]): a 64-bit collision only makes a
+// row a candidate, never a duplicate. That pass keeps tens of bytes per
+// candidate row and nothing for the others.
 
 // Key kinds: one hash space serves every set; the kind keeps an e-mail and
 // a mobile with the same text apart.
@@ -167,81 +167,6 @@ func (c *rowCheck) duplicates() {
 	c.sameReference()
 }
 
-// exact holds the values of the candidate rows seen so far in a later
-// pass.
-type exact struct {
-	refs   map[string]refFirst // reference -> its first row
-	people map[string]seenAs   // kind + identifier -> its first row
-	pays   map[string]uint32   // kind + identifier + operation + amount -> first row
-	occ    map[string]int      // derived-reference key -> occurrences so far
-}
-
-type refFirst struct {
-	line uint32
-	pay  payment
-}
-
-type seenAs struct {
-	line uint32
-	ops  uint8 // a bit per operation the person was seen with
-}
-
-func newExact() *exact {
-	return &exact{refs: map[string]refFirst{}, people: map[string]seenAs{}, pays: map[string]uint32{}, occ: map[string]int{}}
-}
-
-// payment is what makes two rows the same payment.
-type payment struct {
-	op     reward.Operation
-	amount money.Amount
-	ids    [3]string // card, e-mail (lower case), mobile
-}
-
-func (c *rowCheck) payment() payment {
-	a := &c.it.Allocation
-	p := payment{op: a.Operation, amount: a.Amount}
-	for i, id := range c.people() {
-		p.ids[i] = id.v
-	}
-	return p
-}
-
-// same reports whether two rows are the same payment: the same operation
-// and amount, to a person with the same card, e-mail or mobile.
-func (p payment) same(q payment) bool {
-	if p.op != q.op || p.amount.IsZero() || p.amount.Cmp(q.amount) != 0 {
-		return false
-	}
-	for i := range p.ids {
-		if p.ids[i] != "" && p.ids[i] == q.ids[i] {
-			return true
-		}
-	}
-	return false
-}
-
-// payment records the row's payment and returns the first earlier row
-// that is the same payment, or 0.
-func (ex *exact) payment(c *rowCheck) uint32 {
-	a := &c.it.Allocation
-	if a.Amount.IsZero() {
-		return 0 // no amount, nothing to compare
-	}
-	line, first := uint32(c.row.Line), uint32(0)
-	for _, p := range c.people() {
-		if p.v == "" {
-			continue
-		}
-		k := string(p.kind) + "|" + p.v + "|" + string(a.Operation) + "|" + a.Amount.Fixed2()
-		if l, seen := ex.pays[k]; !seen {
-			ex.pays[k] = line
-		} else if first == 0 || l < first {
-			first = l
-		}
-	}
-	return first
-}
-
 // repeats reports a row that is the same payment as an earlier one: an
 // error, unless --allow-repeats or the row's repeat column lets it through
 // as a second payment.
@@ -296,7 +221,7 @@ func (c *rowCheck) samePerson(repeated bool) {
 			continue
 		}
 		anyID = true
-		k := string(p.kind) + "|" + p.v
+		k := c.v.ex.fp(p.kind, p.v)
 		prev, seen := c.v.ex.people[k]
 		if !seen {
 			c.v.ex.people[k] = seenAs{line: line, ops: bit}
@@ -325,16 +250,17 @@ func (c *rowCheck) sameReference() {
 		return
 	}
 	ex, line := c.v.ex, uint32(c.row.Line)
-	first, seen := ex.refs[a.Reference]
+	k := ex.fp(keyRef, a.Reference)
+	first, seen := ex.refs[k]
 	if !seen {
-		ex.refs[a.Reference] = refFirst{line: line, pay: c.payment()}
+		ex.refs[k] = refFirst{line: line, pays: c.pf}
 		if r, ok := c.v.know.retro[line]; ok {
 			c.add(allocfile.ColReference, finding{reward.SevError,
 				fmt.Sprintf("the reference %s is used again on line %d for another payment; both rows are refused", clip(r.ref), r.later), refFix})
 		}
 		return
 	}
-	if first.pay.same(c.payment()) {
+	if first.samePayment(c.pf) {
 		if !c.repeatAllowed {
 			return // the repeat error says it all
 		}
@@ -363,6 +289,7 @@ func (c *rowCheck) occurrence(k string) int {
 	if !c.candidate() {
 		return 1
 	}
-	c.v.ex.occ[k]++
-	return c.v.ex.occ[k]
+	f := c.v.ex.fp('o', k)
+	c.v.ex.occ[f]++
+	return int(c.v.ex.occ[f])
 }

@@ -19,6 +19,7 @@ type rowCheck struct {
 	rec   allocfile.Record // cleaned values
 	email string           // lowerEmail's cache
 	cand  int8             // candidate's cache: 0 unknown, 1 yes, -1 no
+	pf    [3]uint32        // the first rows of the row's payment groups (exact.payment)
 	// repeatAllowed: the row repeats an earlier one and is let through as
 	// a second payment.
 	repeatAllowed bool
