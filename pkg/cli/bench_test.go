@@ -24,7 +24,7 @@ import (
 func BenchmarkValidateMillionRows(b *testing.B) { benchValidate(b, 1_000_000, 0) }
 
 // BenchmarkValidateThreeMillionRows is the memory bound of the validator:
-// a 3,000,000-row file (about 345 MB) must validate in at most 150 MB of
+// a 3,000,000-row file (about 347 MB) must validate in at most 150 MB of
 // peak resident memory (peak-RSS-MB, read from VmHWM, the kernel's record
 // of this process's peak, reset before the benchmark starts):
 //
