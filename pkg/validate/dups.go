@@ -202,13 +202,16 @@ func repeatColumn(hdr *allocfile.Header) int {
 		if hdr.Dropped[i] {
 			continue
 		}
-		if strings.EqualFold(strings.TrimSpace(n), "repeat") {
+		if isRepeatColumn(n) {
 			return j
 		}
 		j++
 	}
 	return -1
 }
+
+// isRepeatColumn reports whether a header cell names the repeat column.
+func isRepeatColumn(name string) bool { return strings.EqualFold(strings.TrimSpace(name), "repeat") }
 
 // samePerson warns about a person paid twice by the same operation for a
 // different amount, and counts the people.

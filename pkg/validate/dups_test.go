@@ -121,6 +121,7 @@ func TestRepeatColumnGivesTheReason(t *testing.T) {
 	}, issueTexts(items))
 	assert.Equal(t, 2, plan.Valid)
 	assert.Equal(t, 1, plan.People)
+	assert.Contains(t, plan.HeaderNotes, "column J (repeat) says why a row repeats an earlier payment: such a row is sent as a second payment")
 }
 
 func TestBatchIDCopiesNoLongerPass(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/maphash"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,7 +90,10 @@ func New(file string, hdr *allocfile.Header, opts Options, know *Knowledge) (*Va
 	} else {
 		v.ex, v.seed = newExact(), know.seed
 	}
-	v.plan = Plan{File: file, Ops: map[reward.Operation]*OpTotal{}, HeaderNotes: hdr.Notes}
+	v.plan = Plan{File: file, Ops: map[reward.Operation]*OpTotal{}, HeaderNotes: slices.Clone(hdr.Notes)}
+	if i := slices.IndexFunc(hdr.Names, isRepeatColumn); i >= 0 {
+		v.plan.HeaderNotes = append(v.plan.HeaderNotes, hdr.Describe(i)+" says why a row repeats an earlier payment: such a row is sent as a second payment")
+	}
 	fmt.Fprintf(v.sum, "rewardbatch plan v1\nbatch=%s\ncompany=%s\naccount=%s\nmax=%s\n%s\n",
 		opts.BatchID, opts.CompanyID, opts.CardAccountID, opts.MaxAmount.Fixed2(), strings.Join(opts.Extra, "\n"))
 	return v, nil
