@@ -80,6 +80,9 @@ type checkFlags struct {
 	expectTotal string
 	reports     string
 	out         string
+	// allowRepeats and strict: see validate.Options.
+	allowRepeats bool
+	strict       bool
 }
 
 func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
@@ -89,13 +92,17 @@ func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.expectTotal, "expect-total", "", "control total: refuse the file unless its loadAmount column sums to exactly this")
 	fs.StringVar(&f.reports, "reports-dir", "reports", "folder in which each run gets its own folder")
 	fs.StringVar(&f.out, "out", "", "the run folder to write (default: <reports-dir>/<UTC time>-<file name>)")
+	fs.BoolVar(&f.allowRepeats, "allow-repeats", false, "let a row that repeats an earlier one (same operation, person and amount) through as a second payment, with a warning; "+
+		"without it such a row is refused unless its \"repeat\" column says why")
+	fs.BoolVar(&f.strict, "strict", false, "refuse every row with a warning, as if it were an error")
 }
 
 // options builds the validator's options; cfg gives the default company,
 // account and reference spelling, which enter the plan hash.
 func (f *checkFlags) options(cfg enkash.Config) (validate.Options, *money.Amount, error) {
 	opts := validate.Options{BatchID: f.batchID, CompanyID: cfg.CompanyID, CardAccountID: cfg.CardAccountID,
-		Extra: []string{"referenceField=" + string(cfg.ReferenceField)}}
+		Extra:        []string{"referenceField=" + string(cfg.ReferenceField)},
+		AllowRepeats: f.allowRepeats, Strict: f.strict}
 	ceiling, err := money.Parse(f.maxAmount)
 	if err != nil || ceiling.IsZero() {
 		return opts, nil, fmt.Errorf("--max-amount %q: give a positive number of points, for example 100000", f.maxAmount)

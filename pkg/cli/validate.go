@@ -33,12 +33,19 @@ and the plan hash) and writes validation.csv (line, column, value, problem, fix)
 and invalid.csv (the invalid rows in your own columns plus "error": fix them and
 feed the file back) into the run folder. It needs no EnKash credentials.
 
+A row that repeats an earlier one (the same operation, person and amount) is
+refused unless --allow-repeats is given or its "repeat" column says why; --strict
+refuses every row with a warning.
+
 ` + exitCodesHelp,
 		Example: `  # Check this month's file before sending it
   rewardbatch validate samples/allocations-2026-11.csv
 
   # A file without a reference column: derive stable references
   rewardbatch validate --batch-id 2026-11 hr-export.csv
+
+  # Two payments to one employee on purpose (or write the reason in a "repeat" column)
+  rewardbatch validate --allow-repeats allocations.csv
 
   # Refuse the file unless it has the rows and total the approver signed off
   rewardbatch validate --expect-rows 200 --expect-total 312450.50 allocations.csv`,

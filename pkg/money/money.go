@@ -187,7 +187,7 @@ func Parse(s string) (Amount, error) {
 		return parseComma(s, t)
 	}
 	if strings.ContainsAny(t, " \u00a0'_") {
-		if stripped := spaceSeparators.Replace(t); allDigits(strings.Replace(stripped, ".", "", 1)) {
+		if stripped := spaceSeparators.Replace(t); AllDigits(strings.Replace(stripped, ".", "", 1)) {
 			return fail(KindThousandsSeparator, "has a space or apostrophe used as a thousands separator",
 				"remove the separator: write "+stripped)
 		}
@@ -213,7 +213,7 @@ func parsePlain(s, t string) (Amount, error) {
 		return Amount{}, &ParseError{Input: s, Kind: kind, Problem: problem, Fix: fix}
 	}
 	whole, frac, hasDot := strings.Cut(t, ".")
-	if !allDigits(whole) || (hasDot && !allDigits(frac)) || strings.Count(t, ".") > 1 {
+	if !AllDigits(whole) || (hasDot && !AllDigits(frac)) || strings.Count(t, ".") > 1 {
 		return fail(KindNotANumber, "is not a number", "write the points as digits, for example 500 or 99.50")
 	}
 	if whole == "" {
@@ -256,7 +256,7 @@ func parseComma(s, t string) (Amount, error) {
 	}
 	whole, frac, _ := strings.Cut(t, ",")
 	plain := strings.ReplaceAll(whole, ".", "")
-	if plain != "" && allDigits(plain) && allDigits(frac) && len(frac) >= 1 && len(frac) <= 2 {
+	if plain != "" && AllDigits(plain) && AllDigits(frac) && len(frac) >= 1 && len(frac) <= 2 {
 		return Amount{}, &ParseError{Input: s, Kind: KindDecimalComma,
 			Problem: "uses a decimal comma",
 			Fix: fmt.Sprintf("use a point for decimals and no separators: write %s.%s (check the spreadsheet's region settings)",
@@ -273,7 +273,7 @@ func isGrouped(groups []string) bool {
 		return false
 	}
 	for i, g := range groups {
-		if g == "" || !allDigits(g) {
+		if g == "" || !AllDigits(g) {
 			return false
 		}
 		last := i == len(groups)-1
@@ -291,10 +291,12 @@ func looksScientific(t string) bool {
 	}
 	m = strings.Replace(m, ",", ".", 1)
 	e = strings.TrimLeft(e, "+-")
-	return allDigits(strings.Replace(m, ".", "", 1)) && allDigits(e) && e != ""
+	return AllDigits(strings.Replace(m, ".", "", 1)) && AllDigits(e) && e != ""
 }
 
-func allDigits(s string) bool {
+// AllDigits reports whether s holds only the ASCII digits 0-9 (true for
+// "").
+func AllDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false

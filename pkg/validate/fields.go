@@ -29,17 +29,17 @@ var mobileSci = regexp.MustCompile(`^[0-9](?:[.,][0-9]+)?[eE][+]?[0-9]+$`)
 
 // normMobile returns the 10-digit mobile, or why the value is not one.
 func normMobile(v string) (string, []finding) {
-	if len(v) == 10 && onlyDigits(v) && v[0] >= '6' && !strings.HasSuffix(v, "00000") {
+	if len(v) == 10 && money.AllDigits(v) && v[0] >= '6' && !strings.HasSuffix(v, "00000") {
 		return v, nil // the common case, without allocating
 	}
 	if strings.ContainsAny(v, "eE") && mobileSci.MatchString(v) {
 		return "", []finding{{reward.SevError,
-			"the mobile is in scientific notation (" + v + "): Excel turned it into a number and the last digits are lost",
+			"the mobile is in scientific notation (" + clip(v) + "): Excel turned it into a number and the last digits are lost",
 			"format the mobile column as Text and type or paste the numbers again from the source"}}
 	}
 	var notes []finding
 	s := v
-	if whole, frac, ok := strings.Cut(s, "."); ok && strings.Trim(frac, "0") == "" && frac != "" && onlyDigits(whole) {
+	if whole, frac, ok := strings.Cut(s, "."); ok && strings.Trim(frac, "0") == "" && frac != "" && money.AllDigits(whole) {
 		s = whole
 		notes = append(notes, finding{reward.SevNote, "the decimal part \"." + frac + "\" Excel added to the mobile was removed", ""})
 	}
@@ -54,7 +54,7 @@ func normMobile(v string) (string, []finding) {
 		notes = append(notes, finding{reward.SevNote, "spaces, dashes and brackets were removed from the mobile", ""})
 	}
 	digits := strings.TrimPrefix(stripped, "+")
-	if !onlyDigits(digits) || digits == "" {
+	if !money.AllDigits(digits) || digits == "" {
 		return "", []finding{{reward.SevError, "the mobile has characters other than digits",
 			"write the 10-digit mobile number, for example 9876543210"}}
 	}
@@ -101,9 +101,9 @@ func normTitle(v string) (string, *finding) {
 	case "ms":
 		return "Ms", nil
 	case "miss":
-		return "", errf("use Ms", "the title %q is not accepted by EnKash", v)
+		return "", errf("use Ms", "the title %q is not accepted by EnKash", clip(v))
 	}
-	return "", errf("use Mr, Mrs or Ms", "the title %q is not accepted by EnKash", v)
+	return "", errf("use Mr, Mrs or Ms", "the title %q is not accepted by EnKash", clip(v))
 }
 
 // normGender accepts M, F, male and female in any case.
@@ -114,7 +114,7 @@ func normGender(v string) (string, *finding) {
 	case "f", "female":
 		return "F", nil
 	}
-	return "", errf("use M or F (EnKash accepts only these two)", "the gender %q is not accepted by EnKash", v)
+	return "", errf("use M or F (EnKash accepts only these two)", "the gender %q is not accepted by EnKash", clip(v))
 }
 
 // validEmail checks the pattern of EnKash's card APIs,
@@ -153,7 +153,7 @@ func isAlnum(c byte) bool  { return isLetter(c) || (c >= '0' && c <= '9') }
 func normEmail(v string) (string, *finding) {
 	local, domain, ok := strings.Cut(v, "@")
 	if !ok || !validEmail(local, domain) {
-		return "", errf("write one address such as priya.sharma@company.com", "the e-mail address %q is not valid", v)
+		return "", errf("write one address such as priya.sharma@company.com", "the e-mail address %q is not valid", clip(v))
 	}
 	for i := 0; i < len(domain); i++ {
 		if c := domain[i]; c >= 'A' && c <= 'Z' {
@@ -163,39 +163,41 @@ func normEmail(v string) (string, *finding) {
 	return v, nil
 }
 
-// normOperation reads the operation column.
+// normOperation reads the operation column: one of [reward.Operations],
+// in any case, with or without spaces, dashes and underscores, or
+// "allocation".
 func normOperation(v string) (reward.Operation, *finding) {
-	switch v { // the common spellings, without allocating
-	case "allocate":
-		return reward.OpAllocate, nil
-	case "topup":
-		return reward.OpTopUp, nil
-	case "debit":
-		return reward.OpDebit, nil
+	for _, op := range reward.Operations { // the common spellings, without allocating
+		if v == string(op) {
+			return op, nil
+		}
 	}
-	switch strings.ToLower(strings.Map(func(r rune) rune {
+	folded := strings.ToLower(strings.Map(func(r rune) rune {
 		if r == ' ' || r == '-' || r == '_' {
 			return -1
 		}
 		return r
-	}, v)) {
-	case "allocate", "allocation":
+	}, v))
+	if folded == "allocation" {
 		return reward.OpAllocate, nil
-	case "topup":
-		return reward.OpTopUp, nil
-	case "debit":
-		return reward.OpDebit, nil
 	}
-	return "", errf("use allocate, topup or debit, or leave it empty", "the operation %q is not known", v)
+	for _, op := range reward.Operations {
+		if folded == string(op) {
+			return op, nil
+		}
+	}
+	names := make([]string, len(reward.Operations))
+	for i, op := range reward.Operations {
+		names[i] = string(op)
+	}
+	list := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	return "", errf("use "+list+", or leave it empty", "the operation %q is not known", clip(v))
 }
 
 var (
 	idRE    = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 	batchRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$`)
 )
-
-// MaxReferenceLen is the longest reference the tool sends.
-const MaxReferenceLen = 40
 
 func checkReference(v string) *finding {
 	ok := len(v) > 0 && len(v) <= MaxReferenceLen && isAlnum(v[0])
@@ -204,14 +206,14 @@ func checkReference(v string) *finding {
 	}
 	if !ok {
 		return errf(fmt.Sprintf("use letters, digits, - and _ only, starting with a letter or digit, at most %d characters", MaxReferenceLen),
-			"the reference %q has characters or a length EnKash may not accept", v)
+			"the reference %q has characters or a length EnKash may not accept", clip(v))
 	}
 	return nil
 }
 
 func checkID(what, v string) *finding {
 	if len(v) > 32 || !idRE.MatchString(v) {
-		return errf("copy the id exactly as EnKash shows it (letters and digits only)", "the %s %q is not a valid EnKash id", what, v)
+		return errf("copy the id exactly as EnKash shows it (letters and digits only)", "the %s %q is not a valid EnKash id", what, clip(v))
 	}
 	return nil
 }
@@ -222,7 +224,7 @@ func checkAmount(v string, ceiling money.Amount) (money.Amount, *finding) {
 	a, err := money.Parse(v)
 	if err != nil {
 		pe := err.(*money.ParseError)
-		return money.Amount{}, errf(pe.Fix, "the amount %q %s", v, pe.Problem)
+		return money.Amount{}, errf(pe.Fix, "the amount %q %s", clip(v), pe.Problem)
 	}
 	if a.IsZero() {
 		return money.Amount{}, errf("enter the points to move, or delete the row", "the amount is zero")
@@ -232,13 +234,4 @@ func checkAmount(v string, ceiling money.Amount) (money.Amount, *finding) {
 			"the amount %s is above the per-row ceiling of %s", a, ceiling)
 	}
 	return a, nil
-}
-
-func onlyDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -104,7 +104,7 @@ func (p *Plan) Print(w io.Writer) error {
 		fmt.Fprintf(&b, "  references derived from the batch id: %d\n", p.Derived)
 	}
 	fmt.Fprintf(&b, "  %-10s %8s %16s\n", "operation", "rows", "points")
-	for _, op := range []reward.Operation{reward.OpAllocate, reward.OpTopUp, reward.OpDebit} {
+	for _, op := range reward.Operations {
 		t := p.Op(op)
 		fmt.Fprintf(&b, "  %-10s %8d %16s\n", op, t.Rows, t.Total.Fixed2())
 	}

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -17,6 +18,11 @@ type rowCheck struct {
 	it    *reward.Item
 	rec   allocfile.Record // cleaned values
 	email string           // lowerEmail's cache
+	cand  int8             // candidate's cache: 0 unknown, 1 yes, -1 no
+	pf    [3]uint32        // the first rows of the row's payment groups (exact.payment)
+	// repeatAllowed: the row repeats an earlier one and is let through as
+	// a second payment.
+	repeatAllowed bool
 }
 
 // add records a finding on a canonical column ("" for the whole row).
@@ -26,7 +32,7 @@ func (c *rowCheck) add(col string, f finding) {
 		is.Line = c.row.LineOf(i)
 		is.Column = c.v.hdr.Names[i]
 		is.Letter = allocfile.ColumnLetter(i)
-		is.Value = c.row.Record.Field(col)
+		is.Value = clip(c.row.Record.Field(col))
 	}
 	c.it.Issues = append(c.it.Issues, is)
 }
@@ -43,8 +49,9 @@ var cleaned = []string{
 	allocfile.ColCardAccountID, allocfile.ColRemarks,
 }
 
-// clean trims every value and removes the apostrophe this tool's own
-// reports put before a cell starting with = + - or @.
+// clean trims every value, removes the apostrophe this tool's own reports
+// put before a cell starting with = + - or @, and applies the length
+// limits.
 func (c *rowCheck) clean() {
 	c.rec = c.row.Record
 	for _, col := range cleaned {
@@ -57,13 +64,14 @@ func (c *rowCheck) clean() {
 			t = t[1:]
 			c.add(col, finding{reward.SevNote, "the apostrophe that kept the cell from running as a formula was removed", ""})
 		}
+		c.addp(col, checkLength(col, t))
 		c.rec.SetField(col, t)
 	}
 }
 
 func (c *rowCheck) run() {
 	if p := c.row.Problem; p != nil {
-		c.it.Issues = append(c.it.Issues, reward.Issue{Line: c.row.Line, Value: p.Text, Severity: reward.SevError, Problem: p.Problem, Fix: p.Fix})
+		c.it.Issues = append(c.it.Issues, reward.Issue{Line: c.row.Line, Value: clip(p.Text), Severity: reward.SevError, Problem: p.Problem, Fix: p.Fix})
 		c.countAmount()
 		return
 	}
@@ -91,7 +99,8 @@ func (c *rowCheck) run() {
 	case reward.OpAllocate:
 		c.person(true)
 		if r.CardID != "" {
-			c.add(allocfile.ColCardID, finding{reward.SevNote, "an allocate row does not use enkashCardId; it is not sent", "set operation topup to credit that card instead"})
+			c.add(allocfile.ColCardID, finding{reward.SevNote, "an allocate row does not use enkashCardId; it is not sent",
+				"to credit that card instead, set operation topup before the row is first sent (changing a row already paid pays it again)"})
 		}
 	case reward.OpTopUp, reward.OpDebit:
 		c.person(false)
@@ -114,8 +123,10 @@ func (c *rowCheck) run() {
 	if r.CardAccountID != "" {
 		c.addp(allocfile.ColCardAccountID, checkID("cardAccountId", r.CardAccountID))
 	}
-	a.CompanyID = firstNonEmpty(r.CompanyID, c.v.opts.CompanyID)
-	a.CardAccountID = firstNonEmpty(r.CardAccountID, c.v.opts.CardAccountID)
+	// The configured company and account are applied here, once: the
+	// allocation states exactly what is sent.
+	a.CompanyID = cmp.Or(r.CompanyID, c.v.opts.CompanyID)
+	a.CardAccountID = cmp.Or(r.CardAccountID, c.v.opts.CardAccountID)
 	c.reference()
 	c.duplicates()
 }
@@ -203,73 +214,11 @@ func (c *rowCheck) reference() {
 		return // the row is invalid anyway; there is nothing stable to derive from
 	}
 	id := c.identity()
-	k := c.v.key(keyOccurrence, string(a.Operation)+"|"+id+"|"+a.Amount.Fixed2())
-	n, _ := c.v.seen.lookup(k, 0)
-	*n++
-	a.Reference = DeriveReference(c.v.opts.BatchID, a.Operation, id, a.Amount, int(*n))
+	n := c.occurrence(string(a.Operation) + "|" + id + "|" + a.Amount.Fixed2())
+	a.Reference = DeriveReference(c.v.opts.BatchID, a.Operation, id, a.Amount, n)
 	c.it.Derived = true
 	c.v.plan.Derived++
 }
-
-// duplicates refuses a reference used twice and warns about a person
-// paid twice by the same operation.
-func (c *rowCheck) duplicates() {
-	a := &c.it.Allocation
-	line := uint32(c.row.Line) & lineMask
-	if a.Reference != "" && !c.it.Derived {
-		k := c.v.key(keyRef, a.Reference)
-		if first, seen := c.v.seen.lookup(k, line); seen {
-			c.add(allocfile.ColReference, finding{reward.SevError,
-				fmt.Sprintf("the reference %s is also used on line %d; both rows are refused", a.Reference, *first),
-				"give each row its own reference"})
-			if _, known := c.v.know.dups[k]; !known {
-				if _, noted := c.v.found.dups[k]; !noted {
-					c.v.found.dups[k] = [2]uint32{*first, line}
-				}
-			}
-		} else if d, known := c.v.know.dups[k]; known {
-			c.add(allocfile.ColReference, finding{reward.SevError,
-				fmt.Sprintf("the reference %s is used again on line %d; both rows are refused", a.Reference, d[1]),
-				"give each row its own reference"})
-		}
-	}
-	newPerson, anyKey := true, false
-	opBit := uint32(1) << (29 + opIndex(a.Operation))
-	for _, p := range [...]struct {
-		kind byte
-		col  string
-		v    string
-		what string
-	}{
-		{keyCard, allocfile.ColCardID, a.EnkashCardID, "card"},
-		{keyEmail, allocfile.ColEmail, c.lowerEmail(), "e-mail"},
-		{keyMobile, allocfile.ColMobile, a.Mobile, "mobile"},
-	} {
-		if p.v == "" {
-			continue
-		}
-		anyKey = true
-		prev, seen := c.v.seen.lookup(c.v.key(p.kind, p.v), line|opBit)
-		if !seen {
-			continue
-		}
-		newPerson = false
-		if *prev&opBit != 0 {
-			c.add(p.col, finding{reward.SevWarning,
-				fmt.Sprintf("the same %s is also on line %d for %s", p.what, *prev&lineMask, a.Operation),
-				"check that the employee should get two rows; if not, delete one"})
-		} else {
-			*prev |= opBit
-		}
-	}
-	if newPerson && anyKey {
-		c.v.plan.People++
-	}
-}
-
-// lineMask keeps the line of a seen-table value; the three bits above it
-// mark the operations a person was seen with.
-const lineMask = 1<<29 - 1
 
 // countAmount adds a parseable amount to the file's column total, valid
 // row or not, as the spreadsheet's SUM would.
@@ -277,21 +226,4 @@ func (c *rowCheck) countAmount() {
 	if a, err := money.Parse(c.row.Record.Amount); err == nil {
 		c.v.plan.FileTotal = c.v.plan.FileTotal.Add(a)
 	}
-}
-
-func opIndex(op reward.Operation) int {
-	switch op {
-	case reward.OpTopUp:
-		return 1
-	case reward.OpDebit:
-		return 2
-	}
-	return 0
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -96,6 +96,11 @@ func (s *Scanner) Next() (*reward.Item, error) {
 		if s.err != nil || s.cur.err != nil {
 			if s.err == nil {
 				s.err = s.cur.err
+				if errors.Is(s.err, io.EOF) {
+					if err := s.v.finish(); err != nil {
+						s.err = err
+					}
+				}
 			}
 			return nil, s.err
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/maphash"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,29 +34,38 @@ type Options struct {
 	// Extra are other settings that change what is sent (for example the
 	// reference field's spelling); they enter the plan hash.
 	Extra []string
+	// AllowRepeats lets a row that repeats an earlier one (the same
+	// operation, person and amount) through as a warning: a second
+	// payment. Without it such a row is an error, unless its repeat
+	// column says why.
+	AllowRepeats bool
+	// Strict turns every warning into an error.
+	Strict bool
+	// SpillAt is the number of key hashes a first pass keeps in memory
+	// before it uses a temporary file (default [DefaultSpillAt]).
+	SpillAt int
+	// TempDir is where that file goes (default: the system's).
+	TempDir string
 }
 
 // ErrOptions is wrapped by invalid validator options.
 var ErrOptions = errors.New("invalid options")
 
-// Knowledge is what one pass learned that an earlier row needs: the
-// references used more than once. Feed it to the next pass's [New].
-type Knowledge struct {
-	seed maphash.Seed
-	dups map[uint64][2]uint32 // reference hash -> first two lines
-}
-
 // Validator checks the rows of one file. Create it with [New].
 type Validator struct {
-	file  string
-	hdr   *allocfile.Header
-	opts  Options
-	know  *Knowledge
-	found *Knowledge // duplicates found in this pass whose first row was already passed
-	seen  seenTable
-	plan  Plan
-	sum   hash.Hash
-	line  []byte // reused buffer of the plan hash
+	file   string
+	seed   maphash.Seed
+	hdr    *allocfile.Header
+	opts   Options
+	know   *Knowledge // nil in a first pass
+	col    *collector // the first pass's key hashes
+	cands  []uint64   // what the first pass found, once it finished
+	ex     *exact     // the exact checks of a later pass
+	found  map[uint32]retroRef
+	repeat int // the index in Row.Values of the repeat column, or -1
+	plan   Plan
+	sum    hash.Hash
+	line   []byte // reused buffer of the plan hash
 }
 
 // New returns a validator for a file with header hdr. know is the
@@ -72,15 +82,18 @@ func New(file string, hdr *allocfile.Header, opts Options, know *Knowledge) (*Va
 	if err := checkColumns(file, hdr, opts); err != nil {
 		return nil, err
 	}
+	v := &Validator{file: file, hdr: hdr, opts: opts, know: know, found: map[uint32]retroRef{},
+		repeat: repeatColumn(hdr), sum: sha256.New()}
 	if know == nil {
-		know = &Knowledge{seed: maphash.MakeSeed()}
+		v.know, v.col = nil, newCollector(opts.SpillAt, opts.TempDir)
+		v.seed = maphash.MakeSeed()
+	} else {
+		v.ex, v.seed = newExact(), know.seed
 	}
-	v := &Validator{
-		file: file, hdr: hdr, opts: opts, know: know,
-		found: &Knowledge{seed: know.seed, dups: map[uint64][2]uint32{}},
-		sum:   sha256.New(),
+	v.plan = Plan{File: file, Ops: map[reward.Operation]*OpTotal{}, HeaderNotes: slices.Clone(hdr.Notes)}
+	if i := slices.IndexFunc(hdr.Names, isRepeatColumn); i >= 0 {
+		v.plan.HeaderNotes = append(v.plan.HeaderNotes, hdr.Describe(i)+" says why a row repeats an earlier payment: such a row is sent as a second payment")
 	}
-	v.plan = Plan{File: file, Ops: map[reward.Operation]*OpTotal{}, HeaderNotes: hdr.Notes}
 	fmt.Fprintf(v.sum, "rewardbatch plan v1\nbatch=%s\ncompany=%s\naccount=%s\nmax=%s\n%s\n",
 		opts.BatchID, opts.CompanyID, opts.CardAccountID, opts.MaxAmount.Fixed2(), strings.Join(opts.Extra, "\n"))
 	return v, nil
@@ -120,45 +133,17 @@ func checkColumns(file string, hdr *allocfile.Header, opts Options) error {
 	return nil
 }
 
-// NeedsSecondPass reports whether this pass found a reference used twice
-// whose first row it had already passed as valid. Run the file again with
-// [Validator.Knowledge] so that both rows are refused.
-func (v *Validator) NeedsSecondPass() bool { return len(v.found.dups) > 0 }
-
-// Knowledge returns what this pass learned, merged with what it was given.
-func (v *Validator) Knowledge() *Knowledge {
-	k := &Knowledge{seed: v.know.seed, dups: map[uint64][2]uint32{}}
-	for h, l := range v.know.dups {
-		k.dups[h] = l
-	}
-	for h, l := range v.found.dups {
-		k.dups[h] = l
-	}
-	return k
-}
-
-// seen-map keys carry a kind so that one map serves every set.
-const (
-	keyRef        = 'r'
-	keyOccurrence = 'o'
-	keyEmail      = 'e'
-	keyMobile     = 'm'
-	keyCard       = 'c'
-)
-
-func (v *Validator) key(kind byte, s string) uint64 {
-	// One map holds every set; the kind's odd multiplier keeps an e-mail
-	// and a mobile with the same text apart.
-	return maphash.String(v.know.seed, s) ^ (uint64(kind) * 0x9E3779B97F4A7C15)
-}
-
 // Check validates one row. Rows must be given in file order.
 func (v *Validator) Check(row *allocfile.Row) *reward.Item {
 	c := rowCheck{v: v, row: row, it: &reward.Item{Line: row.Line, Values: row.Values}}
 	c.run()
 	it := c.it
 	it.Valid = true
-	for _, is := range it.Issues {
+	for i := range it.Issues {
+		is := &it.Issues[i]
+		if is.Severity == reward.SevWarning && v.opts.Strict {
+			makeStrict(is)
+		}
 		switch is.Severity {
 		case reward.SevError:
 			it.Valid = false
@@ -166,7 +151,7 @@ func (v *Validator) Check(row *allocfile.Row) *reward.Item {
 		case reward.SevWarning:
 			v.plan.Warnings++
 			if len(v.plan.WarningList) < maxListedWarnings {
-				v.plan.WarningList = append(v.plan.WarningList, is)
+				v.plan.WarningList = append(v.plan.WarningList, *is)
 			}
 		case reward.SevNote:
 			v.plan.Notes++
@@ -200,6 +185,17 @@ func (v *Validator) Check(row *allocfile.Row) *reward.Item {
 	v.line = b
 	_, _ = v.sum.Write(b)
 	return it
+}
+
+// makeStrict turns a warning into an error, as --strict asks.
+func makeStrict(is *reward.Issue) {
+	is.Severity = reward.SevError
+	const why = "--strict refuses every warning: resolve it, or run without --strict to accept it"
+	if is.Fix == "" {
+		is.Fix = why
+	} else {
+		is.Fix += "; " + why
+	}
 }
 
 // Plan returns the totals so far; call it after the last row.
