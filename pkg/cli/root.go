@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -98,12 +97,6 @@ remembers what earlier runs did.
 				return exit(exitcode.Fatal, err)
 			}
 			g.log = l
-			if _, set := g.lookupEnv("GOGC"); !set {
-				// The validator's duplicate sets are pointer-free maps that
-				// cost the collector little to scan; collecting at 50 %
-				// growth keeps a million-row file well under 150 MB.
-				debug.SetGCPercent(50)
-			}
 			return nil
 		},
 	}
