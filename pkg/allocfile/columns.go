@@ -2,6 +2,7 @@ package allocfile
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -39,49 +40,41 @@ const (
 	ColRemarks       = "remarks"
 )
 
+// fields lists the fields of r in declaration order. The names of the
+// columns come from the csv tags alone (see fieldIndex), the same tags
+// gocsv maps the columns with; TestFieldsFollowTheTags keeps this list in
+// step with the struct.
+func (r *Record) fields() [numFields]*string {
+	return [numFields]*string{&r.Operation, &r.Reference, &r.FirstName, &r.Title, &r.Gender, &r.Email, &r.Mobile,
+		&r.Amount, &r.CardID, &r.CompanyID, &r.CardAccountID, &r.Remarks}
+}
+
+const numFields = 12
+
+// fieldIndex maps a canonical column (a csv tag of Record) to its field's
+// position in Record.
+var fieldIndex = func() map[string]int {
+	t := reflect.TypeFor[Record]()
+	m := make(map[string]int, t.NumField())
+	for i := range t.NumField() {
+		m[t.Field(i).Tag.Get("csv")] = i
+	}
+	return m
+}()
+
 // Field returns the value of a canonical column.
 func (r *Record) Field(col string) string {
-	if p := r.field(col); p != nil {
-		return *p
+	if i, ok := fieldIndex[col]; ok {
+		return *r.fields()[i]
 	}
 	return ""
 }
 
 // SetField sets the value of a canonical column; unknown names are ignored.
 func (r *Record) SetField(col, v string) {
-	if p := r.field(col); p != nil {
-		*p = v
+	if i, ok := fieldIndex[col]; ok {
+		*r.fields()[i] = v
 	}
-}
-
-func (r *Record) field(col string) *string {
-	switch col {
-	case ColOperation:
-		return &r.Operation
-	case ColReference:
-		return &r.Reference
-	case ColFirstName:
-		return &r.FirstName
-	case ColTitle:
-		return &r.Title
-	case ColGender:
-		return &r.Gender
-	case ColEmail:
-		return &r.Email
-	case ColMobile:
-		return &r.Mobile
-	case ColAmount:
-		return &r.Amount
-	case ColCardID:
-		return &r.CardID
-	case ColCompanyID:
-		return &r.CompanyID
-	case ColCardAccountID:
-		return &r.CardAccountID
-	case ColRemarks:
-		return &r.Remarks
-	}
-	return nil
 }
 
 // aliases maps a folded header name (see fold) to its canonical column.
