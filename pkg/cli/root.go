@@ -71,6 +71,7 @@ func exit(code int, err error) error {
 type globals struct {
 	logFormat string
 	logLevel  string
+	stdin     io.Reader // read by a FILE argument "-"
 	stdout    io.Writer
 	stderr    io.Writer
 	lookupEnv func(string) (string, bool)
@@ -80,7 +81,7 @@ type globals struct {
 // NewRoot returns the root command. lookupEnv reads the environment
 // (os.LookupEnv outside tests).
 func NewRoot(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
-	g := &globals{stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, log: zap.NewNop()}
+	g := &globals{stdin: os.Stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, log: zap.NewNop()}
 	root := &cobra.Command{
 		Use:   "rewardbatch",
 		Short: "Pay monthly reward points to employees through the EnKash Rewards API, from one CSV file",
