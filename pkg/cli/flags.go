@@ -156,6 +156,10 @@ func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "accept a file with a header and no rows (default: exit 2, \"the file has no rows\")")
 }
 
+func errMaxAmount(v string) error {
+	return fmt.Errorf("--max-amount %q: give a positive number of points, for example 100000", v)
+}
+
 // jobOptions are the job's settings from these flags; file "-" reads
 // stdin.
 func (f *checkFlags) jobOptions(g *globals, file string, cfg enkash.Config) (job.ValidateOptions, error) {
@@ -199,7 +203,7 @@ func (f *checkFlags) options(cfg enkash.Config) (validate.Options, *money.Amount
 		Extra: []string{"referenceField=" + string(cfg.ReferenceField)}}
 	ceiling, err := money.Parse(f.maxAmount)
 	if err != nil || ceiling.IsZero() {
-		return opts, nil, fmt.Errorf("--max-amount %q: give a positive number of points, for example 100000", f.maxAmount)
+		return opts, nil, errMaxAmount(f.maxAmount)
 	}
 	opts.MaxAmount = ceiling
 	if f.expectTotal == "" {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/logging"
+	"github.com/rewardbatch/rewardbatch/pkg/report"
 )
 
 // version is set at build time with -ldflags "-X .../pkg/cli.version=v1.2.3".
@@ -123,7 +124,7 @@ remembers what earlier runs did.
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "", "log format on stderr: json or console (default: console on a terminal, json otherwise)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug (one line per row), info, warn or error")
-	root.AddCommand(newRunCmd(g), newValidateCmd(g), newSandboxCmd(g), newVersionCmd(g))
+	root.AddCommand(newRunCmd(g), newValidateCmd(g), newSandboxCmd(g), newVersionCmd(g), newReportCmd(g))
 	for _, c := range extraCommands {
 		root.AddCommand(c(g))
 	}
@@ -165,7 +166,9 @@ func Main() int {
 		second := make(chan os.Signal, 1)
 		signal.Notify(second, os.Interrupt, syscall.SIGTERM)
 		<-second
-		fmt.Fprintln(os.Stderr, "rewardbatch: second signal, exiting at once; reports of this run may be incomplete, the next run resumes")
+		report.RemoveTemporary()
+		fmt.Fprintln(os.Stderr, "rewardbatch: second signal, exiting at once; reports of this run may be incomplete "+
+			"(`rewardbatch report RUN` writes them again from the ledger), the next run resumes")
 		os.Exit(exitcode.Incomplete)
 	}()
 	return Execute(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)

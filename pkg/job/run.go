@@ -107,7 +107,7 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 
 	s, err := sendAll(sig, ctx, o, api, c, dir, source, sum, started)
 	if err != nil && s == nil {
-		return res.with(exitcode.Fatal), err
+		return res.with(exitcode.Fatal), reportHint(err, o.Ledger != nil, dir)
 	}
 	res.Summary = s
 	if perr := s.Print(o.Stdout); perr != nil && err == nil {
