@@ -77,9 +77,6 @@ func (b *outcomes) fromRef(o *reward.Outcome, ref ledger.Ref) {
 	case !own && ref.State == ledger.StateConfirmed:
 		o.Status = reward.StatusSkipped
 		o.Receipt = receiptOf(ref)
-		if ref.UpdatedAt.After(b.run.StartedAt) { // this run's own outcome was replaced by a later run's
-			o.ErrorMessage = "applied by the later run " + ref.RunID + "; the ledger keeps only the latest outcome of a reference"
-		}
 		return
 	case !own && ref.State == ledger.StateMismatch:
 		o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusMismatch, reward.CodeHeld, ledger.HeldMessage(ref)
