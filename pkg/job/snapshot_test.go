@@ -3,10 +3,12 @@ package job
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/report"
 )
 
 const rowsCSV = "operation,uniqueReferenceNumber,firstName,title,gender,email,mobile,loadAmount\n"
@@ -153,4 +156,16 @@ func TestFreshFolderTakesTheNextFreeName(t *testing.T) {
 		dirs = append(dirs, filepath.Base(f.dir))
 	}
 	assert.Equal(t, []string{"20261126T080000Z-in-SANDBOX", "20261126T080000Z-in-SANDBOX-2", "20261126T080000Z-in-SANDBOX-3"}, dirs)
+}
+
+func TestAReportWriteErrorNamesTheReportCommand(t *testing.T) {
+	t.Parallel()
+	we := &report.WriteError{Path: "reports/r/results.csv", Err: syscall.ENOSPC}
+	err := reportHint(fmt.Errorf("the run stopped: %w", we), true, "reports/r")
+	assert.ErrorIs(t, err, syscall.ENOSPC)
+	assert.EqualError(t, err, "the run stopped: writing reports/r/results.csv: no space left on device; the ledger has every outcome: "+
+		"once the cause is fixed, run `rewardbatch report reports/r` to write the reports again")
+	other := errors.New("login refused")
+	assert.Equal(t, other, reportHint(other, true, "reports/r"), "only a report write error")
+	assert.Equal(t, error(we), reportHint(we, false, "reports/r"), "without a ledger there is nothing to rebuild from")
 }
