@@ -116,7 +116,18 @@ func NewReader(file string, src io.Reader) (*Reader, error) {
 	if r.header, err = resolveHeader(file, um.Headers); err != nil {
 		return nil, err
 	}
-	r.internal = make([]string, len(um.Headers))
+	if err := r.mapColumns(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// mapColumns gives gocsv the canonical names of the known columns (the
+// header aliases are resolved before it, so that its tags map them to
+// Record's fields) and a unique name to every other column, and plans
+// where each value of Row.Values comes from.
+func (r *Reader) mapColumns() error {
+	r.internal = make([]string, len(r.um.Headers))
 	for i, col := range r.header.Canonical {
 		r.internal[i] = col
 		if col == "" {
@@ -124,8 +135,8 @@ func NewReader(file string, src io.Reader) (*Reader, error) {
 			r.unknown = true
 		}
 	}
-	if err := um.RenormalizeHeaders(func([]string) []string { return r.internal }); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+	if err := r.um.RenormalizeHeaders(func([]string) []string { return r.internal }); err != nil {
+		return fmt.Errorf("%s: %w", r.file, err)
 	}
 	for i, col := range r.header.Canonical {
 		switch {
@@ -137,7 +148,7 @@ func NewReader(file string, src io.Reader) (*Reader, error) {
 			r.out = append(r.out, outColumn{field: -1, name: r.internal[i]})
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // Header returns the resolved header.
