@@ -142,14 +142,15 @@ func (f folder) release() {
 	}
 }
 
-// prepare makes the run folder and snapshots the input into it. When the
-// input is refused, a folder this process created is removed again.
-func prepare(ctx context.Context, o *ValidateOptions, now time.Time, sandbox bool) (dir, source, sum string, err error) {
+// prepare makes the run folder and snapshots the input into it (see
+// input.dryRun). When the input is refused, a folder this process created
+// is removed again.
+func prepare(ctx context.Context, o *ValidateOptions, now time.Time, sandbox, dryRun bool) (dir, source, sum string, err error) {
 	f, err := runFolder(o.Out, o.ReportsDir, o.File, now, sandbox)
 	if err != nil {
 		return "", "", "", err
 	}
-	in := input{name: o.File, stdin: o.Stdin, maxSize: cmp.Or(o.MaxFileSize, DefaultMaxFileSize), afterChunk: o.afterChunk}
+	in := input{name: o.File, stdin: o.Stdin, maxSize: cmp.Or(o.MaxFileSize, DefaultMaxFileSize), dryRun: dryRun, afterChunk: o.afterChunk}
 	source, sum, err = snapshot(ctx, in, f)
 	if err != nil {
 		f.release()

@@ -73,7 +73,7 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 	if o.Sandbox {
 		fmt.Fprintf(o.Stdout, "*** %s: this run goes to the embedded sandbox ***\n", reward.NoRealPoints)
 	}
-	dir, source, sum, err := prepare(sig, &o.ValidateOptions, started, o.Sandbox)
+	dir, source, sum, err := prepare(sig, &o.ValidateOptions, started, o.Sandbox, false)
 	if err != nil {
 		return Result{Code: inputCode(err)}, err
 	}

@@ -38,12 +38,15 @@ type input struct {
 	name    string    // as the user gave it; StdinName for the standard input
 	stdin   io.Reader // the standard input
 	maxSize int64
+	// dryRun: the copy serves a dry run only; it is neither synced nor
+	// hashed, unless a resume check needs the hash.
+	dryRun bool
 	// afterChunk, in tests, runs after each chunk is copied.
 	afterChunk func()
 }
 
 // snapshot copies the input into dir as SnapshotFile and returns its path
-// and the SHA-256 of its bytes. Every later pass reads the copy, so that a
+// and the SHA-256 of its bytes ("" for a dry run's copy). Every later pass reads the copy, so that a
 // file edited during the run cannot change what is sent, and no pass reads
 // the original path again. Only a regular file is read (or the standard
 // input, asked for with "-"); a FIFO, a device or a folder is refused at
@@ -62,13 +65,21 @@ func snapshot(ctx context.Context, in input, f folder) (path, sum string, err er
 	if err != nil {
 		return "", "", fmt.Errorf("copying the input: %w", err)
 	}
-	h := sha256.New()
+	if in.dryRun {
+		dst.NoSync()
+	}
+	var h hash.Hash
+	if !in.dryRun || f.resume {
+		h = sha256.New()
+	}
 	c := copier{in: in, h: h, dst: dst}
 	if err := c.copy(ctx, src); err != nil {
 		dst.Abort()
 		return "", "", err
 	}
-	sum = hex.EncodeToString(h.Sum(nil))
+	if h != nil {
+		sum = hex.EncodeToString(h.Sum(nil))
+	}
 	err = in.unchanged(src, before, c.n, c.last)
 	if err == nil {
 		err = f.checkResume(sum)
@@ -172,7 +183,7 @@ func (in input) unchanged(src io.Reader, before os.FileInfo, n int64, last byte)
 // copier copies the input, checking the size and line caps as it goes.
 type copier struct {
 	in    input
-	h     hash.Hash
+	h     hash.Hash // nil: no hash wanted
 	dst   io.Writer
 	n     int64 // bytes copied
 	lines int   // line ends seen
@@ -180,7 +191,7 @@ type copier struct {
 	last  byte
 }
 
-const chunkSize = 64 << 10
+const chunkSize = 256 << 10
 
 func (c *copier) copy(ctx context.Context, src io.Reader) error {
 	buf := make([]byte, chunkSize)
@@ -226,7 +237,9 @@ func (c *copier) chunk(b []byte) error {
 	}
 	c.lines += bytes.Count(b, []byte{'\n'})
 	c.last = b[len(b)-1]
-	c.h.Write(b)
+	if c.h != nil {
+		c.h.Write(b)
+	}
 	if _, err := c.dst.Write(b); err != nil {
 		return fmt.Errorf("copying the input: %w", err)
 	}

@@ -138,7 +138,7 @@ func checkPass(ctx context.Context, name, source, dir string, opts validate.Opti
 // and 2 otherwise.
 func Validate(ctx context.Context, o ValidateOptions) (code int, dir string, err error) {
 	o.defaults()
-	dir, source, _, err := prepare(ctx, &o, o.Now(), false)
+	dir, source, _, err := prepare(ctx, &o, o.Now(), false, true)
 	if err != nil {
 		return inputCode(err), "", err
 	}

@@ -32,8 +32,9 @@ func (e *WriteError) Unwrap() error { return e.Err }
 // replaces a planted link itself, never its target. Every temporary file
 // not yet committed or aborted is known to [RemoveTemporary].
 type AtomicFile struct {
-	path string
-	f    *os.File
+	path   string
+	f      *os.File
+	noSync bool
 }
 
 // TempSuffix ends the name of every temporary file; a folder may hold
@@ -70,12 +71,19 @@ func (a *AtomicFile) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// NoSync makes Commit skip the fsync: for a file that need not survive a
+// power loss (the input copy of a dry run).
+func (a *AtomicFile) NoSync() { a.noSync = true }
+
 // Commit syncs the temporary file and renames it into place. On failure
 // the temporary file is removed.
 func (a *AtomicFile) Commit() error {
 	tmp := a.f.Name()
 	defer temps.remove(tmp)
-	err := a.f.Sync()
+	var err error
+	if !a.noSync {
+		err = a.f.Sync()
+	}
 	if cerr := a.f.Close(); err == nil {
 		err = cerr
 	}
