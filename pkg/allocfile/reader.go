@@ -206,17 +206,8 @@ func (r *Reader) next() (rec Record, unmatched map[string]string, raw []byte, er
 			Fix:     "check the quotes from that line on; a value must be shorter than 1 MB"}
 	}
 	raw = r.rec.span(start, end)
-	var pe *csv.ParseError
-	switch {
-	case err != nil && !errors.As(err, &pe):
-		return rec, nil, nil, r.parseError(err)
-	case err != nil && !utf8.Valid(raw):
-		return rec, nil, nil, r.encodingError(pe.StartLine, raw)
-	case err != nil && errors.Is(err, csv.ErrQuote) && pe.Line > pe.StartLine:
-		return rec, nil, nil, r.parseError(err)
-	case err != nil:
-		r.lastLine = pe.Line
-		return rec, nil, raw, err
+	if err != nil {
+		return rec, nil, raw, r.recordError(err, raw)
 	}
 	r.lastLine, _ = r.csv.FieldPos(len(r.internal) - 1)
 	if !utf8.Valid(raw) {
@@ -224,6 +215,23 @@ func (r *Reader) next() (rec Record, unmatched map[string]string, raw []byte, er
 		return rec, nil, nil, r.encodingError(line, raw)
 	}
 	return v.(Record), unmatched, raw, nil
+}
+
+// recordError sorts an error of gocsv: a *csv.ParseError that the caller
+// recovers as a row, or an error that ends the file. It is apart from next
+// so that the hot path allocates nothing for it.
+func (r *Reader) recordError(err error, raw []byte) error {
+	var pe *csv.ParseError
+	switch {
+	case !errors.As(err, &pe):
+		return r.parseError(err)
+	case !utf8.Valid(raw):
+		return r.encodingError(pe.StartLine, raw)
+	case errors.Is(err, csv.ErrQuote) && pe.Line > pe.StartLine:
+		return r.parseError(err)
+	}
+	r.lastLine = pe.Line
+	return err
 }
 
 // row builds the Row of a record that encoding/csv read cleanly.
