@@ -71,13 +71,13 @@ func TestFieldsFollowTheTags(t *testing.T) {
 	var r Record
 	typ := reflect.TypeFor[Record]()
 	require.Equal(t, numFields, typ.NumField())
-	for i, p := range r.fields() {
-		*p = typ.Field(i).Tag.Get("csv")
+	for i := range numFields {
+		*r.field(i) = typ.Field(i).Tag.Get("csv")
 	}
 	v := reflect.ValueOf(r)
 	for i := range typ.NumField() {
 		tag := typ.Field(i).Tag.Get("csv")
-		assert.Equal(t, tag, v.Field(i).String(), "fields()[%d] is field %s", i, typ.Field(i).Name)
+		assert.Equal(t, tag, v.Field(i).String(), "field(%d) is %s", i, typ.Field(i).Name)
 		assert.Equal(t, tag, r.Field(tag))
 	}
 	r.SetField(ColMobile, "9876543210")
@@ -122,4 +122,24 @@ func FuzzGuard(f *testing.F) {
 			t.Fatalf("Guard(%q) = %q still starts like a formula", s, g)
 		}
 	})
+}
+
+func TestFieldOf(t *testing.T) {
+	t.Parallel()
+	for i, tag := range fieldTags {
+		assert.Equal(t, i, fieldOf(tag), tag)
+	}
+	for _, col := range []string{"", "x", "operations", "Operation", "é", strings.Repeat("a", 40), "department"} {
+		assert.Equal(t, -1, fieldOf(col), col)
+	}
+}
+
+// BenchmarkField is the validator's use: every field read and set once.
+func BenchmarkField(b *testing.B) {
+	var r Record
+	for range b.N {
+		for _, tag := range fieldTags {
+			r.SetField(tag, r.Field(tag))
+		}
+	}
 }

@@ -143,7 +143,7 @@ func (r *Reader) mapColumns() error {
 		case r.header.Dropped[i]:
 			r.fedBack = true
 		case col != "":
-			r.out = append(r.out, outColumn{field: fieldIndex[col]})
+			r.out = append(r.out, outColumn{field: fieldOf(col)})
 		default:
 			r.out = append(r.out, outColumn{field: -1, name: r.internal[i]})
 		}
@@ -244,16 +244,16 @@ func (r *Reader) row(rec Record, unmatched map[string]string) *Row {
 			row.fieldLines[i], _ = r.csv.FieldPos(i)
 		}
 	}
-	fields := row.Record.fields()
+	out := &row.Record
 	if r.fedBack {
-		for _, p := range fields {
-			*p = Unguard(*p)
+		for i := range numFields {
+			*out.field(i) = Unguard(*out.field(i))
 		}
 	}
 	row.Values = make([]string, len(r.out))
 	for i, c := range r.out {
 		if c.field >= 0 {
-			row.Values[i] = *fields[c.field]
+			row.Values[i] = *out.field(c.field)
 		} else if row.Values[i] = unmatched[c.name]; r.fedBack {
 			row.Values[i] = Unguard(row.Values[i])
 		}
