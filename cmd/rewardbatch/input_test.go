@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 )
 
 // TestInputsThatNeverEnd: the real program on a FIFO without a writer and
@@ -86,5 +87,41 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		case <-deadline:
 			t.Fatalf("waited 10s for %s", what)
 		}
+	}
+}
+
+// TestReportAfterAKill: a run killed in the middle leaves no reports (and
+// stray temporary files); `rewardbatch report` writes them from the
+// ledger, one line per row, with every applied row MATCHED or UNKNOWN.
+func TestReportAfterAKill(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 300, sandbox.Options{Faults: sandbox.Faults{Latency: 20 * time.Millisecond}})
+	cmd, out := w.start(t, "--workers", "2")
+	waitFor(t, func() bool { return len(w.sb.Transactions()) >= 20 }, "20 rows applied")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+	applied := len(w.sb.Transactions())
+	require.NoFileExists(t, filepath.Join(out, "results.csv"))
+
+	var stdout, stderr bytes.Buffer
+	rep := exec.Command(binary, "report", "--state", w.state, out)
+	rep.Stdout, rep.Stderr = &stdout, &stderr
+	assert.Equal(t, exitcode.Incomplete, exitCode(rep.Run()), stderr.String())
+	rows := readCSV(t, filepath.Join(out, "results.csv"))
+	require.Len(t, rows, w.rows+1, "every row has a line")
+	counts := map[string]int{}
+	for _, r := range rows[1:] {
+		counts[r[len(r)-9]]++ // the status column
+	}
+	assert.Equal(t, w.rows, counts["MATCHED"]+counts["UNKNOWN"]+counts["NOT_SENT"], "%v", counts)
+	assert.LessOrEqual(t, counts["MATCHED"], applied)
+	assert.GreaterOrEqual(t, counts["MATCHED"]+counts["UNKNOWN"], applied, "an applied row is never reported NOT_SENT")
+	entries, err := os.ReadDir(out)
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.False(t, strings.HasSuffix(e.Name(), ".tmp"), "%s is left", e.Name())
+	}
+	for _, f := range []string{"failed.csv", "summary.json"} {
+		assert.FileExists(t, filepath.Join(out, f))
 	}
 }
