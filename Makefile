@@ -52,6 +52,7 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./pkg/money
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 30s ./pkg/allocfile
+	$(GO) test -run '^$$' -fuzz FuzzFormulaGuardRoundTrip -fuzztime 30s ./pkg/report
 	$(GO) test -run '^$$' -fuzz FuzzValidate -fuzztime 30s ./pkg/validate
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 30s ./pkg/enkash
 

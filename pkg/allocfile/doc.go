@@ -11,6 +11,11 @@
 // also after multi-line fields.
 //
 // Rows are decoded with gocsv's pull API ([gocsv.Unmarshaller]) over an
-// encoding/csv reader this package owns; no package-level gocsv setting is
-// touched. A [Reader] is not safe for concurrent use.
+// encoding/csv reader this package owns: the header aliases are resolved
+// first, then gocsv maps the columns to [Record]'s fields through its csv
+// tags; no package-level gocsv setting is touched. One record is at most
+// [MaxRecordBytes]. A workbook, a PDF or binary data is refused and named.
+// In a report of this tool fed back, the formula guard ([Guard]) is taken
+// off again ([Unguard]); any other file is read as written. A [Reader] is
+// not safe for concurrent use.
 package allocfile

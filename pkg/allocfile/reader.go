@@ -28,9 +28,19 @@ type Reader struct {
 	rec      *recorder
 	internal []string // per column: the canonical tag, or a unique name for a kept column
 	unknown  bool     // some columns are not Record fields
+	out      []outColumn
+	fedBack  bool // the file is a report of this tool: take the formula guard off
 	lastOff  int64
+	lastLine int // the line of the last record read
 	rows     int
 	blank    int
+}
+
+// outColumn is where a column of Row.Values comes from: a field of Record
+// (field >= 0), or the cell gocsv left unmatched under name.
+type outColumn struct {
+	field int
+	name  string
 }
 
 // Row is one data record of the file.
@@ -78,15 +88,15 @@ func NewReader(file string, src io.Reader) (*Reader, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("reading %s: %w", file, err)
 	}
-	if utf16Like(head) {
-		return nil, &FileError{File: file, Problem: "the file is UTF-16 (Excel's \"Unicode Text\"), not UTF-8", Fix: SaveAsUTF8}
+	if err := sniff(file, head); err != nil {
+		return nil, err
 	}
 	if bytes.HasPrefix(head, utf8BOM) {
 		_, _ = br.Discard(len(utf8BOM))
 		head = head[len(utf8BOM):]
 	}
 	r := &Reader{file: file, comma: detectComma(head)}
-	r.rec = &recorder{src: lineEnds{br}}
+	r.rec = &recorder{src: lineEnds{br}, limit: MaxRecordBytes}
 	r.csv = csv.NewReader(r.rec)
 	r.csv.Comma = r.comma
 	r.csv.FieldsPerRecord = 0 // every record must have as many cells as the header
@@ -106,7 +116,18 @@ func NewReader(file string, src io.Reader) (*Reader, error) {
 	if r.header, err = resolveHeader(file, um.Headers); err != nil {
 		return nil, err
 	}
-	r.internal = make([]string, len(um.Headers))
+	if err := r.mapColumns(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// mapColumns gives gocsv the canonical names of the known columns (the
+// header aliases are resolved before it, so that its tags map them to
+// Record's fields) and a unique name to every other column, and plans
+// where each value of Row.Values comes from.
+func (r *Reader) mapColumns() error {
+	r.internal = make([]string, len(r.um.Headers))
 	for i, col := range r.header.Canonical {
 		r.internal[i] = col
 		if col == "" {
@@ -114,10 +135,20 @@ func NewReader(file string, src io.Reader) (*Reader, error) {
 			r.unknown = true
 		}
 	}
-	if err := um.RenormalizeHeaders(func([]string) []string { return r.internal }); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+	if err := r.um.RenormalizeHeaders(func([]string) []string { return r.internal }); err != nil {
+		return fmt.Errorf("%s: %w", r.file, err)
 	}
-	return r, nil
+	for i, col := range r.header.Canonical {
+		switch {
+		case r.header.Dropped[i]:
+			r.fedBack = true
+		case col != "":
+			r.out = append(r.out, outColumn{field: fieldOf(col)})
+		default:
+			r.out = append(r.out, outColumn{field: -1, name: r.internal[i]})
+		}
+	}
+	return nil
 }
 
 // Header returns the resolved header.
@@ -134,67 +165,100 @@ func (r *Reader) BlankRows() int { return r.blank }
 // means the rest of the file cannot be trusted and reading must stop.
 func (r *Reader) Read() (*Row, error) {
 	for {
-		r.rec.forget(r.lastOff)
-		start := r.lastOff
-		var (
-			v         any
-			unmatched map[string]string
-			err       error
-		)
-		if r.unknown {
-			v, unmatched, err = r.um.ReadUnmatched()
-		} else {
-			v, err = r.um.Read()
-		}
-		end := r.csv.InputOffset()
-		r.lastOff = end
-		if errors.Is(err, io.EOF) {
-			return nil, io.EOF
-		}
-		raw := r.rec.span(start, end)
+		rec, unmatched, raw, err := r.next()
 		if err != nil {
 			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return nil, r.parseError(err)
-			}
-			if !utf8.Valid(raw) {
-				return nil, r.encodingError(pe.StartLine, raw)
-			}
-			if errors.Is(err, csv.ErrQuote) && pe.Line > pe.StartLine {
-				return nil, r.parseError(err)
+			if errors.Is(err, io.EOF) || !errors.As(err, &pe) {
+				return nil, err
 			}
 			r.rows++
 			return r.recover(pe, raw), nil
-		}
-		if !utf8.Valid(raw) {
-			line, _ := r.csv.FieldPos(0)
-			return nil, r.encodingError(line, raw)
 		}
 		if blank(raw, r.comma) {
 			r.blank++
 			continue
 		}
 		r.rows++
-		row := &Row{Number: r.rows, Record: v.(Record)}
-		row.Line, _ = r.csv.FieldPos(0)
-		if last, _ := r.csv.FieldPos(len(r.internal) - 1); last != row.Line {
-			row.fieldLines = make([]int, len(r.internal))
-			for i := range row.fieldLines {
-				row.fieldLines[i], _ = r.csv.FieldPos(i)
-			}
-		}
-		row.Values = make([]string, 0, len(r.internal))
-		for i, col := range r.header.Canonical {
-			switch {
-			case r.header.Dropped[i]:
-			case col != "":
-				row.Values = append(row.Values, row.Record.Field(col))
-			default:
-				row.Values = append(row.Values, unmatched[r.internal[i]])
-			}
-		}
-		return row, nil
+		return r.row(rec, unmatched), nil
 	}
+}
+
+// next decodes one record with gocsv. It returns the record's bytes too.
+// A *csv.ParseError is a malformed record the caller recovers; any other
+// error ends the file.
+func (r *Reader) next() (rec Record, unmatched map[string]string, raw []byte, err error) {
+	r.rec.forget(r.lastOff)
+	start := r.lastOff
+	var v any
+	if r.unknown {
+		v, unmatched, err = r.um.ReadUnmatched()
+	} else {
+		v, err = r.um.Read()
+	}
+	end := r.csv.InputOffset()
+	r.lastOff = end
+	switch {
+	case errors.Is(err, io.EOF):
+		return rec, nil, nil, io.EOF
+	case errors.Is(err, errRecordTooLong):
+		return rec, nil, nil, &FileError{File: r.file, Line: r.lastLine + 1,
+			Problem: fmt.Sprintf("the record that starts after line %d is longer than %d MB (a quoted value that is never closed?)", r.lastLine, MaxRecordBytes>>20),
+			Fix:     "check the quotes from that line on; a value must be shorter than 1 MB"}
+	}
+	raw = r.rec.span(start, end)
+	if err != nil {
+		return rec, nil, raw, r.recordError(err, raw)
+	}
+	r.lastLine, _ = r.csv.FieldPos(len(r.internal) - 1)
+	if !utf8.Valid(raw) {
+		line, _ := r.csv.FieldPos(0)
+		return rec, nil, nil, r.encodingError(line, raw)
+	}
+	return v.(Record), unmatched, raw, nil
+}
+
+// recordError sorts an error of gocsv: a *csv.ParseError that the caller
+// recovers as a row, or an error that ends the file. It is apart from next
+// so that the hot path allocates nothing for it.
+func (r *Reader) recordError(err error, raw []byte) error {
+	var pe *csv.ParseError
+	switch {
+	case !errors.As(err, &pe):
+		return r.parseError(err)
+	case !utf8.Valid(raw):
+		return r.encodingError(pe.StartLine, raw)
+	case errors.Is(err, csv.ErrQuote) && pe.Line > pe.StartLine:
+		return r.parseError(err)
+	}
+	r.lastLine = pe.Line
+	return err
+}
+
+// row builds the Row of a record that encoding/csv read cleanly.
+func (r *Reader) row(rec Record, unmatched map[string]string) *Row {
+	row := &Row{Number: r.rows, Record: rec}
+	row.Line, _ = r.csv.FieldPos(0)
+	if r.lastLine != row.Line {
+		row.fieldLines = make([]int, len(r.internal))
+		for i := range row.fieldLines {
+			row.fieldLines[i], _ = r.csv.FieldPos(i)
+		}
+	}
+	out := &row.Record
+	if r.fedBack {
+		for i := range numFields {
+			*out.field(i) = Unguard(*out.field(i))
+		}
+	}
+	row.Values = make([]string, len(r.out))
+	for i, c := range r.out {
+		if c.field >= 0 {
+			row.Values[i] = *out.field(c.field)
+		} else if row.Values[i] = unmatched[c.name]; r.fedBack {
+			row.Values[i] = Unguard(row.Values[i])
+		}
+	}
+	return row
 }
 
 // recover re-reads a malformed record leniently, so that its cells still
@@ -211,6 +275,9 @@ func (r *Reader) recover(pe *csv.ParseError, raw []byte) *Row {
 		}
 		if r.header.Dropped[i] {
 			continue
+		}
+		if r.fedBack {
+			cell = Unguard(cell)
 		}
 		row.Record.SetField(col, cell)
 		row.Values = append(row.Values, cell)

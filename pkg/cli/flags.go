@@ -1,12 +1,18 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/job"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
@@ -14,6 +20,7 @@ import (
 // apiFlags override the ENKASH_* environment.
 type apiFlags struct {
 	baseURL, tokenURL, clientID, clientSecret, username, password string
+	clientSecretFile, passwordFile                                string
 	partnerID, companyID, cardAccountID, refField                 string
 	encrypt                                                       bool
 	timeout                                                       time.Duration
@@ -25,9 +32,11 @@ func (f *apiFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.baseURL, "base-url", "", "EnKash API host (env "+enkash.EnvBaseURL+")")
 	fs.StringVar(&f.tokenURL, "token-url", "", "host of /oauth/token when it differs (env "+enkash.EnvTokenURL+"; default: the base URL)")
 	fs.StringVar(&f.clientID, "client-id", "", "client id (env "+enkash.EnvClientID+")")
-	fs.StringVar(&f.clientSecret, "client-secret", "", "client secret (env "+enkash.EnvClientSecret+"; prefer the environment: arguments are visible to other users)")
+	fs.StringVar(&f.clientSecret, "client-secret", "", "client secret (env "+enkash.EnvClientSecret+"; prefer the environment or --client-secret-file: arguments are visible to other users)")
+	fs.StringVar(&f.clientSecretFile, "client-secret-file", "", "read the client secret from this file (mode 0600; one line)")
 	fs.StringVar(&f.username, "username", "", "EnKash login (env "+enkash.EnvUsername+")")
-	fs.StringVar(&f.password, "password", "", "EnKash password (env "+enkash.EnvPassword+"; prefer the environment)")
+	fs.StringVar(&f.password, "password", "", "EnKash password (env "+enkash.EnvPassword+"; prefer the environment or --password-file)")
+	fs.StringVar(&f.passwordFile, "password-file", "", "read the EnKash password from this file (mode 0600; one line)")
 	fs.StringVar(&f.partnerID, "partner-id", "", "partnerId header (env "+enkash.EnvPartnerID+")")
 	fs.StringVar(&f.companyID, "company-id", "", "companyId (env "+enkash.EnvCompanyID+")")
 	fs.StringVar(&f.cardAccountID, "card-account-id", "", "reward account cardAccountId (env "+enkash.EnvCardAccountID+")")
@@ -36,10 +45,15 @@ func (f *apiFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", enkash.DefaultTimeout, "timeout of one HTTP request")
 }
 
-// config reads the environment, then applies the flags that were set.
-func (f *apiFlags) config(lookup func(string) (string, bool)) (enkash.Config, error) {
-	cfg, err := enkash.ConfigFromEnv(lookup)
+// config reads the environment, then applies the flags that were set. A
+// secret given as a flag is used, with a warning on stderr: other users of
+// the machine can read it in the process list.
+func (f *apiFlags) config(g *globals) (enkash.Config, error) {
+	cfg, err := enkash.ConfigFromEnv(g.lookupEnv)
 	if err != nil {
+		return cfg, err
+	}
+	if err := f.secrets(g, &cfg); err != nil {
 		return cfg, err
 	}
 	set := func(name string, dst *string, v string) {
@@ -54,12 +68,6 @@ func (f *apiFlags) config(lookup func(string) (string, bool)) (enkash.Config, er
 	set("partner-id", &cfg.PartnerID, f.partnerID)
 	set("company-id", &cfg.CompanyID, f.companyID)
 	set("card-account-id", &cfg.CardAccountID, f.cardAccountID)
-	if f.fs.Changed("client-secret") {
-		cfg.ClientSecret = enkash.Secret(f.clientSecret)
-	}
-	if f.fs.Changed("password") {
-		cfg.Password = enkash.Secret(f.password)
-	}
 	if f.fs.Changed("encrypt") {
 		cfg.Encrypt = f.encrypt
 	}
@@ -72,6 +80,59 @@ func (f *apiFlags) config(lookup func(string) (string, bool)) (enkash.Config, er
 	return cfg, nil
 }
 
+// secrets applies --client-secret(-file) and --password(-file).
+func (f *apiFlags) secrets(g *globals, cfg *enkash.Config) error {
+	for _, s := range []struct {
+		flag, env, value, file string
+		dst                    *enkash.Secret
+	}{
+		{"client-secret", enkash.EnvClientSecret, f.clientSecret, f.clientSecretFile, &cfg.ClientSecret},
+		{"password", enkash.EnvPassword, f.password, f.passwordFile, &cfg.Password},
+	} {
+		if f.fs.Changed(s.flag) && s.file != "" {
+			return fmt.Errorf("--%s and --%s-file both give the secret: keep one", s.flag, s.flag)
+		}
+		if f.fs.Changed(s.flag) {
+			fmt.Fprintf(g.stderr, "rewardbatch: warning: --%s is visible to every user of this machine in the process list; "+
+				"set %s in the environment or use --%s-file instead\n", s.flag, s.env, s.flag)
+			*s.dst = enkash.Secret(s.value)
+		}
+		if s.file != "" {
+			v, err := readSecretFile(g, "--"+s.flag+"-file", s.file)
+			if err != nil {
+				return err
+			}
+			*s.dst = v
+		}
+	}
+	return nil
+}
+
+// readSecretFile reads a secret from the first line of a file. Errors name
+// the file, never its content.
+func readSecretFile(g *globals, flag, path string) (enkash.Secret, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flag, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > 64<<10 {
+		return "", fmt.Errorf("%s %s: give a small regular file holding the secret on one line", flag, path)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(g.stderr, "rewardbatch: warning: %s %s can be read by other users (mode %04o): chmod 600 it\n", flag, path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flag, err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	line = strings.TrimRight(line, "\r")
+	if line == "" {
+		return "", fmt.Errorf("%s %s: the file is empty; write the secret on its first line", flag, path)
+	}
+	return enkash.Secret(line), nil
+}
+
 // checkFlags are the validation settings shared by validate and run.
 type checkFlags struct {
 	batchID     string
@@ -80,6 +141,8 @@ type checkFlags struct {
 	expectTotal string
 	reports     string
 	out         string
+	maxFileSize string
+	allowEmpty  bool
 	// allowRepeats and strict: see validate.Options.
 	allowRepeats bool
 	strict       bool
@@ -91,10 +154,52 @@ func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&f.expectRows, "expect-rows", -1, "control total: refuse the file unless it has exactly this many data rows")
 	fs.StringVar(&f.expectTotal, "expect-total", "", "control total: refuse the file unless its loadAmount column sums to exactly this")
 	fs.StringVar(&f.reports, "reports-dir", "reports", "folder in which each run gets its own folder")
-	fs.StringVar(&f.out, "out", "", "the run folder to write (default: <reports-dir>/<UTC time>-<file name>)")
 	fs.BoolVar(&f.allowRepeats, "allow-repeats", false, "let a row that repeats an earlier one (same operation, person and amount) through as a second payment, with a warning; "+
 		"without it such a row is refused unless its \"repeat\" column says why")
 	fs.BoolVar(&f.strict, "strict", false, "refuse every row with a warning, as if it were an error")
+	fs.StringVar(&f.out, "out", "", "the run folder to write: a new or empty folder, or this file's own earlier run folder (default: a new <reports-dir>/<UTC time>-<file name>)")
+	fs.StringVar(&f.maxFileSize, "max-file-size", "1GB", "refuse an input larger than this (bytes, or with KB, MB or GB)")
+	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "accept a file with a header and no rows (default: exit 2, \"the file has no rows\")")
+}
+
+func errMaxAmount(v string) error {
+	return fmt.Errorf("--max-amount %q: give a positive number of points, for example 100000", v)
+}
+
+// jobOptions are the job's settings from these flags; file "-" reads
+// stdin.
+func (f *checkFlags) jobOptions(g *globals, file string, cfg enkash.Config) (job.ValidateOptions, error) {
+	vopts, total, err := f.options(cfg)
+	if err != nil {
+		return job.ValidateOptions{}, err
+	}
+	size, err := parseSize(f.maxFileSize)
+	if err != nil {
+		return job.ValidateOptions{}, fmt.Errorf("--max-file-size %q: %w", f.maxFileSize, err)
+	}
+	return job.ValidateOptions{File: file, Out: f.out, ReportsDir: f.reports, Validate: vopts, ExpectRows: f.expectRows,
+		ExpectTotal: total, Stdin: g.stdin, MaxFileSize: size, AllowEmpty: f.allowEmpty, Stdout: g.stdout, Log: g.log}, nil
+}
+
+// parseSize reads a size such as 1GB, 500MB, 64KB or 1048576 (bytes); the
+// units are powers of 1024.
+func parseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return 0, errors.New("give a positive size such as 1GB, 500MB or 1048576")
+	}
+	return n * mult, nil
 }
 
 // options builds the validator's options; cfg gives the default company,
@@ -105,7 +210,7 @@ func (f *checkFlags) options(cfg enkash.Config) (validate.Options, *money.Amount
 		AllowRepeats: f.allowRepeats, Strict: f.strict}
 	ceiling, err := money.Parse(f.maxAmount)
 	if err != nil || ceiling.IsZero() {
-		return opts, nil, fmt.Errorf("--max-amount %q: give a positive number of points, for example 100000", f.maxAmount)
+		return opts, nil, errMaxAmount(f.maxAmount)
 	}
 	opts.MaxAmount = ceiling
 	if f.expectTotal == "" {

@@ -94,7 +94,7 @@ func runLedgerRebuild(cmd *cobra.Command, g *globals, o *LedgerRebuildOptions) e
 	if len(o.reports) == 0 {
 		return exit(exitcode.Fatal, fmt.Errorf("give the run folders to read with --from-reports DIR"))
 	}
-	cfg, err := o.api.config(g.lookupEnv)
+	cfg, err := o.api.config(g)
 	if err != nil {
 		return exit(exitcode.Fatal, err)
 	}

@@ -43,7 +43,7 @@ and the next run of the file sends it.
   rewardbatch reconcile reports/20261126T080000Z-allocations`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := o.api.config(g.lookupEnv)
+			cfg, err := o.api.config(g)
 			if err != nil {
 				return exit(exitcode.Fatal, err)
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/buildinfo"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/logging"
+	"github.com/rewardbatch/rewardbatch/pkg/report"
 )
 
 // Version returns the tool's version, with the commit when known (see
@@ -59,6 +60,7 @@ func exit(code int, err error) error {
 type globals struct {
 	logFormat string
 	logLevel  string
+	stdin     io.Reader // read by a FILE argument "-"
 	stdout    io.Writer
 	stderr    io.Writer
 	lookupEnv func(string) (string, bool)
@@ -68,7 +70,7 @@ type globals struct {
 // NewRoot returns the root command. lookupEnv reads the environment
 // (os.LookupEnv outside tests).
 func NewRoot(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
-	g := &globals{stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, log: zap.NewNop()}
+	g := &globals{stdin: os.Stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, log: zap.NewNop()}
 	root := &cobra.Command{
 		Use:   "rewardbatch",
 		Short: "Pay monthly reward points to employees through the EnKash Rewards API, from one CSV file",
@@ -106,7 +108,7 @@ remembers what earlier runs did.
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "", "log format on stderr: json or console (default: console on a terminal, json otherwise)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug (one line per row), info, warn or error")
-	root.AddCommand(newRunCmd(g), newValidateCmd(g), newSandboxCmd(g), newVersionCmd(g))
+	root.AddCommand(newRunCmd(g), newValidateCmd(g), newSandboxCmd(g), newVersionCmd(g), newReportCmd(g))
 	for _, c := range extraCommands {
 		root.AddCommand(c(g))
 	}
@@ -148,7 +150,9 @@ func Main() int {
 		second := make(chan os.Signal, 1)
 		signal.Notify(second, os.Interrupt, syscall.SIGTERM)
 		<-second
-		fmt.Fprintln(os.Stderr, "rewardbatch: second signal, exiting at once; reports of this run may be incomplete, the next run resumes")
+		report.RemoveTemporary()
+		fmt.Fprintln(os.Stderr, "rewardbatch: second signal, exiting at once; reports of this run may be incomplete "+
+			"(`rewardbatch report RUN` writes them again from the ledger), the next run resumes")
 		os.Exit(exitcode.Incomplete)
 	}()
 	return Execute(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)

@@ -124,20 +124,16 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 			return exit(exitcode.Fatal, err)
 		}
 		g.log.Warn(reward.NoRealPoints, zap.String("sandbox", sb.URL))
-	} else if cfg, err = o.api.config(g.lookupEnv); err != nil {
+	} else if cfg, err = o.api.config(g); err != nil {
 		return exit(exitcode.Fatal, err)
 	}
 	cfg.Timeout = o.api.timeout
 	cfg.MaxConnsPerHost = o.engine.Workers + 2
-	vopts, total, err := o.check.options(cfg)
+	vo, err := o.check.jobOptions(g, file, cfg)
 	if err != nil {
 		return exit(exitcode.Fatal, err)
 	}
-	opts := job.RunOptions{
-		ValidateOptions: job.ValidateOptions{
-			File: file, Out: o.check.out, ReportsDir: o.check.reports, Validate: vopts,
-			ExpectRows: o.check.expectRows, ExpectTotal: total, Stdout: g.stdout, Log: g.log,
-		},
+	opts := job.RunOptions{ValidateOptions: vo,
 		DryRun: o.dryRun, SkipInvalid: o.skipInvalid, SkipBalanceCheck: o.skipBalanceCheck,
 		Engine: o.engine, Sandbox: o.useSandbox, Version: Version(),
 	}

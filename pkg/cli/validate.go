@@ -17,7 +17,7 @@ type ValidateOptions struct {
 func (o *ValidateOptions) AddFlags(cmd *cobra.Command) {
 	o.check.AddFlags(cmd.Flags())
 	o.api.AddFlags(cmd.Flags())
-	for _, hidden := range []string{"base-url", "token-url", "client-id", "client-secret", "username", "password", "partner-id", "encrypt", "timeout"} {
+	for _, hidden := range []string{"base-url", "token-url", "client-id", "client-secret", "client-secret-file", "username", "password", "password-file", "partner-id", "encrypt", "timeout"} {
 		_ = cmd.Flags().MarkHidden(hidden)
 	}
 }
@@ -59,17 +59,14 @@ refuses every row with a warning.
 }
 
 func runValidate(cmd *cobra.Command, g *globals, o *ValidateOptions, file string) error {
-	cfg, err := o.api.config(g.lookupEnv)
+	cfg, err := o.api.config(g)
 	if err != nil {
 		return exit(exitcode.Fatal, err)
 	}
-	vopts, total, err := o.check.options(cfg)
+	opts, err := o.check.jobOptions(g, file, cfg)
 	if err != nil {
 		return exit(exitcode.Fatal, err)
 	}
-	code, _, err := job.Validate(cmd.Context(), job.ValidateOptions{
-		File: file, Out: o.check.out, ReportsDir: o.check.reports, Validate: vopts,
-		ExpectRows: o.check.expectRows, ExpectTotal: total, Stdout: g.stdout, Log: g.log,
-	})
+	code, _, err := job.Validate(cmd.Context(), opts)
 	return exit(code, err)
 }

@@ -73,15 +73,11 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 	if o.Sandbox {
 		fmt.Fprintf(o.Stdout, "*** %s: this run goes to the embedded sandbox ***\n", reward.NoRealPoints)
 	}
-	dir, err := runFolder(o.Out, o.ReportsDir, o.File, started, o.Sandbox)
+	dir, source, sum, err := prepare(sig, &o.ValidateOptions, started, o.Sandbox, false)
 	if err != nil {
-		return Result{Code: exitcode.Fatal}, err
+		return Result{Code: inputCode(err)}, err
 	}
 	res := Result{Dir: dir}
-	source, sum, err := snapshot(o.File, dir)
-	if err != nil {
-		return res.with(exitcode.Fatal), err
-	}
 	c, err := checkFile(ctx, o.File, source, dir, o.Validate)
 	if err != nil {
 		return res.with(exitcode.FromError(err)), err
@@ -107,7 +103,7 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 
 	s, err := sendAll(sig, ctx, o, api, c, dir, source, sum, started)
 	if err != nil && s == nil {
-		return res.with(exitcode.Fatal), err
+		return res.with(exitcode.Fatal), reportHint(err, o.Ledger != nil, dir)
 	}
 	res.Summary = s
 	if perr := s.Print(o.Stdout); perr != nil && err == nil {

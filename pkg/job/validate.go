@@ -31,9 +31,17 @@ type ValidateOptions struct {
 	// stated; ExpectRows < 0 and a nil ExpectTotal are not checked.
 	ExpectRows  int
 	ExpectTotal *money.Amount
-	Stdout      io.Writer
-	Log         *zap.Logger
-	Now         func() time.Time
+	// Stdin is read when File is "-".
+	Stdin io.Reader
+	// MaxFileSize refuses a larger input; 0 is DefaultMaxFileSize.
+	MaxFileSize int64
+	// AllowEmpty accepts a file with a header and no rows.
+	AllowEmpty bool
+	Stdout     io.Writer
+	Log        *zap.Logger
+	Now        func() time.Time
+
+	afterChunk func() // tests: runs after each chunk of the snapshot copy
 }
 
 func (o *ValidateOptions) defaults() {
@@ -130,16 +138,24 @@ func checkPass(ctx context.Context, name, source, dir string, opts validate.Opti
 // and 2 otherwise.
 func Validate(ctx context.Context, o ValidateOptions) (code int, dir string, err error) {
 	o.defaults()
-	dir, err = runFolder(o.Out, o.ReportsDir, o.File, o.Now(), false)
+	dir, source, _, err := prepare(ctx, &o, o.Now(), false, true)
 	if err != nil {
-		return exitcode.Fatal, "", err
+		return inputCode(err), "", err
 	}
-	c, err := checkFile(ctx, o.File, o.File, dir, o.Validate)
+	c, err := checkFile(ctx, o.File, source, dir, o.Validate)
 	if err != nil {
-		_ = os.Remove(dir) // only when empty
 		return exitcode.FromError(err), dir, err
 	}
 	return concludeCheck(o, c, dir, "validate")
+}
+
+// inputCode is the exit code of a command that could not snapshot its
+// input: 4 when a signal stopped it, else as exitcode.FromError.
+func inputCode(err error) int {
+	if errors.Is(err, context.Canceled) {
+		return exitcode.Incomplete
+	}
+	return exitcode.FromError(err)
 }
 
 // concludeCheck prints the plan and the first errors, and applies the
@@ -160,6 +176,10 @@ func concludeCheck(o ValidateOptions, c *checked, dir, verb string) (int, string
 	}
 	o.Log.Info("validated", zap.String("file", o.File), zap.Int("rows", c.plan.RowsRead), zap.Int("valid", c.plan.Valid),
 		zap.Int("invalid", c.plan.Invalid), zap.Int("warnings", c.plan.Warnings), zap.String("plan", c.plan.ShortHash()))
+	if c.plan.RowsRead == 0 && !o.AllowEmpty {
+		return exitcode.InvalidInput, dir, fmt.Errorf("%w: %s: the file has no rows, only a header; nothing to do "+
+			"(check that this is the file you meant; --allow-empty accepts it)", exitcode.ErrInvalidInput, o.File)
+	}
 	if err := c.plan.CheckControls(o.ExpectRows, o.ExpectTotal); err != nil {
 		return exitcode.InvalidInput, dir, err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 
@@ -55,40 +56,61 @@ func Amend(dir string, changes map[string]Change) (*Summary, int, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading %s: %w", ResultsFile, err)
 	}
-	nIn := len(header) - len(ResultColumns)
-	refIdx := -1
-	for i := 0; i < nIn && refIdx < 0; i++ {
-		if allocfile.Canonical(header[i]) == allocfile.ColReference {
-			refIdx = i
-		}
+	cols, err := resultColumnsOf(header)
+	if err != nil {
+		return nil, 0, err
 	}
-	if nIn < 0 || refIdx < 0 {
-		return nil, 0, fmt.Errorf("%s has no reference column", ResultsFile)
+	changed, err := amendRows(dir, r, header, cols, changes, &s)
+	if err != nil {
+		return nil, 0, err
 	}
-	col := func(name string) int {
-		for i, c := range ResultColumns {
-			if c == name {
-				return nIn + i
-			}
-		}
-		panic("unknown result column " + name)
+	s.ExitCode = exitcode.FromStatuses(s.Statuses, s.Stopped != "")
+	s.ExitMeaning = exitcode.Meaning(s.ExitCode)
+	if err := WriteJSON(filepath.Join(dir, SummaryFile), &s); err != nil {
+		return nil, 0, err
 	}
-	status, pg, card, txn, code, msg := col("status"), col("pgReferenceNumber"), col("enKashCardId"),
-		col("enkashCardTxnId"), col("errorCode"), col("errorMessage")
+	return &s, changed, nil
+}
 
+// resultCols are the positions of the columns Amend reads and changes in
+// a results.csv row.
+type resultCols struct {
+	nIn, ref, status, pg, card, txn, code, msg int
+}
+
+// resultColumnsOf finds them in the header of a results.csv.
+func resultColumnsOf(header []string) (resultCols, error) {
+	c := resultCols{nIn: len(header) - len(ResultColumns), ref: -1}
+	for i := 0; i < c.nIn && c.ref < 0; i++ {
+		if allocfile.Canonical(header[i]) == allocfile.ColReference {
+			c.ref = i
+		}
+	}
+	if c.nIn < 0 || c.ref < 0 {
+		return c, fmt.Errorf("%s has no reference column", ResultsFile)
+	}
+	at := func(name string) int { return c.nIn + slices.Index(ResultColumns, name) }
+	c.status, c.pg, c.card, c.txn, c.code, c.msg = at("status"), at("pgReferenceNumber"), at("enKashCardId"),
+		at("enkashCardTxnId"), at("errorCode"), at("errorMessage")
+	return c, nil
+}
+
+// amendRows copies the rows of r into a new results.csv and failed.csv,
+// applying changes, and keeps s's counts in step.
+func amendRows(dir string, r *csv.Reader, header []string, c resultCols, changes map[string]Change, s *Summary) (int, error) {
 	results, err := CreateCSV(filepath.Join(dir, ResultsFile), header)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	failed, err := CreateCSV(filepath.Join(dir, FailedFile), append(append([]string(nil), header[:nIn]...), "status", "reason"))
+	failed, err := CreateCSV(filepath.Join(dir, FailedFile), append(append([]string(nil), header[:c.nIn]...), "status", "reason"))
 	if err != nil {
 		results.Abort()
-		return nil, 0, err
+		return 0, err
 	}
-	abort := func(err error) (*Summary, int, error) {
+	abort := func(err error) (int, error) {
 		results.Abort()
 		failed.Abort()
-		return nil, 0, err
+		return 0, err
 	}
 	changed := 0
 	for {
@@ -99,36 +121,32 @@ func Amend(dir string, changes map[string]Change) (*Summary, int, error) {
 		if err != nil {
 			return abort(fmt.Errorf("reading %s: %w", ResultsFile, err))
 		}
-		if ch, ok := changes[row[refIdx]]; ok && row[status] == string(reward.StatusUnknown) {
-			row[status], row[pg], row[card], row[txn], row[code], row[msg] = string(ch.Status), ch.PGReferenceNumber,
+		if ch, ok := changes[row[c.ref]]; ok && row[c.status] == string(reward.StatusUnknown) {
+			row[c.status], row[c.pg], row[c.card], row[c.txn], row[c.code], row[c.msg] = string(ch.Status), ch.PGReferenceNumber,
 				ch.EnKashCardID, ch.EnkashCardTxnID, ch.ErrorCode, ch.ErrorMessage
-			s.Statuses[reward.StatusUnknown]--
-			s.Statuses[ch.Status]++
-			if t := s.Ops[ch.Operation]; t != nil && ch.Status == reward.StatusMatched {
-				t.ConfirmedRows++
-				t.ConfirmedPoints = t.ConfirmedPoints.Add(ch.Amount)
-			}
+			s.settle(ch)
 			changed++
 		}
 		if err := results.Write(row); err != nil {
 			return abort(err)
 		}
-		if !reward.Status(row[status]).Done() {
-			fr := append(append([]string(nil), row[:nIn]...), row[status], failureReason(row[code], row[msg]))
-			if err := failed.Write(fr); err != nil {
+		if !reward.Status(row[c.status]).Done() {
+			if err := failed.Write(append(append([]string(nil), row[:c.nIn]...), row[c.status], failureReason(row[c.code], row[c.msg]))); err != nil {
 				return abort(err)
 			}
 		}
 	}
-	s.ExitCode = exitcode.FromStatuses(s.Statuses, s.Stopped != "")
-	s.ExitMeaning = exitcode.Meaning(s.ExitCode)
-	if err := commitPair(results, failed); err != nil {
-		return nil, 0, err
+	return changed, commitPair(results, failed)
+}
+
+// settle moves one row's count from UNKNOWN to its settled status.
+func (s *Summary) settle(ch Change) {
+	s.Statuses[reward.StatusUnknown]--
+	s.Statuses[ch.Status]++
+	if t := s.Ops[ch.Operation]; t != nil && ch.Status == reward.StatusMatched {
+		t.ConfirmedRows++
+		t.ConfirmedPoints = t.ConfirmedPoints.Add(ch.Amount)
 	}
-	if err := WriteJSON(filepath.Join(dir, SummaryFile), &s); err != nil {
-		return nil, 0, err
-	}
-	return &s, changed, nil
 }
 
 // failureReason is the reason column of failed.csv.

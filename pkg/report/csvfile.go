@@ -3,19 +3,19 @@ package report
 import (
 	"bufio"
 	"encoding/csv"
-	"fmt"
-	"os"
-	"path/filepath"
+	"errors"
+
+	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 )
 
 // FileMode is the mode of every report file: reports hold personal data.
 const FileMode = 0o600
 
-// CSVFile is a CSV file written under a temporary name and renamed into
-// place by Commit. It is not safe for concurrent use.
+// CSVFile is a CSV file written through an [AtomicFile]: under a
+// temporary name, renamed into place by Commit. It is not safe for
+// concurrent use.
 type CSVFile struct {
-	path string
-	tmp  *os.File
+	file *AtomicFile
 	buf  *bufio.Writer
 	w    *csv.Writer
 	cell []string
@@ -24,17 +24,12 @@ type CSVFile struct {
 
 // CreateCSV starts the file at path with its header row.
 func CreateCSV(path string, header []string) (*CSVFile, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	file, err := CreateAtomic(path)
 	if err != nil {
-		return nil, fmt.Errorf("creating %s: %w", path, err)
+		return nil, err
 	}
-	if err := tmp.Chmod(FileMode); err != nil {
-		_ = tmp.Close()
-		_ = os.Remove(tmp.Name())
-		return nil, fmt.Errorf("creating %s: %w", path, err)
-	}
-	buf := bufio.NewWriterSize(tmp, 64<<10)
-	f := &CSVFile{path: path, tmp: tmp, buf: buf, w: csv.NewWriter(buf)}
+	buf := bufio.NewWriterSize(file, 64<<10)
+	f := &CSVFile{file: file, buf: buf, w: csv.NewWriter(buf)}
 	if err := f.Write(header); err != nil {
 		f.Abort()
 		return nil, err
@@ -43,7 +38,7 @@ func CreateCSV(path string, header []string) (*CSVFile, error) {
 }
 
 // Path returns where the file lands on Commit.
-func (f *CSVFile) Path() string { return f.path }
+func (f *CSVFile) Path() string { return f.file.Path() }
 
 // Write adds one row, neutralising formula-like cells.
 func (f *CSVFile) Write(row []string) error {
@@ -55,9 +50,17 @@ func (f *CSVFile) Write(row []string) error {
 		f.cell = append(f.cell, Neutralise(c))
 	}
 	if err := f.w.Write(f.cell); err != nil {
-		f.err = fmt.Errorf("writing %s: %w", f.path, err)
+		f.err = f.wrap(err)
 	}
 	return f.err
+}
+
+func (f *CSVFile) wrap(err error) error {
+	var we *WriteError
+	if errors.As(err, &we) {
+		return err
+	}
+	return &WriteError{Path: f.Path(), Err: err}
 }
 
 // Flush pushes buffered rows to the temporary file, so that a crash loses
@@ -68,9 +71,9 @@ func (f *CSVFile) Flush() error {
 	}
 	f.w.Flush()
 	if err := f.w.Error(); err != nil {
-		f.err = fmt.Errorf("writing %s: %w", f.path, err)
+		f.err = f.wrap(err)
 	} else if err := f.buf.Flush(); err != nil {
-		f.err = fmt.Errorf("writing %s: %w", f.path, err)
+		f.err = f.wrap(err)
 	}
 	return f.err
 }
@@ -81,41 +84,16 @@ func (f *CSVFile) Commit() error {
 		f.Abort()
 		return err
 	}
-	if err := f.tmp.Sync(); err != nil {
-		f.Abort()
-		return fmt.Errorf("writing %s: %w", f.path, err)
-	}
-	if err := f.tmp.Close(); err != nil {
-		_ = os.Remove(f.tmp.Name())
-		return fmt.Errorf("writing %s: %w", f.path, err)
-	}
-	if err := os.Rename(f.tmp.Name(), f.path); err != nil {
-		_ = os.Remove(f.tmp.Name())
-		return fmt.Errorf("writing %s: %w", f.path, err)
-	}
-	return nil
+	return f.file.Commit()
 }
 
 // Abort drops the temporary file.
-func (f *CSVFile) Abort() {
-	_ = f.tmp.Close()
-	_ = os.Remove(f.tmp.Name())
-}
+func (f *CSVFile) Abort() { f.file.Abort() }
 
-// Neutralise protects a cell that starts with =, +, - or @ (or a tab or
-// CR) from being run as a formula by a spreadsheet, by putting an
-// apostrophe before it. The reader removes that apostrophe again when a
-// report is fed back.
-func Neutralise(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
-}
+// Neutralise protects a cell from being run as a formula by a
+// spreadsheet; see [allocfile.Guard]. The reader takes the guard off again
+// when a report is fed back.
+func Neutralise(s string) string { return allocfile.Guard(s) }
 
 // commitPair commits a, then b; when a fails, b is dropped too.
 func commitPair(a, b *CSVFile) error {

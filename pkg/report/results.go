@@ -32,6 +32,7 @@ type Results struct {
 	tally           Tally
 	row             []string
 	lastFlush       time.Time
+	noLatency       bool
 }
 
 // Tally counts outcomes per status and operation.
@@ -120,9 +121,12 @@ func (r *Results) Add(o *reward.Outcome) error {
 		r.row = append(r.row, o.Item.Allocation.Reference)
 	}
 	in := len(r.row)
-	attempts := strconv.Itoa(o.Attempts)
+	attempts, latency := strconv.Itoa(o.Attempts), strconv.FormatInt(o.Latency.Milliseconds(), 10)
+	if r.noLatency {
+		latency = ""
+	}
 	r.row = append(r.row, strconv.Itoa(o.Item.Line), string(o.Status), o.PGReferenceNumber, o.EnKashCardID,
-		o.EnkashCardTxnID, o.OTBBalance, attempts, o.ErrorCode, o.ErrorMessage, strconv.FormatInt(o.Latency.Milliseconds(), 10))
+		o.EnkashCardTxnID, o.OTBBalance, attempts, o.ErrorCode, o.ErrorMessage, latency)
 	if err := r.results.Write(r.row); err != nil {
 		return err
 	}
@@ -141,6 +145,10 @@ func (r *Results) Add(o *reward.Outcome) error {
 	}
 	return nil
 }
+
+// OmitLatency leaves latencyMs empty: a report rebuilt from the ledger does
+// not know it.
+func (r *Results) OmitLatency() { r.noLatency = true }
 
 // Tally returns the totals so far.
 func (r *Results) Tally() Tally { return r.tally }

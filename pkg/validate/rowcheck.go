@@ -49,9 +49,10 @@ var cleaned = []string{
 	allocfile.ColCardAccountID, allocfile.ColRemarks,
 }
 
-// clean trims every value, removes the apostrophe this tool's own reports
-// put before a cell starting with = + - or @, and applies the length
-// limits.
+// clean trims every value and applies the length limits. The formula
+// guard of this tool's own reports is taken off by the reader
+// (allocfile.Unguard), and only in a report fed back: a user's own leading
+// apostrophe is kept.
 func (c *rowCheck) clean() {
 	c.rec = c.row.Record
 	for _, col := range cleaned {
@@ -59,10 +60,6 @@ func (c *rowCheck) clean() {
 		t := strings.TrimSpace(v)
 		if t != v {
 			c.add(col, finding{reward.SevNote, noteTrimmed, ""})
-		}
-		if len(t) > 1 && t[0] == '\'' && strings.ContainsRune("=+-@", rune(t[1])) {
-			t = t[1:]
-			c.add(col, finding{reward.SevNote, "the apostrophe that kept the cell from running as a formula was removed", ""})
 		}
 		c.addp(col, checkLength(col, t))
 		c.rec.SetField(col, t)

@@ -200,9 +200,9 @@ func TestNormalisation(t *testing.T) {
 		{"email domain", map[string]string{"email": "Aarav.S@Example.COM"}, func(t *testing.T, a reward.Allocation) {
 			assert.Equal(t, "Aarav.S@example.com", a.Email)
 		}, "the e-mail domain was written in lower case"},
-		{"neutralised cell from a report", map[string]string{"firstName": "'=Aarav"}, func(t *testing.T, a reward.Allocation) {
-			assert.Equal(t, "=Aarav", a.FirstName)
-		}, "the apostrophe that kept the cell from running as a formula was removed"},
+		{"a user's own leading apostrophe is kept", map[string]string{"firstName": "'=Aarav"}, func(t *testing.T, a reward.Allocation) {
+			assert.Equal(t, "'=Aarav", a.FirstName)
+		}, ""},
 		{"amount keeps its digits", map[string]string{"loadAmount": "500.50"}, func(t *testing.T, a reward.Allocation) {
 			assert.Equal(t, "500.50", a.Amount.String())
 		}, ""},
