@@ -31,7 +31,8 @@ const StillWritten = "the file may still be being written: wait until it is comp
 // stillWrittenFix also covers a file that is complete but lacks its last
 // line end.
 const stillWrittenFix = "wait until the program writing it has finished, then run again; " +
-	"if the file is complete, end its last line with a line break (open it in a text editor, go to the end and press Enter)"
+	"if the file is complete (a Google Sheets download, for one, ends without a line break), " +
+	"end its last line with a line break: open it in a text editor, go to the end and press Enter"
 
 // input is where a command reads its allocation file from.
 type input struct {
