@@ -1,0 +1,91 @@
+package console
+
+import (
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/rewardbatch/rewardbatch/pkg/console/store"
+	"github.com/rewardbatch/rewardbatch/pkg/ledger"
+)
+
+// listLimit bounds the lists of batches, runs and events.
+const listLimit = 200
+
+func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
+	bs, err := s.store.Batches(r.Context(), listLimit)
+	if err != nil {
+		s.cfg.Log.Error("console: listing batches", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "The batches could not be listed.")
+		return
+	}
+	s.render(w, r, "batches", "Batches", bs)
+}
+
+type historyData struct {
+	Runs  []ledger.RunRecord
+	Error string
+}
+
+// historyPage lists the runs the ledger recorded, the CLI's included.
+func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
+	var d historyData
+	l, err := ledger.OpenReadOnly(r.Context(), s.cfg.LedgerPath)
+	if err == nil {
+		d.Runs, err = l.Runs(r.Context(), listLimit)
+		_ = l.Close()
+	}
+	if err != nil {
+		d.Error = "No runs recorded yet."
+	}
+	s.render(w, r, "history", "History", d)
+}
+
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("batch")
+	if id != "" && !validID(id) {
+		id = ""
+	}
+	es, err := s.store.Events(r.Context(), id, listLimit*5)
+	if err != nil {
+		s.cfg.Log.Error("console: reading the audit log", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "The audit log could not be read.")
+		return
+	}
+	s.render(w, r, "audit", "Audit log", es)
+}
+
+type usersData struct {
+	Users []store.User
+	Roles []store.Role
+	Error string
+}
+
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
+	s.showUsers(w, r, http.StatusOK, "")
+}
+
+func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	us, err := s.store.Users(r.Context())
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, "The users could not be listed.")
+		return
+	}
+	s.renderStatus(w, r, status, "users", "Users", usersData{Users: us, Roles: store.Roles, Error: msg})
+}
+
+// addUserAction lets an admin add a user (or reset one's role and
+// password).
+func (s *Server) addUserAction(w http.ResponseWriter, r *http.Request) {
+	f := r.PostForm
+	role, err := store.ParseRole(f.Get("role"))
+	if err == nil {
+		err = s.store.AddUser(r.Context(), f.Get("name"), role, f.Get("password"), f.Get("replace") == "on")
+	}
+	if err != nil {
+		s.showUsers(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.audit(r, "", "user-add", store.Batch{}, f.Get("name")+" as "+string(role))
+	http.Redirect(w, r, "/users", http.StatusSeeOther)
+}
