@@ -69,9 +69,9 @@ func (s *Server) batchView(r *http.Request, b store.Batch) (*batchData, error) {
 	if d.Plan != nil {
 		for _, op := range []reward.Operation{reward.OpAllocate, reward.OpTopUp, reward.OpDebit} {
 			t := d.Plan.Op(op)
-			d.Ops = append(d.Ops, opRow{Op: string(op), Rows: t.Rows, Points: t.Total.Fixed2()})
+			d.Ops = append(d.Ops, opRow{Op: string(op), Rows: t.Rows, Points: grouped(t.Total.Fixed2())})
 		}
-		d.Credits = d.Plan.Credits().Fixed2()
+		d.Credits = grouped(d.Plan.Credits().Fixed2())
 	}
 	var err error
 	if d.Decisions, err = s.store.Decisions(r.Context(), b.ID); err != nil {
@@ -115,7 +115,7 @@ func (s *Server) balance(r *http.Request) string {
 	if err != nil {
 		return "unavailable"
 	}
-	return bal.Fixed2() + " points"
+	return grouped(bal.Fixed2()) + " points"
 }
 
 // problems pairs each finding of the page with its original row.
@@ -130,10 +130,14 @@ func (s *Server) problems(b store.Batch, t *table) []problem {
 		s.originalRows(s.uploadPath(b.ID), lines)
 	}
 	out := make([]problem, 0, len(t.Rows))
-	for _, row := range t.Rows {
+	for i, row := range t.Rows {
 		n, _ := strconv.Atoi(cell(row, 0))
-		out = append(out, problem{Line: cell(row, 0), Column: cell(row, 1), Value: cell(row, 2), Severity: cell(row, 3),
-			Problem: cell(row, 4), Fix: cell(row, 5), Original: lines[n]})
+		p := problem{Line: cell(row, 0), Column: cell(row, 1), Value: cell(row, 2), Severity: cell(row, 3),
+			Problem: cell(row, 4), Fix: cell(row, 5)}
+		if i+1 == len(t.Rows) || cell(t.Rows[i+1], 0) != p.Line { // once, under the line's last finding
+			p.Original = lines[n]
+		}
+		out = append(out, p)
 	}
 	return out
 }

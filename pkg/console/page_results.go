@@ -2,9 +2,11 @@ package console
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/rewardbatch/rewardbatch/pkg/console/store"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
@@ -33,6 +35,7 @@ type resultsData struct {
 	Query     string
 	StatusSet []string
 	Failed    int
+	Verdict   string
 }
 
 // shownColumns are the results.csv columns the table shows, when present.
@@ -68,11 +71,12 @@ func (s *Server) resultsView(r *http.Request, b store.Batch) (*resultsData, erro
 			}
 		}
 	}
+	d.Verdict = verdict(sum, d.Failed)
 	for _, op := range []reward.Operation{reward.OpAllocate, reward.OpTopUp, reward.OpDebit} {
 		if t := sum.Ops[op]; t != nil {
 			d.Ops = append(d.Ops, opResult{Op: string(op), Rows: t.Rows, SentRows: t.SentRows, ConfirmedRows: t.ConfirmedRows,
-				SkippedRows: t.SkippedRows, Points: t.Points.Fixed2(), SentPoints: t.SentPoints.Fixed2(),
-				ConfirmedPoints: t.ConfirmedPoints.Fixed2(), SkippedPoints: t.SkippedPoints.Fixed2()})
+				SkippedRows: t.SkippedRows, Points: grouped(t.Points.Fixed2()), SentPoints: grouped(t.SentPoints.Fixed2()),
+				ConfirmedPoints: grouped(t.ConfirmedPoints.Fixed2()), SkippedPoints: grouped(t.SkippedPoints.Fixed2())})
 		}
 	}
 	path := filepath.Join(s.batchDir(b.ID), b.RunID, report.ResultsFile)
@@ -122,4 +126,16 @@ func (s *Server) printPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Table = nil
 	s.render(w, r, "print", "Summary of "+b.Name, d)
+}
+
+// verdict says in one sentence how a run ended.
+func verdict(sum *report.Summary, notDone int) string {
+	m := sum.ExitMeaning
+	if m != "" {
+		m = strings.ToUpper(m[:1]) + m[1:]
+	}
+	if notDone == 0 {
+		return fmt.Sprintf("%s: all %d rows confirmed by EnKash (MATCHED) or done by an earlier run.", m, sum.Rows)
+	}
+	return fmt.Sprintf("%s: %d of %d rows are not done; see them below and resend them once fixed.", m, notDone, sum.Rows)
 }

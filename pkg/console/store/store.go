@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -25,8 +26,11 @@ var ErrNotFound = errors.New("not found")
 
 // Store is an open console database. It is safe for concurrent use.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
+	db        *sql.DB
+	now       func() time.Time
+	cost      int
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 // Open opens (creating when needed) the console database at path and
@@ -41,7 +45,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("console store: opening %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, now: time.Now}
+	s := &Store{db: db, now: time.Now, cost: DefaultCost}
 	if err := s.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, err

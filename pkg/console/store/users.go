@@ -53,7 +53,8 @@ type User struct {
 const (
 	MaxFailures = 5
 	LockFor     = 15 * time.Minute
-	bcryptCost  = 12
+	// DefaultCost is the bcrypt cost of new passwords.
+	DefaultCost = 12
 	minPassword = 12
 )
 
@@ -77,7 +78,7 @@ func (s *Store) AddUser(ctx context.Context, name string, role Role, password st
 	if len(password) < minPassword {
 		return fmt.Errorf("the password must have at least %d characters", minPassword)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
 		return fmt.Errorf("hashing the password: %w", err)
 	}
@@ -123,9 +124,18 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 	return out, rows.Err()
 }
 
+// SetCost sets the bcrypt cost of new passwords (tests use
+// bcrypt.MinCost).
+func (s *Store) SetCost(cost int) { s.cost = cost }
+
 // dummyHash is compared against when the user does not exist, so that a
 // wrong name costs the same time as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user, no such password"), bcryptCost)
+func (s *Store) dummyHash() []byte {
+	s.dummyOnce.Do(func() {
+		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("no such user, no such password"), s.cost)
+	})
+	return s.dummy
+}
 
 // Authenticate checks a password. Wrong passwords are counted; after
 // [MaxFailures] in a row the account is locked for [LockFor].
@@ -136,7 +146,7 @@ func (s *Store) Authenticate(ctx context.Context, name, password string) (User, 
 	err := s.db.QueryRowContext(ctx, `SELECT password, role, failures, locked_until FROM users WHERE name = ?`, name).
 		Scan(&hash, &role, &failures, &locked)
 	if errors.Is(err, sql.ErrNoRows) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		return User{}, ErrBadLogin
 	}
 	if err != nil {
