@@ -39,6 +39,7 @@ type batchData struct {
 	CanSubmit  bool
 	CanDecide  bool
 	Mine       bool // the viewer uploaded it
+	CanResume  bool
 	Balance    string
 	Problems   []problem
 	Table      *table
@@ -77,11 +78,8 @@ func (s *Server) batchView(r *http.Request, b store.Batch) (*batchData, error) {
 	if d.Decisions, err = s.store.Decisions(r.Context(), b.ID); err != nil {
 		return nil, err
 	}
-	for _, dc := range d.Decisions {
-		if dc.Approve && dc.PlanHash == b.PlanHash {
-			d.Approvals++
-		}
-	}
+	d.Approvals = approvals(d.Decisions, b.PlanHash)
+	d.CanResume = b.State == store.StateStopped && !d.Mine && u.Role.Can(store.RoleApprover) && d.Approvals >= d.Need
 	d.CanSubmit = b.State == store.StateChecked && (d.Mine || u.Role == store.RoleAdmin)
 	d.CanDecide = b.State == store.StatePending && u.Role.Can(store.RoleApprover) && !d.Mine && !decided(d.Decisions, u.Name, b.PlanHash)
 	if d.CanDecide {
