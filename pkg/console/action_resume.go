@@ -4,15 +4,20 @@ import (
 	"net/http"
 
 	"github.com/rewardbatch/rewardbatch/pkg/console/store"
+	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 )
 
-// resumeAction sends a stopped batch again (the server stopped during its
-// run, or the ledger was busy). Its plan keeps its approvals; the ledger
+// resumeAction sends a stopped or incomplete batch again (the server
+// stopped during its run, or the ledger was busy). Its plan keeps its approvals; the ledger
 // skips the rows already done and looks up those whose answer was lost, so
 // nothing is paid twice. The uploader cannot do it.
 func (s *Server) resumeAction(w http.ResponseWriter, r *http.Request) {
 	b, ok := s.loadBatch(w, r)
 	if !ok {
+		return
+	}
+	if !resumable(b) {
+		s.fail(w, r, http.StatusConflict, "Only a stopped or incomplete run can be sent again.")
 		return
 	}
 	if b.Uploader == sessionOf(r).User.Name {
@@ -28,13 +33,19 @@ func (s *Server) resumeAction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusConflict, "This plan is not approved; it cannot be sent.")
 		return
 	}
-	err = s.store.Transition(r.Context(), b.ID, r.PostForm.Get("plan_hash"), []store.State{store.StateStopped}, store.StateApproved)
+	err = s.store.Transition(r.Context(), b.ID, r.PostForm.Get("plan_hash"), []store.State{b.State}, store.StateApproved)
 	if s.refuseStale(w, r, err) {
 		return
 	}
 	s.audit(r, "", "resume", b, "")
 	s.runner.start(b)
 	http.Redirect(w, r, "/batches/"+b.ID+"/progress", http.StatusSeeOther)
+}
+
+// resumable is a batch whose run stopped before every row was settled: the
+// server stopped (stopped), or the run ended incomplete (exit code 4).
+func resumable(b store.Batch) bool {
+	return b.State == store.StateStopped || b.State == store.StateFinished && b.ExitCode == exitcode.Incomplete
 }
 
 // approvals counts the approvals of one plan.

@@ -79,7 +79,7 @@ func (s *Server) batchView(r *http.Request, b store.Batch) (*batchData, error) {
 		return nil, err
 	}
 	d.Approvals = approvals(d.Decisions, b.PlanHash)
-	d.CanResume = b.State == store.StateStopped && !d.Mine && u.Role.Can(store.RoleApprover) && d.Approvals >= d.Need
+	d.CanResume = resumable(b) && !d.Mine && u.Role.Can(store.RoleApprover) && d.Approvals >= d.Need
 	d.CanSubmit = b.State == store.StateChecked && (d.Mine || u.Role == store.RoleAdmin)
 	d.CanDecide = b.State == store.StatePending && u.Role.Can(store.RoleApprover) && !d.Mine && !decided(d.Decisions, u.Name, b.PlanHash)
 	if d.CanDecide {
