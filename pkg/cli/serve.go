@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/rewardbatch/rewardbatch/pkg/console"
 	"github.com/rewardbatch/rewardbatch/pkg/console/store"
@@ -103,7 +104,7 @@ func runServe(ctx context.Context, g *globals, o *ServeOptions) error {
 	if err != nil {
 		return exit(exitcode.Fatal, err)
 	}
-	st, err := store.Open(ctx, filepath.Join(filepath.Dir(cfg.LedgerPath), store.FileName))
+	st, err := store.Open(ctx, filepath.Join(filepath.Dir(cfg.LedgerPath), consoleName(o.useSandbox)+".db"))
 	if err != nil {
 		return exit(exitcode.Fatal, err)
 	}
@@ -211,7 +212,7 @@ func (o *ServeOptions) consoleConfig(ctx context.Context, g *globals) (console.C
 		return cfg, cleanup, err
 	}
 	cfg.API, cfg.Scope = c, ledger.Scope(ec.BaseURL, ec.CompanyID, ec.CardAccountID)
-	cfg.Folder = filepath.Join(filepath.Dir(cfg.LedgerPath), "console")
+	cfg.Folder = filepath.Join(filepath.Dir(cfg.LedgerPath), consoleName(o.useSandbox))
 	cfg.Validate, _, err = (&checkFlags{maxAmount: o.maxAmount}).options(ec)
 	return cfg, cleanup, err
 }
@@ -242,6 +243,16 @@ func (o *ServeOptions) startSandbox(g *globals) (enkash.Config, string, func(), 
 	return sb.ClientConfig(sb.URL), path, cleanup, nil
 }
 
+// consoleName names the console's database (.db) and folder beside the
+// ledger. A sandbox console keeps its own, so that its demo users never
+// land among the real ones, whatever --state says.
+func consoleName(sandboxRun bool) string {
+	if sandboxRun {
+		return "console-sandbox"
+	}
+	return strings.TrimSuffix(store.FileName, ".db")
+}
+
 // demoRoles are the sandbox's demo users.
 var demoRoles = []struct {
 	name string
@@ -252,8 +263,12 @@ var demoRoles = []struct {
 }
 
 // demoUsers gives each demo user a fresh random password and prints them:
-// the sandbox console is for trying the flow, never for real points.
+// the sandbox console is for trying the flow, never for real points. The
+// passwords are random and printed, so their hashes use bcrypt's lowest
+// cost: no stretching protects a password printed on the terminal.
 func demoUsers(ctx context.Context, g *globals, st *store.Store) error {
+	st.SetCost(bcrypt.MinCost)
+	defer st.SetCost(store.DefaultCost)
 	fmt.Fprintf(g.stdout, "*** %s: the console runs against the embedded sandbox ***\nDemo users (new passwords at each start):\n", reward.NoRealPoints)
 	for _, d := range demoRoles {
 		pw := store.NewToken()[:16]

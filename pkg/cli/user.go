@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/term"
 
 	"github.com/rewardbatch/rewardbatch/pkg/console/store"
@@ -24,6 +25,7 @@ func newUserCmd(g *globals) *cobra.Command {
 	lf.AddFlags(cmd.PersistentFlags())
 	var role string
 	var replace bool
+	var cost int
 	add := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Add a console user, or with --replace reset one's role and password",
@@ -55,6 +57,10 @@ the users page). Nobody can approve a file they uploaded.`,
 				return exit(exitcode.Fatal, err)
 			}
 			defer st.Close() //nolint:errcheck // closed at exit
+			if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
+				return exit(exitcode.Fatal, fmt.Errorf("--bcrypt-cost %d: want %d to %d", cost, bcrypt.MinCost, bcrypt.MaxCost))
+			}
+			st.SetCost(cost)
 			if err := st.AddUser(cmd.Context(), args[0], r, pw, replace); err != nil {
 				return exit(exitcode.Fatal, err)
 			}
@@ -65,6 +71,8 @@ the users page). Nobody can approve a file they uploaded.`,
 	}
 	add.Flags().StringVar(&role, "role", "", "uploader, approver, viewer or admin")
 	add.Flags().BoolVar(&replace, "replace", false, "reset the role and password of an existing user")
+	add.Flags().IntVar(&cost, "bcrypt-cost", store.DefaultCost, "bcrypt cost of the password hash (tests lower it)")
+	_ = add.Flags().MarkHidden("bcrypt-cost")
 	_ = add.MarkFlagRequired("role")
 	cmd.AddCommand(add)
 	return cmd
