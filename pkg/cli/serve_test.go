@@ -107,21 +107,22 @@ func TestServeSandbox(t *testing.T) {
 // and an unknown role, and the password works.
 func TestUserAdd(t *testing.T) {
 	state := t.TempDir()
-	run := func(stdin string, args ...string) (error, string) {
+	run := func(stdin string, args ...string) (string, error) {
 		var out strings.Builder
 		root := NewRoot(&out, io.Discard, func(string) (string, bool) { return "", false })
 		root.SetIn(strings.NewReader(stdin))
 		root.SetArgs(append(args, "--state", filepath.Join(state, "ledger.db"), "--bcrypt-cost", "4"))
-		return root.ExecuteContext(context.Background()), out.String()
+		err := root.ExecuteContext(context.Background())
+		return out.String(), err
 	}
-	err, out := run("a long enough password\n", "user", "add", "asha", "--role", "uploader")
+	out, err := run("a long enough password\n", "user", "add", "asha", "--role", "uploader")
 	require.NoError(t, err)
 	assert.Contains(t, out, "User asha (uploader) saved.")
-	err, _ = run("short\n", "user", "add", "ravi", "--role", "approver")
+	_, err = run("short\n", "user", "add", "ravi", "--role", "approver")
 	assert.ErrorContains(t, err, "at least 12")
-	err, _ = run("a long enough password\n", "user", "add", "ravi", "--role", "boss")
+	_, err = run("a long enough password\n", "user", "add", "ravi", "--role", "boss")
 	assert.ErrorContains(t, err, "want viewer, uploader, approver or admin")
-	err, _ = run("a long enough password\n", "user", "add", "asha", "--role", "admin")
+	_, err = run("a long enough password\n", "user", "add", "asha", "--role", "admin")
 	assert.ErrorContains(t, err, "--replace")
 
 	st, err := store.Open(context.Background(), filepath.Join(state, store.FileName))

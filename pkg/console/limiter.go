@@ -14,7 +14,6 @@ import (
 type loginLimiter struct {
 	mu   sync.Mutex
 	byIP map[string]*rate.Limiter
-	last time.Time
 }
 
 const (

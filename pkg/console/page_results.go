@@ -36,6 +36,7 @@ type resultsData struct {
 	StatusSet []string
 	Failed    int
 	Verdict   string
+	Decisions []store.Decision // the verdicts on the plan that was sent
 }
 
 // shownColumns are the results.csv columns the table shows, when present.
@@ -72,6 +73,15 @@ func (s *Server) resultsView(r *http.Request, b store.Batch) (*resultsData, erro
 		}
 	}
 	d.Verdict = verdict(sum, d.Failed)
+	ds, err := s.store.Decisions(r.Context(), b.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, dc := range ds {
+		if dc.PlanHash == b.PlanHash {
+			d.Decisions = append(d.Decisions, dc)
+		}
+	}
 	for _, op := range []reward.Operation{reward.OpAllocate, reward.OpTopUp, reward.OpDebit} {
 		if t := sum.Ops[op]; t != nil {
 			d.Ops = append(d.Ops, opResult{Op: string(op), Rows: t.Rows, SentRows: t.SentRows, ConfirmedRows: t.ConfirmedRows,

@@ -47,6 +47,21 @@ var funcs = template.FuncMap{
 	"add":        func(a, b int) int { return a + b },
 	"sub":        func(a, b int) int { return a - b },
 	"pager":      pagerOf,
+	"label":      columnLabel,
+}
+
+// columnLabels are friendlier headings for the columns of results.csv.
+var columnLabels = map[string]string{
+	"row": "Row", "status": "Status", "uniqueReferenceNumber": "Reference", "firstName": "Name",
+	"operation": "Operation", "loadAmount": "Points", "pgReferenceNumber": "EnKash reference",
+	"errorCode": "Error", "errorMessage": "Details",
+}
+
+func columnLabel(name string) string {
+	if l, ok := columnLabels[name]; ok {
+		return l
+	}
+	return name
 }
 
 // pagerData is what the pager template needs: the table, and the query

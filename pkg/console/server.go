@@ -129,6 +129,4 @@ func (s *Server) uploadPath(id string) string { return filepath.Join(s.batchDir(
 
 func (s *Server) checkDir(id string) string { return filepath.Join(s.batchDir(id), "check") }
 
-func (s *Server) runDir(id string) string { return filepath.Join(s.batchDir(id), "run") }
-
 func (s *Server) now() time.Time { return time.Now() }
