@@ -17,7 +17,7 @@ func (s *Server) resumeAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !resumable(b) {
-		s.fail(w, r, http.StatusConflict, "Only a stopped or incomplete run can be sent again.")
+		s.fail(w, r, http.StatusConflict, "Only a run that stopped before it settled every row can be sent again.")
 		return
 	}
 	if b.Uploader == sessionOf(r).User.Name {
@@ -43,9 +43,12 @@ func (s *Server) resumeAction(w http.ResponseWriter, r *http.Request) {
 }
 
 // resumable is a batch whose run stopped before every row was settled: the
-// server stopped (stopped), or the run ended incomplete (exit code 4).
+// server stopped (stopped), the run ended incomplete (exit code 4), or a
+// fatal error stopped it (exit code 1: a login refused, a balance too low,
+// the ledger busy).
 func resumable(b store.Batch) bool {
-	return b.State == store.StateStopped || b.State == store.StateFinished && b.ExitCode == exitcode.Incomplete
+	return b.State == store.StateStopped ||
+		b.State == store.StateFinished && (b.ExitCode == exitcode.Incomplete || b.ExitCode == exitcode.Fatal)
 }
 
 // approvals counts the approvals of one plan.

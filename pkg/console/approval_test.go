@@ -130,3 +130,27 @@ func mustPoints(t *testing.T, s string) money.Amount {
 	}
 	return a
 }
+
+// TestBalanceTooLow: the run refuses to start when the reward account
+// cannot fund the plan, says why, sends nothing, and an approver may send
+// it again once the account is funded.
+func TestBalanceTooLow(t *testing.T) {
+	opts := sandbox.Options{Cards: sandbox.DemoCards(), Balance: mustPoints(t, "1000")}
+	e := newEnv(t, nil, &opts)
+	b := e.pending(e.login("uploader"))
+	ap := e.login("approver")
+	if _, page := ap.get("/batches/" + b.ID); !strings.Contains(page, "1,000.00 points") {
+		t.Fatal("the approver does not see the balance")
+	}
+	ap.action("/batches/"+b.ID+"/decide", approve(b, "approve", ""))
+	got := ap.waitFinished(b.ID)
+	if got.State != store.StateFinished || got.ExitCode != 1 || !strings.Contains(got.RunError, "fund the account") {
+		t.Fatalf("state %s, exit %d, error %q", got.State, got.ExitCode, got.RunError)
+	}
+	if n := len(e.sb.Transactions()); n != 0 {
+		t.Fatalf("%d transactions", n)
+	}
+	if _, page := ap.get("/batches/" + b.ID); !strings.Contains(page, `id="resume"`) || !strings.Contains(page, "fund the account") || strings.Contains(page, `id="results-link"`) {
+		t.Fatal("the page does not say why, or offers no way to send again")
+	}
+}

@@ -40,6 +40,7 @@ type batchData struct {
 	CanDecide  bool
 	Mine       bool // the viewer uploaded it
 	CanResume  bool
+	HasResults bool
 	Balance    string
 	Problems   []problem
 	Table      *table
@@ -79,6 +80,8 @@ func (s *Server) batchView(r *http.Request, b store.Batch) (*batchData, error) {
 		return nil, err
 	}
 	d.Approvals = approvals(d.Decisions, b.PlanHash)
+	_, serr := s.summary(b)
+	d.HasResults = serr == nil
 	d.CanResume = resumable(b) && !d.Mine && u.Role.Can(store.RoleApprover) && d.Approvals >= d.Need
 	d.CanSubmit = b.State == store.StateChecked && (d.Mine || u.Role == store.RoleAdmin)
 	d.CanDecide = b.State == store.StatePending && u.Role.Can(store.RoleApprover) && !d.Mine && !decided(d.Decisions, u.Name, b.PlanHash)

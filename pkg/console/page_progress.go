@@ -41,6 +41,15 @@ func (s *Server) snapshotOf(b store.Batch) snapshot {
 	case store.StateFinished, store.StateStopped, store.StateRejected, store.StateInvalid:
 		sn.Finished, sn.Message = true, b.RunError
 	}
+	if sum, err := s.summary(b); err == nil && sn.Finished {
+		sn.Total, sn.Percent, sn.Rate = sum.Rows, 100, sum.RowsPerSecond
+		for st, n := range sum.Statuses {
+			sn.count(st, n)
+		}
+		if sn.Message == "" {
+			sn.Message = sum.ExitMeaning
+		}
+	}
 	return sn
 }
 

@@ -67,20 +67,25 @@ type snapshot struct {
 	Message     string  `json:"message"`
 }
 
+// count adds n rows of status st.
+func (s *snapshot) count(st reward.Status, n int) {
+	s.Processed += n
+	switch {
+	case st.Done():
+		s.Done += n
+	case st == reward.StatusUnknown:
+		s.Unknown += n
+	default:
+		s.Failed += n
+	}
+}
+
 func (p *progress) snapshot() snapshot {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := snapshot{Phase: p.phase, Total: p.total, Finished: p.finished, Message: p.message, SecondsLeft: -1}
 	for st, n := range p.counts {
-		s.Processed += n
-		switch {
-		case st.Done():
-			s.Done += n
-		case st == reward.StatusUnknown:
-			s.Unknown += n
-		default:
-			s.Failed += n
-		}
+		s.count(st, n)
 	}
 	if p.total > 0 {
 		s.Percent = min(100, s.Processed*100/p.total)

@@ -128,6 +128,9 @@ func TestShutdownDuringRun(t *testing.T) {
 
 	e2 := newEnvOver(t, e)
 	up2, ap2 := e2.login("uploader"), e2.login("approver")
+	if _, page := ap2.get("/batches/" + b.ID + "/progress"); !strings.Contains(page, `id="total">200<`) || strings.Contains(page, `id="processed">0<`) {
+		t.Fatal("after a restart the progress page does not show the run's counts")
+	}
 	if res, _ := up2.action("/batches/"+b.ID+"/resume", url.Values{"plan_hash": {b.PlanHash}}); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("the uploader sends again: %d", res.StatusCode)
 	}
