@@ -13,6 +13,8 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 )
 
 var artefacts = flag.String("artefacts", "", "folder for the browser test's screenshots (default: a new folder under $TMPDIR, logged)")
@@ -54,7 +56,10 @@ func TestBrowserFlow(t *testing.T) {
 	if exe == "" {
 		t.Skip("browser test skipped: no chromium on PATH (apt-get install chromium)")
 	}
-	e := newEnv(t, func(c *Config) { c.SecureCookies = true }, nil)
+	// A sandbox answering after 20 ms makes the run last a second or two, so
+	// that the page's script, not the first render, shows it finishing.
+	e := newEnv(t, func(c *Config) { c.SecureCookies, c.Engine.Workers = true, 4 },
+		&sandbox.Options{Cards: sandbox.DemoCards(), Faults: sandbox.Faults{Latency: 20 * time.Millisecond}})
 	dir := *artefacts
 	if dir == "" {
 		var err error
@@ -121,7 +126,8 @@ func TestBrowserFlow(t *testing.T) {
 	run("approver signs in", signIn("approver"))
 	run("approve", chromedp.Navigate(batchURL), chromedp.WaitVisible("#decide-form"), chromedp.WaitVisible("#balance"),
 		sh.shot("06-approve"), chromedp.SendKeys("#comment", "Checked against the HR sheet"), chromedp.Click("#approve"),
-		chromedp.WaitVisible("#progress"), sh.shot("07-progress"))
+		chromedp.WaitVisible("#progress"), chromedp.Poll(
+			`Number(document.getElementById("processed").textContent) > 0`, nil), sh.shot("07-progress"))
 	run("the run finishes", chromedp.WaitVisible("#results-link"), sh.shot("08-progress-finished"))
 	run("results", chromedp.Click("#results-link"), chromedp.WaitVisible("#result-table"), sh.shot("09-results"))
 

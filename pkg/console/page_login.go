@@ -51,7 +51,7 @@ func (s *Server) loginAction(w http.ResponseWriter, r *http.Request) {
 	u, err := s.store.Authenticate(r.Context(), name, r.PostForm.Get("password"))
 	switch {
 	case errors.Is(err, store.ErrLocked):
-		s.audit(r, u.Name, "login-locked", store.Batch{}, "")
+		s.audit(r, name, "login-locked", store.Batch{}, "")
 		s.showLogin(w, r, http.StatusTooManyRequests, name, "This account is locked after too many wrong passwords. Try again in 15 minutes, or ask an admin.")
 		return
 	case errors.Is(err, store.ErrBadLogin):

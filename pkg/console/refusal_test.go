@@ -164,14 +164,18 @@ func TestUploadRefusals(t *testing.T) {
 	// A file that is not an allocation file is stored, checked and refused
 	// with the checker's words; it cannot be submitted.
 	for name, content := range map[string][]byte{
-		"picture.csv": []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"),
-		"other.csv":   []byte("a,b,c\n1,2,3\n"),
+		"picture.csv":                      []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"),
+		"other.csv":                        []byte("a,b,c\n1,2,3\n"),
+		`<img src=x onerror=alert(1)>.csv`: []byte("a,b\n<script>alert(1)</script>,2\n"),
 	} {
 		b := up.uploadFile(name, content)
 		if b.State != store.StateInvalid || b.CheckError == "" {
 			t.Errorf("%s: state %s, error %q", name, b.State, b.CheckError)
 		}
 		_, page := up.get("/batches/" + b.ID)
+		if strings.Contains(page, "<img src=x") || strings.Contains(page, "<script>alert") {
+			t.Errorf("%s: the page shows markup from the upload unescaped", name)
+		}
 		if !strings.Contains(page, "The file was refused") || strings.Contains(page, `id="submit"`) {
 			t.Errorf("%s: the page does not say it was refused, or offers to submit it", name)
 		}
