@@ -33,13 +33,16 @@ func (s *Server) snapshotOf(b store.Batch) snapshot {
 	if p := s.runner.progressOf(b.ID); p != nil {
 		return p.snapshot()
 	}
-	sn := snapshot{Phase: string(b.State), SecondsLeft: -1}
+	sn := snapshot{Phase: string(b.State), PhaseLabel: stateLabel(b.State), SecondsLeft: -1}
 	if p := plan(b); p != nil {
 		sn.Total = p.RowsRead
 	}
 	switch b.State {
 	case store.StateFinished, store.StateStopped, store.StateRejected, store.StateInvalid:
 		sn.Finished, sn.Message = true, b.RunError
+	}
+	if sn.Finished {
+		sn.PhaseLabel = phaseLabels["finished"]
 	}
 	if sum, err := s.summary(b); err == nil && sn.Finished {
 		sn.Total, sn.Percent, sn.Rate = sum.Rows, 100, sum.RowsPerSecond

@@ -55,6 +55,7 @@ func (p *progress) finish(msg string) {
 // JSON.
 type snapshot struct {
 	Phase       string  `json:"phase"`
+	PhaseLabel  string  `json:"phaseLabel"`
 	Total       int     `json:"total"`
 	Processed   int     `json:"processed"`
 	Done        int     `json:"done"`    // MATCHED or SKIPPED
@@ -65,6 +66,14 @@ type snapshot struct {
 	SecondsLeft int     `json:"secondsLeft"` // -1 when not known
 	Finished    bool    `json:"finished"`
 	Message     string  `json:"message"`
+}
+
+// phaseLabels say what a run is doing.
+var phaseLabels = map[string]string{
+	"waiting":  "Waiting for the run before it to finish…",
+	"checking": "Checking the file again against the approved plan…",
+	"sending":  "Sending to EnKash…",
+	"finished": "Finished.",
 }
 
 // count adds n rows of status st.
@@ -84,6 +93,7 @@ func (p *progress) snapshot() snapshot {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := snapshot{Phase: p.phase, Total: p.total, Finished: p.finished, Message: p.message, SecondsLeft: -1}
+	s.PhaseLabel = phaseLabels[p.phase]
 	for st, n := range p.counts {
 		s.count(st, n)
 	}

@@ -71,7 +71,7 @@ func TestLiveProgress(t *testing.T) {
 		t.Fatalf("progress %+v", s)
 	}
 	_, page := ap.get("/batches/" + b.ID + "/progress") // a reload during the run
-	if !strings.Contains(page, "Phase: sending") && !strings.Contains(page, "Finished.") {
+	if !strings.Contains(page, "Sending to EnKash") && !strings.Contains(page, "Finished.") {
 		t.Fatal("the progress page does not show the run after a reload")
 	}
 	got := e.login("viewer").waitFinished(b.ID)

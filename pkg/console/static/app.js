@@ -48,7 +48,7 @@ function setupProgress() {
     setText("rate", s.rate.toFixed(1));
     setText("left", s.secondsLeft >= 0 ? s.secondsLeft + " s" : "—");
     setText("message", s.message || "");
-    setText("phase", s.finished ? "Finished." : "Phase: " + s.phase);
+    setText("phase", s.phaseLabel || s.phase);
     const bar = document.getElementById("bar");
     if (bar) {
       bar.value = s.percent;
