@@ -154,3 +154,44 @@ func TestBalanceTooLow(t *testing.T) {
 		t.Fatal("the page does not say why, or offers no way to send again")
 	}
 }
+
+// TestRecheckVoidsApprovals: checking the file again under other options
+// gives a new plan hash; the approvals of the old plan no longer count, a
+// form showing the old plan is refused, and the new plan needs its own.
+func TestRecheckVoidsApprovals(t *testing.T) {
+	limit := mustPoints(t, "100000")
+	e := newEnv(t, func(c *Config) { c.ApprovalThreshold = &limit }, nil)
+	up := e.login("uploader")
+	b := e.pending(up)
+	ap, ap2 := e.login("approver"), e.login("approver2")
+	ap.action("/batches/"+b.ID+"/decide", approve(b, "approve", "first plan"))
+	e.srv.cfg.Validate.Extra = append(e.srv.cfg.Validate.Extra, "changed=1") // as if restarted with other options
+	if res, _ := ap.action("/batches/"+b.ID+"/recheck", nil); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("an approver rechecks: %d", res.StatusCode)
+	}
+	if res, _ := up.action("/batches/"+b.ID+"/recheck", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("recheck: %d", res.StatusCode)
+	}
+	nb, _ := e.st.Batch(context.Background(), b.ID)
+	if nb.State != store.StateChecked || nb.PlanHash == b.PlanHash {
+		t.Fatalf("after recheck: %s, plan %s", nb.State, nb.PlanHash)
+	}
+	if res, _ := ap2.action("/batches/"+b.ID+"/decide", approve(b, "approve", "")); res.StatusCode != http.StatusConflict {
+		t.Fatalf("approving the old plan: %d", res.StatusCode)
+	}
+	if _, page := up.get("/batches/" + b.ID); !strings.Contains(page, "(an earlier plan)") || strings.Contains(page, "Approved so far") {
+		t.Fatal("the old approval still counts on the page")
+	}
+	up.action("/batches/"+b.ID+"/submit", url.Values{"plan_hash": {nb.PlanHash}})
+	ap2.action("/batches/"+b.ID+"/decide", approve(nb, "approve", ""))
+	if got, _ := e.st.Batch(context.Background(), b.ID); got.State != store.StatePending {
+		t.Fatalf("one approval of the new plan: %s", got.State)
+	}
+	ap.action("/batches/"+b.ID+"/decide", approve(nb, "approve", "new plan"))
+	if got := ap.waitFinished(b.ID); got.State != store.StateFinished || got.ExitCode != 0 {
+		t.Fatalf("run: %s %d %s", got.State, got.ExitCode, got.RunError)
+	}
+	if res, _ := up.action("/batches/"+b.ID+"/recheck", nil); res.StatusCode != http.StatusConflict {
+		t.Fatalf("rechecking a sent batch: %d", res.StatusCode)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,6 +42,7 @@ type batchData struct {
 	Mine       bool // the viewer uploaded it
 	CanResume  bool
 	HasResults bool
+	CanRecheck bool
 	Balance    string
 	Problems   []problem
 	Table      *table
@@ -84,6 +86,7 @@ func (s *Server) batchView(r *http.Request, b store.Batch) (*batchData, error) {
 	d.HasResults = serr == nil
 	d.CanResume = resumable(b) && !d.Mine && u.Role.Can(store.RoleApprover) && d.Approvals >= d.Need
 	d.CanSubmit = b.State == store.StateChecked && (d.Mine || u.Role == store.RoleAdmin)
+	d.CanRecheck = slices.Contains(store.Checkable, b.State) && (d.Mine || u.Role == store.RoleAdmin)
 	d.CanDecide = b.State == store.StatePending && u.Role.Can(store.RoleApprover) && !d.Mine && !decided(d.Decisions, u.Name, b.PlanHash)
 	if d.CanDecide {
 		d.Balance = s.balance(r)

@@ -27,6 +27,7 @@ func (s *Server) routes() http.Handler {
 	m.Handle("GET /batches/{id}", page(store.RoleViewer, s.batchPage))
 	m.Handle("GET /batches/{id}/files/{name}", page(store.RoleViewer, s.downloadAction))
 	m.Handle("POST /batches/{id}/submit", action(store.RoleUploader, s.submitAction))
+	m.Handle("POST /batches/{id}/recheck", action(store.RoleUploader, s.recheckAction))
 	m.Handle("POST /batches/{id}/decide", action(store.RoleApprover, s.decideAction))
 	m.Handle("POST /batches/{id}/resume", action(store.RoleApprover, s.resumeAction))
 	m.Handle("POST /batches/{id}/resend", action(store.RoleUploader, s.resendAction))

@@ -92,11 +92,23 @@ func (s *Store) Batches(ctx context.Context, limit int) ([]Batch, error) {
 	return out, rows.Err()
 }
 
-// SetCheck stores the outcome of a check and the state it leads to.
+// Checkable are the states in which a batch may be checked (again): a new
+// plan hash voids the approvals of the old one.
+var Checkable = []State{StateInvalid, StateChecked, StatePending, StateRejected}
+
+// SetCheck stores the outcome of a check and the state it leads to, when
+// the batch is still in a [Checkable] state ([ErrStale] otherwise).
 func (s *Store) SetCheck(ctx context.Context, id string, state State, planHash, planJSON string, code int, checkErr string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE batches SET state=?, plan_hash=?, plan_json=?, check_code=?, check_error=?, updated_at=? WHERE id=?`,
-		string(state), planHash, planJSON, code, checkErr, s.stamp(), id)
-	return err
+	res, err := s.db.ExecContext(ctx, `UPDATE batches SET state=?, plan_hash=?, plan_json=?, check_code=?, check_error=?, updated_at=?
+		WHERE id=? AND state IN (?, ?, ?, ?)`, string(state), planHash, planJSON, code, checkErr, s.stamp(), id,
+		string(Checkable[0]), string(Checkable[1]), string(Checkable[2]), string(Checkable[3]))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrStale
+	}
+	return nil
 }
 
 // ErrStale is a transition asked of a batch that is no longer in the state
