@@ -11,13 +11,8 @@ import (
 // options (after they changed, say). A different plan hash voids every
 // approval of the old plan and the batch must be submitted again.
 func (s *Server) recheckAction(w http.ResponseWriter, r *http.Request) {
-	b, ok := s.loadBatch(w, r)
+	b, ok := s.ownBatch(w, r, "check it again")
 	if !ok {
-		return
-	}
-	u := sessionOf(r).User
-	if b.Uploader != u.Name && u.Role != store.RoleAdmin {
-		s.fail(w, r, http.StatusForbidden, "Only the person who uploaded this file can check it again.")
 		return
 	}
 	if !slices.Contains(store.Checkable, b.State) {

@@ -12,13 +12,8 @@ import (
 // submitAction sends a checked batch for approval, bound to the plan hash
 // the uploader saw.
 func (s *Server) submitAction(w http.ResponseWriter, r *http.Request) {
-	b, ok := s.loadBatch(w, r)
+	b, ok := s.ownBatch(w, r, "submit it")
 	if !ok {
-		return
-	}
-	u := sessionOf(r).User
-	if b.Uploader != u.Name && u.Role != store.RoleAdmin {
-		s.fail(w, r, http.StatusForbidden, "Only the person who uploaded this file can submit it.")
 		return
 	}
 	err := s.store.Transition(r.Context(), b.ID, r.PostForm.Get("plan_hash"), []store.State{store.StateChecked}, store.StatePending)
@@ -27,6 +22,20 @@ func (s *Server) submitAction(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r, "", "submit", b, "")
 	http.Redirect(w, r, "/batches/"+b.ID, http.StatusSeeOther)
+}
+
+// ownBatch loads the batch the URL names for its uploader (or an admin),
+// and refuses anyone else what they asked (doing).
+func (s *Server) ownBatch(w http.ResponseWriter, r *http.Request, doing string) (store.Batch, bool) {
+	b, ok := s.loadBatch(w, r)
+	if !ok {
+		return b, false
+	}
+	if u := sessionOf(r).User; b.Uploader != u.Name && u.Role != store.RoleAdmin {
+		s.fail(w, r, http.StatusForbidden, "Only the person who uploaded this file can "+doing+".")
+		return b, false
+	}
+	return b, true
 }
 
 // refuseStale answers a failed state change; it reports whether it did.
