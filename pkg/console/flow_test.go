@@ -50,7 +50,7 @@ func TestFlow(t *testing.T) {
 		"/batches/" + b.ID + "/results?status=MATCHED&page=2": "Page 2 of 2",
 		"/batches/" + b.ID + "/print":                         "Reward points: allocations-2026-11.csv",
 		"/batches/" + b.ID + "/progress":                      "Finished.",
-		"/history":                                            b.RunID,
+		"/history":                                            "347,510.00",
 		"/audit":                                              "run-finished",
 		"/":                                                   "allocations-2026-11.csv",
 	} {

@@ -1,12 +1,16 @@
 package console
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"go.uber.org/zap"
 
 	"github.com/rewardbatch/rewardbatch/pkg/console/store"
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/report"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
 
 // listLimit bounds the lists of batches, runs and events.
@@ -23,20 +27,54 @@ func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
 }
 
 type historyData struct {
-	Runs  []ledger.RunRecord
+	Runs  []historyRow
 	Error string
+}
+
+// historyRow is one run of the ledger, with its summary's figures and the
+// console batch it sent, if any.
+type historyRow struct {
+	ledger.RunRecord
+	Rows      int
+	Credited  string // points confirmed by allocations and top-ups
+	Meaning   string
+	Batch     store.Batch
+	FromBatch bool
 }
 
 // historyPage lists the runs the ledger recorded, the CLI's included.
 func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 	var d historyData
+	var runs []ledger.RunRecord
 	l, err := ledger.OpenReadOnly(r.Context(), s.cfg.LedgerPath)
 	if err == nil {
-		d.Runs, err = l.Runs(r.Context(), listLimit)
+		runs, err = l.Runs(r.Context(), listLimit)
 		_ = l.Close()
 	}
 	if err != nil {
 		d.Error = "No runs recorded yet."
+	}
+	byRun := map[string]store.Batch{}
+	if bs, err := s.store.Batches(r.Context(), listLimit*5); err == nil {
+		for _, b := range bs {
+			byRun[b.RunID] = b
+		}
+	}
+	for _, run := range runs {
+		h := historyRow{RunRecord: run}
+		h.Batch, h.FromBatch = byRun[run.ID]
+		var sum report.Summary
+		if run.Summary != "" && json.Unmarshal([]byte(run.Summary), &sum) == nil {
+			h.Rows, h.Meaning = sum.Rows, sum.ExitMeaning
+			var credited money.Amount
+			for _, op := range []reward.Operation{reward.OpAllocate, reward.OpTopUp} {
+				if t := sum.Ops[op]; t != nil {
+					credited = credited.Add(t.ConfirmedPoints)
+				}
+			}
+			h.Credited = grouped(credited.Fixed2())
+		}
+		d.Runs = append(d.Runs, h)
 	}
 	s.render(w, r, "history", "History", d)
 }
