@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"flag"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
@@ -60,30 +62,8 @@ func TestBrowserFlow(t *testing.T) {
 	// that the page's script, not the first render, shows it finishing.
 	e := newEnv(t, func(c *Config) { c.SecureCookies, c.Engine.Workers = true, 4 },
 		&sandbox.Options{Cards: sandbox.DemoCards(), Faults: sandbox.Faults{Latency: 20 * time.Millisecond}})
-	dir := *artefacts
-	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "rewardbatch-console-screens-"); err != nil {
-			t.Fatal(err)
-		}
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", dir)
-	sh := &shooter{t: t, dir: dir}
-	downloads := t.TempDir()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.WindowSize(1366, 900), chromedp.Flag("disable-gpu", true))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Run(ctx); err != nil { // starts the browser, on a context without a deadline
-		t.Fatalf("starting %s: %v", exe, err)
-	}
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelT()
+	sh := &shooter{t: t, dir: artefactsDir(t)}
+	ctx := startChrome(t, exe)
 
 	abs, err := filepath.Abs(sample)
 	if err != nil {
@@ -116,11 +96,19 @@ func TestBrowserFlow(t *testing.T) {
 	if strings.TrimSpace(credits) == "" {
 		t.Fatal("the plan shows no credits")
 	}
-	var approveButtons int
-	run("submit", chromedp.Click("#submit"), chromedp.WaitVisible("#own-file"),
+	var approveButtons, forged int
+	var hash string
+	run("submit", chromedp.Value(`input[name="plan_hash"]`, &hash), chromedp.Click("#submit"), chromedp.WaitVisible("#own-file"),
 		chromedp.Evaluate(`document.querySelectorAll("#approve").length`, &approveButtons), sh.shot("05-submitted"))
 	if approveButtons != 0 {
 		t.Fatal("the uploader is offered the approve button")
+	}
+	// The uploader forges the approval form from the page, with a valid token.
+	run("the uploader tries to approve", chromedp.Evaluate(`fetch(location.pathname + "/decide", {method: "POST",
+		body: new URLSearchParams({csrf: document.querySelector('input[name="csrf"]').value, plan_hash: "`+hash+`",
+		decision: "approve", comment: "mine"})}).then(r => r.status)`, &forged, awaitPromise))
+	if forged != http.StatusForbidden {
+		t.Fatalf("the uploader's own approval answered %d, want 403", forged)
 	}
 	run("sign out", chromedp.Click(`header .who button`), chromedp.WaitVisible("#login-form"))
 	run("approver signs in", signIn("approver"))
@@ -131,6 +119,56 @@ func TestBrowserFlow(t *testing.T) {
 	run("the run finishes", chromedp.WaitVisible("#results-link"), sh.shot("08-progress-finished"))
 	run("results", chromedp.Click("#results-link"), chromedp.WaitVisible("#result-table"), sh.shot("09-results"))
 
+	checkAllMatched(t, download(t, ctx, "#dl-results"))
+	run("print, history, audit", chromedp.Click("#print-link"), chromedp.WaitVisible("#summary"), sh.shot("10-print"),
+		chromedp.Navigate(u+"/history"), chromedp.WaitVisible("main table"), sh.shot("11-history"),
+		chromedp.Navigate(u+"/audit"), chromedp.WaitVisible("#audit-table"), sh.shot("12-audit"),
+		chromedp.Navigate(u+"/"), chromedp.WaitVisible("main table"), sh.shot("13-batches"))
+	t.Logf("%d screenshots in %s", sh.n, sh.dir)
+}
+
+func awaitPromise(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }
+
+// artefactsDir is -artefacts, or a new folder under $TMPDIR that outlives
+// the test so that a reviewer can look at the screenshots.
+func artefactsDir(t *testing.T) string {
+	t.Helper()
+	dir := *artefacts
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "rewardbatch-console-screens-"); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
+
+// startChrome starts headless Chromium at a laptop's window size and
+// returns a context for it with a deadline for the whole flow.
+func startChrome(t *testing.T, exe string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.WindowSize(1366, 900), chromedp.Flag("disable-gpu", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	if err := chromedp.Run(ctx); err != nil { // starts the browser, on a context without a deadline
+		t.Fatalf("starting %s: %v", exe, err)
+	}
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancelT)
+	return ctx
+}
+
+// download clicks the link sel and returns the path of the file the
+// browser saved, once it has completed.
+func download(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	dir := t.TempDir()
 	done := make(chan string, 1)
 	chromedp.ListenTarget(ctx, func(ev any) {
 		if p, ok := ev.(*cdpbrowser.EventDownloadProgress); ok && p.State == cdpbrowser.DownloadProgressStateCompleted {
@@ -140,20 +178,18 @@ func TestBrowserFlow(t *testing.T) {
 			}
 		}
 	})
-	run("download results.csv", cdpbrowser.SetDownloadBehavior(cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName).
-		WithDownloadPath(downloads).WithEventsEnabled(true), chromedp.Click("#dl-results"))
-	var guid string
-	select {
-	case guid = <-done:
-	case <-ctx.Done():
-		t.Fatal("results.csv was not downloaded")
+	err := chromedp.Run(ctx, cdpbrowser.SetDownloadBehavior(cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName).
+		WithDownloadPath(dir).WithEventsEnabled(true), chromedp.Click(sel))
+	if err != nil {
+		t.Fatalf("download %s: %v", sel, err)
 	}
-	checkAllMatched(t, filepath.Join(downloads, guid))
-	run("print, history, audit", chromedp.Click("#print-link"), chromedp.WaitVisible("#summary"), sh.shot("10-print"),
-		chromedp.Navigate(u+"/history"), chromedp.WaitVisible("main table"), sh.shot("11-history"),
-		chromedp.Navigate(u+"/audit"), chromedp.WaitVisible("#audit-table"), sh.shot("12-audit"),
-		chromedp.Navigate(u+"/"), chromedp.WaitVisible("main table"), sh.shot("13-batches"))
-	t.Logf("%d screenshots in %s", sh.n, dir)
+	select {
+	case guid := <-done:
+		return filepath.Join(dir, guid)
+	case <-ctx.Done():
+		t.Fatalf("%s was not downloaded", sel)
+		return ""
+	}
 }
 
 func checkAllMatched(t *testing.T, path string) {
