@@ -33,6 +33,15 @@ func TestFlow(t *testing.T) {
 		t.Fatal("the uploader is offered approval")
 	}
 	ap := e.login("approver")
+	if _, page := ap.get("/"); !strings.Contains(page, "1 file waits for your approval") {
+		t.Fatal("the approver's list does not say a file waits")
+	}
+	if _, page := up.get("/"); strings.Contains(page, "waits for your approval") {
+		t.Fatal("the uploader is told to approve their own file")
+	}
+	if res, _ := ap.get("/static/"); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("/static/ lists its folder: %d", res.StatusCode)
+	}
 	if _, page := ap.get("/batches/" + b.ID); !strings.Contains(page, `id="approve"`) || !strings.Contains(page, "points") {
 		t.Fatal("the approver is not offered approval")
 	}

@@ -23,7 +23,20 @@ func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, "The batches could not be listed.")
 		return
 	}
-	s.render(w, r, "batches", "Batches", bs)
+	d := batchesData{Batches: bs}
+	if u := sessionOf(r).User; u.Role.Can(store.RoleApprover) {
+		for _, b := range bs {
+			if b.State == store.StatePending && b.Uploader != u.Name {
+				d.ForYou++
+			}
+		}
+	}
+	s.render(w, r, "batches", "Batches", d)
+}
+
+type batchesData struct {
+	Batches []store.Batch
+	ForYou  int // files waiting for the viewer's approval
 }
 
 type historyData struct {

@@ -62,6 +62,9 @@ func (s *Server) loginAction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, "Signing in failed; try again.")
 		return
 	}
+	if err := s.store.PruneSessions(r.Context(), s.cfg.SessionIdle); err != nil {
+		s.cfg.Log.Warn("console: pruning idle sessions", zap.Error(err))
+	}
 	token, err := s.store.CreateSession(r.Context(), u.Name)
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, "Signing in failed; try again.")

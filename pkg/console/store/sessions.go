@@ -65,3 +65,9 @@ func (s *Store) DeleteSession(ctx context.Context, token string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token))
 	return err
 }
+
+// PruneSessions deletes the sessions idle for longer than idle.
+func (s *Store) PruneSessions(ctx context.Context, idle time.Duration) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen < ?`, s.now().Add(-idle).UTC().Format(time.RFC3339Nano))
+	return err
+}
