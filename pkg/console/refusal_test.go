@@ -176,7 +176,7 @@ func TestUploadRefusals(t *testing.T) {
 		if strings.Contains(page, "<img src=x") || strings.Contains(page, "<script>alert") {
 			t.Errorf("%s: the page shows markup from the upload unescaped", name)
 		}
-		if !strings.Contains(page, "The file was refused") || strings.Contains(page, `id="submit"`) {
+		if !strings.Contains(page, `id="check-error"`) || strings.Contains(page, `id="submit"`) {
 			t.Errorf("%s: the page does not say it was refused, or offers to submit it", name)
 		}
 		if res, _ := up.action("/batches/"+b.ID+"/submit", url.Values{"plan_hash": {b.PlanHash}}); res.StatusCode != http.StatusConflict {

@@ -21,6 +21,8 @@ type table struct {
 	Total   int // rows in the file
 	Page    int // from 1
 	Pages   int
+	// Counts counts every row by the value of the filter's column.
+	Counts map[string]int
 }
 
 // filter keeps a row when column col equals want (when want is set) and
@@ -49,7 +51,7 @@ func (f filter) keep(row []string) bool {
 // readTable streams the CSV at path and keeps page page of the rows f
 // keeps. A missing file is an empty table.
 func readTable(path string, f filter, page int) (*table, error) {
-	t := &table{Page: max(page, 1)}
+	t := &table{Page: max(page, 1), Counts: map[string]int{}}
 	fh, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		t.Pages = 1
@@ -76,6 +78,9 @@ func readTable(path string, f filter, page int) (*table, error) {
 			return nil, fmt.Errorf("reading %s: %w", path, err)
 		}
 		t.Total++
+		if f.col >= 0 && f.col < len(row) {
+			t.Counts[row[f.col]]++
+		}
 		if !f.keep(row) {
 			continue
 		}
