@@ -32,6 +32,19 @@ func (p *progress) add(st reward.Status) {
 	p.mu.Unlock()
 }
 
+// settle replaces the counts with a finished run's own, which also count
+// the rows a stop left NOT_SENT.
+func (p *progress) settle(counts map[reward.Status]int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.counts = map[reward.Status]int{}
+	p.total = 0
+	for st, n := range counts {
+		p.counts[st] = n
+		p.total += n
+	}
+}
+
 func (p *progress) setPhase(phase string) {
 	p.mu.Lock()
 	p.phase = phase

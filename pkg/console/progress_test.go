@@ -125,6 +125,9 @@ func TestShutdownDuringRun(t *testing.T) {
 	if sum, err := e.srv.summary(got); err != nil || sum.Rows != 200 || sum.Statuses["NOT_SENT"] == 0 {
 		t.Fatalf("summary %+v, %v", sum, err)
 	}
+	if s := e.srv.runner.progressOf(b.ID).snapshot(); s.Processed != 200 || s.Failed == 0 || !s.Finished {
+		t.Fatalf("the progress of the stopped run does not count its NOT_SENT rows: %+v", s)
+	}
 
 	e2 := newEnvOver(t, e)
 	up2, ap2 := e2.login("uploader"), e2.login("approver")

@@ -106,6 +106,9 @@ func (rn *runner) run(b store.Batch, p *progress) string {
 		Engine: s.cfg.Engine, Sandbox: s.cfg.Sandbox, Version: s.cfg.Version, Ledger: l, Scope: s.cfg.Scope,
 	}
 	res, err := job.Run(rn.ctx, opts, s.cfg.API)
+	if res.Summary != nil {
+		p.settle(res.Summary.Statuses)
+	}
 	msg := exitcode.Meaning(res.Code)
 	if err != nil {
 		msg = err.Error()
