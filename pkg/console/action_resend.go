@@ -31,7 +31,7 @@ func (s *Server) resendAction(w http.ResponseWriter, r *http.Request) {
 	}
 	defer src.Close()
 	nb := store.Batch{ID: newBatchID(s.now()), Name: "failed rows of " + b.Name, BatchID: b.BatchID, Uploader: sessionOf(r).User.Name,
-		Parent: b.ID, State: store.StateInvalid, ExitCode: -1}
+		Parent: b.ID, State: store.StateInvalid, ExitCode: -1, ExpectRows: -1}
 	if err := os.MkdirAll(s.batchDir(nb.ID), 0o700); err != nil {
 		s.fail(w, r, http.StatusInternalServerError, "The new batch could not be created.")
 		return

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/rewardbatch/rewardbatch/pkg/console/store"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
@@ -62,10 +64,16 @@ func (s *Server) loadBatch(w http.ResponseWriter, r *http.Request) (store.Batch,
 	return b, true
 }
 
-// options are the validator's options for batch b.
-func (s *Server) options(b store.Batch) validate.Options {
-	o := s.cfg.Validate
-	o.BatchID = b.BatchID
+// checkOptions are the dry run's settings for batch b, writing into out:
+// the server's validator options, the batch's id for derived references,
+// and the control totals its uploader stated.
+func (s *Server) checkOptions(b store.Batch, out string) job.ValidateOptions {
+	v := s.cfg.Validate
+	v.BatchID = b.BatchID
+	o := job.ValidateOptions{File: s.uploadPath(b.ID), Out: out, Validate: v, ExpectRows: b.ExpectRows, Stdout: io.Discard, Log: s.cfg.Log}
+	if t, err := money.Parse(b.ExpectTotal); err == nil && b.ExpectTotal != "" {
+		o.ExpectTotal = &t
+	}
 	return o
 }
 
@@ -77,8 +85,7 @@ func (s *Server) check(ctx context.Context, b *store.Batch) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("clearing the last check: %w", err)
 	}
-	res, cerr := job.Check(ctx, job.ValidateOptions{File: s.uploadPath(b.ID), Out: dir, Validate: s.options(*b),
-		ExpectRows: -1, Log: s.cfg.Log})
+	res, cerr := job.Check(ctx, s.checkOptions(*b, dir))
 	b.State, b.CheckCode, b.CheckError, b.PlanHash, b.PlanJSON = store.StateChecked, res.Code, "", "", ""
 	if cerr != nil {
 		b.State, b.CheckError = store.StateInvalid, cerr.Error()

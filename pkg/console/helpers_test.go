@@ -170,13 +170,17 @@ func (b *browser) action(path string, form url.Values) (*http.Response, string) 
 }
 
 // upload posts a file as the upload form does; csrf "" leaves it out.
-func (b *browser) upload(name string, content []byte, csrf string) (*http.Response, string) {
+// fields are more form fields, as name, value pairs.
+func (b *browser) upload(name string, content []byte, csrf string, fields ...string) (*http.Response, string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	if csrf != "" {
 		_ = mw.WriteField("csrf", csrf)
 	}
 	_ = mw.WriteField("batch_id", "")
+	for i := 0; i+1 < len(fields); i += 2 {
+		_ = mw.WriteField(fields[i], fields[i+1])
+	}
 	fw, _ := mw.CreateFormFile("file", name)
 	_, _ = fw.Write(content)
 	_ = mw.Close()
@@ -186,9 +190,9 @@ func (b *browser) upload(name string, content []byte, csrf string) (*http.Respon
 }
 
 // uploadSample uploads the sample and returns the new batch.
-func (b *browser) uploadFile(name string, content []byte) store.Batch {
+func (b *browser) uploadFile(name string, content []byte, fields ...string) store.Batch {
 	b.e.t.Helper()
-	res, body := b.upload(name, content, b.csrf)
+	res, body := b.upload(name, content, b.csrf, fields...)
 	loc := res.Header.Get("Location")
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/batches/") {
 		b.e.t.Fatalf("upload: %d %s\n%s", res.StatusCode, loc, body)

@@ -11,12 +11,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"go.uber.org/zap"
 
 	"github.com/rewardbatch/rewardbatch/pkg/console/store"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
 type uploadData struct {
@@ -68,7 +70,7 @@ func (s *Server) receive(r *http.Request) (store.Batch, error) {
 	if err != nil {
 		return store.Batch{}, &uploadError{http.StatusBadRequest, "Choose a CSV file to upload."}
 	}
-	var b store.Batch
+	b := store.Batch{ExpectRows: -1}
 	tokenOK := false
 	for {
 		part, err := mr.NextPart()
@@ -84,13 +86,37 @@ func (s *Server) receive(r *http.Request) (store.Batch, error) {
 			tokenOK = store.SameToken(string(v), sessionOf(r).CSRF)
 		case !tokenOK:
 			return b, &uploadError{http.StatusForbidden, "This form has expired or did not come from this console. Reload the page and try again."}
-		case name == "batch_id":
+		case name == "batch_id" || name == "expect_rows" || name == "expect_total":
 			v, _ := io.ReadAll(io.LimitReader(part, 256))
-			b.BatchID = strings.TrimSpace(string(v))
+			if err := setField(&b, name, strings.TrimSpace(string(v))); err != nil {
+				return b, err
+			}
 		case name == "file":
 			return s.store1(r, part, b)
 		}
 	}
+}
+
+// setField stores one of the upload form's text fields in b.
+func setField(b *store.Batch, name, v string) error {
+	switch {
+	case v == "":
+	case name == "batch_id":
+		b.BatchID = v
+	case name == "expect_rows":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return &uploadError{http.StatusBadRequest, fmt.Sprintf("Rows in the file: %q is not a number of rows.", v)}
+		}
+		b.ExpectRows = n
+	case name == "expect_total":
+		t, err := money.Parse(v)
+		if err != nil {
+			return &uploadError{http.StatusBadRequest, fmt.Sprintf("Total points: %q is not an amount (write it like 347510.50, without commas).", v)}
+		}
+		b.ExpectTotal = t.String()
+	}
+	return nil
 }
 
 // store1 writes the file part into a new batch folder.

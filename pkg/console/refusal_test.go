@@ -188,3 +188,35 @@ func TestUploadRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestControlTotals: the totals the uploader states are checked with the
+// file (the CLI's --expect-rows and --expect-total).
+func TestControlTotals(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	up := e.login("uploader")
+	cases := []struct {
+		name   string
+		fields []string
+		state  store.State
+		says   string
+	}{
+		{"both match", []string{"expect_rows", "200", "expect_total", "349060"}, store.StateChecked, "the file matches"},
+		{"rows differ", []string{"expect_rows", "199"}, store.StateInvalid, "199 was expected"},
+		{"total differs", []string{"expect_total", "347510.01"}, store.StateInvalid, "347510.01 was expected"},
+		{"none stated", nil, store.StateChecked, "No problems"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := up.uploadFile("allocations-2026-11.csv", readSample(t), c.fields...)
+			_, page := up.get("/batches/" + b.ID)
+			if b.State != c.state || !strings.Contains(page, c.says) {
+				t.Fatalf("state %s (%s), page lacks %q", b.State, b.CheckError, c.says)
+			}
+		})
+	}
+	for _, f := range [][]string{{"expect_rows", "two hundred"}, {"expect_total", "3,47,510"}} {
+		if res, body := up.upload("a.csv", readSample(t), up.csrf, f...); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "not a") {
+			t.Errorf("%v: %d", f, res.StatusCode)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"sync"
 
@@ -101,9 +100,8 @@ func (rn *runner) run(b store.Batch, p *progress) string {
 	rn.event(bg, "run-start", b, runID)
 	p.setPhase("sending")
 	opts := job.RunOptions{
-		ValidateOptions: job.ValidateOptions{File: s.uploadPath(b.ID), Out: filepath.Join(s.batchDir(b.ID), runID),
-			Validate: s.options(b), ExpectRows: -1, Stdout: io.Discard, Log: progressLogger(s.cfg.Log, p)},
-		Engine: s.cfg.Engine, Sandbox: s.cfg.Sandbox, Version: s.cfg.Version, Ledger: l, Scope: s.cfg.Scope,
+		ValidateOptions: withLog(s.checkOptions(b, filepath.Join(s.batchDir(b.ID), runID)), progressLogger(s.cfg.Log, p)),
+		Engine:          s.cfg.Engine, Sandbox: s.cfg.Sandbox, Version: s.cfg.Version, Ledger: l, Scope: s.cfg.Scope,
 	}
 	res, err := job.Run(rn.ctx, opts, s.cfg.API)
 	if res.Summary != nil {
@@ -128,8 +126,7 @@ func (rn *runner) run(b store.Batch, p *progress) string {
 // when the plan is not the one approved.
 func (rn *runner) recheck(ctx context.Context, b store.Batch) error {
 	s := rn.s
-	res, err := job.Check(ctx, job.ValidateOptions{File: s.uploadPath(b.ID), Out: filepath.Join(s.batchDir(b.ID), "recheck"),
-		Validate: s.options(b), ExpectRows: -1, Log: s.cfg.Log})
+	res, err := job.Check(ctx, s.checkOptions(b, filepath.Join(s.batchDir(b.ID), "recheck")))
 	if err != nil {
 		return fmt.Errorf("nothing was sent: the file no longer passes the check: %w", err)
 	}
@@ -152,6 +149,12 @@ func (rn *runner) event(ctx context.Context, action string, b store.Batch, detai
 	if err := rn.s.store.Audit(ctx, e); err != nil {
 		rn.s.cfg.Log.Error("console: writing the audit log", zap.Error(err))
 	}
+}
+
+// withLog returns o logging to l.
+func withLog(o job.ValidateOptions, l *zap.Logger) job.ValidateOptions {
+	o.Log = l
+	return o
 }
 
 func errText(err error) string {

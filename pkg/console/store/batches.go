@@ -30,28 +30,32 @@ type Batch struct {
 	Size       int64
 	FileSHA256 string
 	BatchID    string // --batch-id for rows without a reference
-	Uploader   string
-	Parent     string // the batch whose failed rows this one resends
-	State      State
-	PlanHash   string
-	PlanJSON   string
-	CheckCode  int
-	CheckError string
-	RunID      string
-	ExitCode   int
-	RunError   string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// ExpectRows and ExpectTotal are the control totals the uploader
+	// stated: -1 and "" when not stated.
+	ExpectRows  int
+	ExpectTotal string
+	Uploader    string
+	Parent      string // the batch whose failed rows this one resends
+	State       State
+	PlanHash    string
+	PlanJSON    string
+	CheckCode   int
+	CheckError  string
+	RunID       string
+	ExitCode    int
+	RunError    string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 const batchColumns = `id, name, size, file_sha256, batch_id, uploader, parent, state, plan_hash, plan_json, check_code,
-	check_error, run_id, exit_code, run_error, created_at, updated_at`
+	check_error, run_id, exit_code, run_error, created_at, updated_at, expect_rows, expect_total`
 
 func scanBatch(sc interface{ Scan(...any) error }) (Batch, error) {
 	var b Batch
 	var state, created, updated string
 	err := sc.Scan(&b.ID, &b.Name, &b.Size, &b.FileSHA256, &b.BatchID, &b.Uploader, &b.Parent, &state, &b.PlanHash,
-		&b.PlanJSON, &b.CheckCode, &b.CheckError, &b.RunID, &b.ExitCode, &b.RunError, &created, &updated)
+		&b.PlanJSON, &b.CheckCode, &b.CheckError, &b.RunID, &b.ExitCode, &b.RunError, &created, &updated, &b.ExpectRows, &b.ExpectTotal)
 	b.State, b.CreatedAt, b.UpdatedAt = State(state), parseStamp(created), parseStamp(updated)
 	return b, err
 }
@@ -59,9 +63,9 @@ func scanBatch(sc interface{ Scan(...any) error }) (Batch, error) {
 // AddBatch records a new upload.
 func (s *Store) AddBatch(ctx context.Context, b Batch) error {
 	now := s.stamp()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO batches (`+batchColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO batches (`+batchColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		b.ID, b.Name, b.Size, b.FileSHA256, b.BatchID, b.Uploader, b.Parent, string(b.State), b.PlanHash, b.PlanJSON,
-		b.CheckCode, b.CheckError, b.RunID, b.ExitCode, b.RunError, now, now)
+		b.CheckCode, b.CheckError, b.RunID, b.ExitCode, b.RunError, now, now, b.ExpectRows, b.ExpectTotal)
 	return err
 }
 

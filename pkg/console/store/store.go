@@ -128,6 +128,11 @@ CREATE TABLE audit (
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `,
+	// 2: the control totals the uploader states (-1 and '' when not stated).
+	2: `
+ALTER TABLE batches ADD COLUMN expect_rows INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE batches ADD COLUMN expect_total TEXT NOT NULL DEFAULT '';
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -151,3 +151,29 @@ func TestDecideAndInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrationFromVersion1: a database made before migration 2 keeps its
+// batches and gains the control totals, unstated.
+func TestMigrationFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	all := migrations
+	migrations = all[:2]
+	old, err := Open(context.Background(), path)
+	migrations = all
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.db.Exec(`INSERT INTO batches (id, name, size, file_sha256, uploader, state, created_at, updated_at)
+		VALUES ('b1', 'f.csv', 1, 'x', 'asha', 'checked', '', '')`); err != nil {
+		t.Fatal(err)
+	}
+	_ = old.Close()
+	s := open(t, path)
+	if v, _ := s.Version(context.Background()); v != 2 {
+		t.Fatalf("version %d", v)
+	}
+	b, err := s.Batch(context.Background(), "b1")
+	if err != nil || b.ExpectRows != -1 || b.ExpectTotal != "" {
+		t.Fatalf("%+v, %v", b, err)
+	}
+}
