@@ -14,7 +14,7 @@ RACE    := $(shell $(GO) env CC >/dev/null 2>&1 && command -v $$($(GO) env CC) >
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test cover demo demo-broken lint bench fuzz clean release
+.PHONY: all build test cover demo demo-broken console lint bench fuzz clean release
 
 all: lint test build
 
@@ -24,6 +24,7 @@ build:
 ## test: the whole suite, with the race detector
 test:
 	@if [ -z "$(RACE)" ]; then echo "WARNING: no C compiler found: running the tests without -race (install gcc to enable it)"; fi
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || echo "NOTE: no chromium on PATH: the web console's browser test is skipped (apt-get install chromium)"
 	$(GO) test $(RACE) -count=1 -timeout 15m ./...
 
 ## cover: coverage of the whole tree, the end-to-end binary's runs included
@@ -37,6 +38,10 @@ demo: build
 ## demo-broken: what validate says about a file with the usual spreadsheet damage (exits 2)
 demo-broken: build
 	-./$(BIN) validate --log-level warn $(BROKEN)
+
+## console: the HR web console on http://127.0.0.1:8080 against the embedded sandbox, demo users printed at start
+console: build
+	./$(BIN) serve --sandbox --rate 200 --workers 16 --log-format console --log-level warn
 
 ## lint: go vet, staticcheck (pinned, fetched by go run) and a gofmt check
 lint:

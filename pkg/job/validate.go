@@ -137,16 +137,8 @@ func checkPass(ctx context.Context, name, source, dir string, opts validate.Opti
 // sends nothing. The code is 0 when every row is valid (warnings allowed)
 // and 2 otherwise.
 func Validate(ctx context.Context, o ValidateOptions) (code int, dir string, err error) {
-	o.defaults()
-	dir, source, _, err := prepare(ctx, &o, o.Now(), false, true)
-	if err != nil {
-		return inputCode(err), "", err
-	}
-	c, err := checkFile(ctx, o.File, source, dir, o.Validate)
-	if err != nil {
-		return exitcode.FromError(err), dir, err
-	}
-	return concludeCheck(o, c, dir, "validate")
+	r, err := check(ctx, o, "validate")
+	return r.Code, r.Dir, err
 }
 
 // inputCode is the exit code of a command that could not snapshot its

@@ -271,8 +271,20 @@ func (j *Journal) writer() {
 	}
 }
 
-// commit applies a group in one transaction.
+// commit applies a group in one transaction; when it fails because the
+// ledger was deleted or replaced, the error says so.
 func (j *Journal) commit(group []request) ([]beginReply, error) {
+	replies, err := j.commitGroup(group)
+	if err != nil {
+		if verr := j.l.verify(); verr != nil {
+			return nil, verr // a write failed because the ledger was deleted or replaced: say that
+		}
+	}
+	return replies, err
+}
+
+// commitGroup writes one group in one transaction.
+func (j *Journal) commitGroup(group []request) ([]beginReply, error) {
 	ctx := context.Background()
 	if err := j.l.verify(); err != nil {
 		return nil, err // the ledger was deleted, replaced or truncated: stop
