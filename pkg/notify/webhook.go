@@ -26,7 +26,7 @@ type Webhook struct {
 func NewWebhook(rawURL string, f Format) (Webhook, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return Webhook{}, fmt.Errorf("notify URL %s: give an http or https URL with a host, such as https://hooks.slack.com/services/...", mask.URL(rawURL))
+		return Webhook{}, fmt.Errorf("notify URL %s: give an http or https URL with a host (for example https://hooks.slack.com/services/T000/B000/XXXX)", mask.URL(rawURL))
 	}
 	if _, err := ParseFormat(string(f)); err != nil {
 		return Webhook{}, err

@@ -162,9 +162,7 @@ func TestEveryHashCollidingStillGivesExactVerdicts(t *testing.T) {
 	_, err = Stream(context.Background(), "in.csv", strings.NewReader(text), Options{}, nil, func(it *reward.Item) error {
 		v := &Validator{seed: know.seed}
 		a := it.Allocation
-		for _, k := range []uint64{v.key(keyRef, a.Reference), v.key(keyEmail, a.Email), v.key(keyMobile, a.Mobile)} {
-			all.cands = append(all.cands, k)
-		}
+		all.cands = append(all.cands, v.key(keyRef, a.Reference), v.key(keyEmail, a.Email), v.key(keyMobile, a.Mobile))
 		return nil
 	})
 	require.NoError(t, err)
