@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -44,7 +45,7 @@ type pgState struct {
 // brings the schema up to date and keeps a dedicated connection for the
 // locks. Nothing is locked until a scope is bound.
 func openPG(ctx context.Context, raw string, o options) (*Ledger, error) {
-	shown := mask.URL(raw)
+	shown := RedactDSN(raw)
 	cfg, err := pgx.ParseConfig(raw)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: the PostgreSQL URL %s: %s", shown, scrub(err, raw, ""))
@@ -73,7 +74,7 @@ func (l *Ledger) initPG(ctx context.Context, raw string) error {
 		return l.pgSchemaVersionOK(ctx)
 	}
 	if err := migratePG(ctx, l.db, l.path); err != nil {
-		return fmt.Errorf("%s", scrub(err, raw, l.pg.password))
+		return &scrubbed{scrub(err, raw, l.pg.password), err}
 	}
 	conn, err := l.db.Conn(ctx)
 	if err != nil {
@@ -88,12 +89,46 @@ func (l *Ledger) initPG(ctx context.Context, raw string) error {
 func scrub(err error, raw, password string) string {
 	s := err.Error()
 	if raw != "" {
-		s = strings.ReplaceAll(s, raw, mask.URL(raw))
+		s = strings.ReplaceAll(s, raw, RedactDSN(raw))
 	}
 	if password != "" {
 		s = strings.ReplaceAll(s, password, "***")
 	}
 	return s
+}
+
+// scrubbed is an error whose text was scrubbed of a password; errors.Is
+// and errors.As still see what it wraps.
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (e *scrubbed) Error() string { return e.msg }
+func (e *scrubbed) Unwrap() error { return e.err }
+
+// RedactDSN returns a postgres:// URL fit for messages: the password (in
+// the user information or a password parameter) replaced by ***, the
+// rest kept, so that the host and database stay recognisable.
+func RedactDSN(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return mask.URL(raw)
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "***")
+		}
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.EqualFold(k, "password") || strings.Contains(strings.ToLower(k), "key") {
+			q[k] = []string{"***"}
+		}
+	}
+	u.RawQuery = q.Encode()
+	u.Fragment = ""
+	return strings.ReplaceAll(u.String(), "%2A%2A%2A", "***")
 }
 
 // scopeLockKey is the advisory lock key of a scope: 64 bits of its hash.
