@@ -100,11 +100,15 @@ func (l *Ledger) pgSchemaVersionOK(ctx context.Context) error {
 }
 
 // schemaVersion reads the ledger's schema version on either back end.
-func (l *Ledger) schemaVersion(ctx context.Context) (int, error) {
+func (l *Ledger) schemaVersion(ctx context.Context) (int, error) { return l.schemaVersionIn(ctx, l.db) }
+
+// schemaVersionIn reads it through q (a transaction that holds SQLite's
+// one connection).
+func (l *Ledger) schemaVersionIn(ctx context.Context, q querier) (int, error) {
 	if l.pg != nil {
-		return pgVersion(ctx, l.db)
+		return pgVersion(ctx, q)
 	}
 	var v int
-	err := l.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
+	err := q.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
 	return v, err
 }
