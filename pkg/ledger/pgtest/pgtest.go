@@ -54,10 +54,16 @@ var ErrNoPostgres = errors.New("no PostgreSQL binaries (initdb, pg_ctl) on PATH 
 // Main runs the package's tests, then stops the server if one was started.
 func Main(m *testing.M) {
 	code := m.Run()
+	StopShared()
+	os.Exit(code)
+}
+
+// StopShared stops the shared server, if one was started: for a TestMain
+// that does more than [Main].
+func StopShared() {
 	if shared != nil {
 		_ = shared.Stop()
 	}
-	os.Exit(code)
 }
 
 // Shared returns the package's server, starting it on first use; the test
