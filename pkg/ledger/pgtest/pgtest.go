@@ -71,7 +71,7 @@ func StopShared() {
 // does not start.
 func Shared(t testing.TB) *Server {
 	t.Helper()
-	once.Do(func() { shared, startEr = Start(os.Getenv("REWARDBATCH_PGTEST_FSYNC") == "on") })
+	once.Do(func() { shared, startEr = Start(false) })
 	if errors.Is(startEr, ErrNoPostgres) {
 		t.Skip(startEr.Error())
 	}
@@ -109,8 +109,8 @@ func (s *Server) Exec(name, statements string) error {
 	return err
 }
 
-// Start creates and starts a server. fsync off makes the tests faster;
-// the benchmarks turn it on to measure what production pays.
+// Start creates and starts a server, with fsync off when fsync is false
+// (faster tests; see [Server.SetFsync]).
 func Start(fsync bool) (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
@@ -224,4 +224,17 @@ func randomHex() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// SetFsync turns the server's fsync on or off (it starts with it off, for
+// speed): the benchmarks turn it on to measure what production pays.
+func (s *Server) SetFsync(on bool) error {
+	v := "off"
+	if on {
+		v = "on"
+	}
+	if err := s.Exec("postgres", "ALTER SYSTEM SET fsync = "+v); err != nil {
+		return err
+	}
+	return s.Exec("postgres", "SELECT pg_reload_conf()")
 }
