@@ -32,7 +32,18 @@ func newerSchema(where string, version int) error {
 // migratePG brings a PostgreSQL ledger to SchemaVersion, one step per
 // transaction, each under the migration lock and recorded in
 // rewardbatch_migration (as River does with river_migration).
+//
+// An up-to-date ledger is only read: a database user without the right to
+// create tables can use a ledger its owner created (see the README).
 func migratePG(ctx context.Context, db *sql.DB, where string) error {
+	switch v, err := pgVersion(ctx, db); {
+	case err != nil:
+		return fmt.Errorf("ledger: reading the schema version of %s: %w", where, err)
+	case v > SchemaVersion:
+		return newerSchema(where, v)
+	case v == SchemaVersion:
+		return nil
+	}
 	for _, m := range append([]migration{{0, "the version table", nil}}, migrations...) {
 		if err := applyPG(ctx, db, where, m); err != nil {
 			if errors.Is(err, ErrNewerSchema) {

@@ -185,3 +185,35 @@ func TestPasswordFromTheEnvironment(t *testing.T) { //nolint:paralleltest // t.S
 		assert.Contains(t, err.Error(), "***")
 	})
 }
+
+// The permissions the README gives a run's database user suffice once
+// the ledger's owner created the schema.
+func TestARunNeedsOnlyTheREADMEsPermissions(t *testing.T) {
+	t.Parallel()
+	loc := pgtest.Database(t)
+	require.NoError(t, openAt(t, loc).Close()) // the owner creates the schema
+	u, err := url.Parse(loc)
+	require.NoError(t, err)
+	db := strings.TrimPrefix(u.Path, "/")
+	role := "runner_" + db
+	s := pgtest.Shared(t)
+	for _, q := range []string{
+		"CREATE ROLE " + role + " LOGIN PASSWORD 'runner-pw'",
+		"REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON runs, refs, scopes, holders TO " + role,
+		"GRANT SELECT ON rewardbatch_migration TO " + role,
+	} {
+		require.NoError(t, s.Exec(db, q), q)
+	}
+	u.User = url.UserPassword(role, "runner-pw")
+	l := openAt(t, u.String())
+	its := items(t, file)
+	j := start(t, l, "run1")
+	begin1(t, j, its[0])
+	require.NoError(t, j.Record(&reward.Outcome{Item: its[0], Status: reward.StatusMatched, Attempts: 1}))
+	require.NoError(t, j.Finish(context.Background(), time.Now(), 0, `{}`))
+	tg, err := NewTarget("production", "https://pay.example", "C", "A")
+	require.NoError(t, err)
+	_, _, err = l.Bind(context.Background(), tg)
+	require.NoError(t, err)
+}
