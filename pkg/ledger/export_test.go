@@ -110,3 +110,27 @@ func TestImportNeverWeakensWhatALedgerKnows(t *testing.T) {
 		require.True(t, errors.Is(err, ErrNewerSchema), "%v", err)
 	})
 }
+
+func TestReadsForReconcileAndBalance(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, loc string) {
+		ctx := context.Background()
+		l := openAt(t, loc)
+		history(t, l)
+		r, err := l.Run(ctx, "run1")
+		require.NoError(t, err)
+		assert.Equal(t, 4, r.ExitCode)
+		r, err = l.Run(ctx, "/tmp/run1")
+		require.NoError(t, err, "found by its folder")
+		assert.Equal(t, "run1", r.ID)
+		_, err = l.Run(ctx, "nope")
+		require.True(t, errors.Is(err, ErrNoRun), "%v", err)
+		done, err := l.ConfirmedAmounts(ctx, "S", []string{"R1", "R2", "R3", "R9"})
+		require.NoError(t, err)
+		assert.Equal(t, map[string]string{"R1": "100"}, done)
+		open, err := l.RefsOfRun(ctx, "run1", StateSending)
+		require.NoError(t, err)
+		require.Len(t, open, 1)
+		assert.Equal(t, "R3", open[0].Reference)
+	})
+}

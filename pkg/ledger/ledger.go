@@ -1,6 +1,9 @@
-// Package ledger is the durable record of what was sent: an embedded SQLite
-// database (modernc.org/sqlite, pure Go) in rollback-journal mode (see
-// dsnPragmas for why not WAL). Before a row's first
+// Package ledger is the durable record of what was sent, on one of two back
+// ends with the same meaning: an embedded SQLite database (modernc.org/sqlite,
+// pure Go) in rollback-journal mode (see dsnPragmas for why not WAL), or a
+// PostgreSQL database through pgx (a postgres:// URL; see [Open] and
+// postgres.go for its per-scope advisory locks). The SQL is written once,
+// in SQLite's spelling, and rebound for PostgreSQL (see dialected). Before a row's first
 // request leaves the process, its reference and a fingerprint of what it
 // asks for are committed; outcomes are recorded as they arrive, in group
 // commits. A rerun consults the ledger: a confirmed reference is skipped, a
@@ -12,7 +15,9 @@
 // References are kept per scope (the EnKash environment, company and
 // reward account: see [Target]), so that a reference confirmed in UAT or
 // in a sandbox never hides one in production. The schema is versioned
-// (PRAGMA user_version) and upgraded in place by numbered migrations.
+// (PRAGMA user_version; rewardbatch_migration on PostgreSQL) and upgraded
+// in place by the same numbered migrations. [Ledger.Export] and
+// [Ledger.Import] move a history between the back ends.
 package ledger
 
 import (
