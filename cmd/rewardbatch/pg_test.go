@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -110,4 +111,28 @@ func (w *world) finishWaiting(t *testing.T) string {
 	}
 	t.Error("the file never finished")
 	return ""
+}
+
+// TestALostDatabaseConnectionStopsTheRun cuts the run's sessions with
+// PostgreSQL in the middle of the work: the run stops dispatching, writes
+// every row's result, exits 1, and a rerun finishes with every reference
+// credited once.
+func TestALostDatabaseConnectionStopsTheRun(t *testing.T) {
+	w := newWorld(t, 1000, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain,
+		Faults: sandbox.Faults{Latency: 20 * time.Millisecond}})
+	w.state = pgtest.Database(t)
+	cmd, out := w.start(t, "--workers", "4")
+	w.waitForCredits(t, 50)
+	admin, err := sql.Open("pgx", w.state)
+	require.NoError(t, err)
+	defer admin.Close()
+	_, err = admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = 'rewardbatch' AND pid <> pg_backend_pid()`)
+	require.NoError(t, err)
+	require.Equal(t, 1, exitCode(cmd.Wait()), "a run that lost its ledger exits 1")
+	rows := readCSV(t, filepath.Join(out, "results.csv"))
+	assert.Len(t, rows, w.rows+1, "every row has a result")
+	assert.Less(t, len(w.sb.Transactions()), w.rows, "it stopped sending")
+	last := w.finish(t)
+	w.assertExactlyOnce(t, last)
 }
