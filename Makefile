@@ -25,6 +25,7 @@ build:
 test:
 	@if [ -z "$(RACE)" ]; then echo "WARNING: no C compiler found: running the tests without -race (install gcc to enable it)"; fi
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || echo "NOTE: no chromium on PATH: the web console's browser test is skipped (apt-get install chromium)"
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo "NOTE: no PostgreSQL binaries (initdb) found: the PostgreSQL ledger tests are skipped (apt-get install postgresql to run them)"
 	$(GO) test $(RACE) -count=1 -timeout 15m ./...
 
 ## cover: coverage of the whole tree, the end-to-end binary's runs included

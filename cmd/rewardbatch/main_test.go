@@ -22,6 +22,7 @@ import (
 
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/ledger/pgtest"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/samplegen"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
@@ -43,6 +44,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	pgtest.StopShared()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
@@ -18,18 +19,42 @@ import (
 // belong to (production, uat, sandbox...), whatever address reaches it.
 const EnvEnvironment = "ENKASH_ENVIRONMENT"
 
+// EnvState gives the ledger of every command that takes --state, when
+// the flag is not given: a SQLite file, or a postgres:// URL.
+const EnvState = "REWARDBATCH_STATE"
+
 // ledgerFlags choose the ledger of a run.
 type ledgerFlags struct {
 	state       string
 	environment string
+	waitLock    time.Duration
 	fs          *pflag.FlagSet
 }
 
 func (f *ledgerFlags) AddFlags(fs *pflag.FlagSet) {
 	f.fs = fs
-	fs.StringVar(&f.state, "state", "", "the ledger (SQLite) that remembers what was sent, so that no rerun pays a row twice "+
-		"(default $XDG_STATE_HOME/rewardbatch/ledger.db, else ~/.local/state/rewardbatch/ledger.db; "+
-		"an embedded --sandbox run uses a throw-away one unless --state is given)")
+	fs.StringVar(&f.state, "state", "", "the ledger that remembers what was sent, so that no rerun pays a row twice: "+
+		"a SQLite file, or a PostgreSQL database as postgres://USER@HOST/DB?sslmode=verify-full (the password from "+
+		"PGPASSWORD or PGPASSFILE; env "+EnvState+"; default $XDG_STATE_HOME/rewardbatch/ledger.db, else "+
+		"~/.local/state/rewardbatch/ledger.db; an embedded --sandbox run uses a throw-away one unless --state is given)")
+}
+
+// addWaitFlag registers --wait-lock, for the commands that lock the ledger.
+func (f *ledgerFlags) addWaitFlag(fs *pflag.FlagSet) {
+	fs.DurationVar(&f.waitLock, "wait-lock", 0, "wait this long for another run of the same ledger (PostgreSQL: "+
+		"of the same EnKash account) to finish, instead of exiting 1 at once")
+}
+
+// location is where the ledger is: --state, else REWARDBATCH_STATE, else
+// "" (the default).
+func (f *ledgerFlags) location(g *globals) string {
+	if f.state != "" {
+		return f.state
+	}
+	if v, ok := g.lookupEnv(EnvState); ok && v != "" {
+		return v
+	}
+	return ""
 }
 
 // addEnvironmentFlag registers --environment, for the commands that bind
@@ -64,14 +89,15 @@ func (f *ledgerFlags) bind(ctx context.Context, g *globals, l *ledger.Ledger, cf
 	if err != nil {
 		return "", err
 	}
-	g.log.Info("ledger", zap.String("path", l.Path()), zap.String("scope", t.String()))
+	g.log.Info("ledger", zap.String("path", l.Path()), zap.String("backend", l.Backend()), zap.String("scope", t.String()))
 	return key, nil
 }
 
-// path returns the ledger's path: --state, or the default.
+// path returns the ledger's location: --state, REWARDBATCH_STATE, or the
+// default file.
 func (f *ledgerFlags) path(g *globals) (string, error) {
-	if f.state != "" {
-		return f.state, nil
+	if loc := f.location(g); loc != "" {
+		return loc, nil
 	}
 	return ledger.DefaultPath(g.lookupEnv)
 }
@@ -95,14 +121,17 @@ func (f *ledgerFlags) read(ctx context.Context, g *globals, fn func(*ledger.Ledg
 }
 
 // open opens the run's ledger. An embedded sandbox run without --state gets
-// a ledger in a temporary folder: its references must never be mistaken
-// for real ones, and the sandbox forgets everything at exit anyway. The
-// returned function closes the ledger (and removes a temporary one).
+// a ledger in a temporary folder (REWARDBATCH_STATE, meant for real runs,
+// does not count): its references must never be mistaken for real ones,
+// and the sandbox forgets everything at exit anyway. The returned function
+// closes the ledger (and removes a temporary one).
 func (f *ledgerFlags) open(ctx context.Context, g *globals, sandboxRun bool) (*ledger.Ledger, func() error, error) {
 	path := f.state
 	var tmp string
 	switch {
 	case path != "":
+	case !sandboxRun && f.location(g) != "":
+		path = f.location(g)
 	case sandboxRun:
 		dir, err := os.MkdirTemp("", "rewardbatch-sandbox-ledger-")
 		if err != nil {
@@ -116,7 +145,7 @@ func (f *ledgerFlags) open(ctx context.Context, g *globals, sandboxRun bool) (*l
 		}
 		path = p
 	}
-	l, err := ledger.Open(ctx, path)
+	l, err := ledger.Open(ctx, path, ledger.WaitLock(f.waitLock))
 	if err != nil {
 		if tmp != "" {
 			_ = os.RemoveAll(tmp)

@@ -15,13 +15,13 @@ func init() { extraCommands = append(extraCommands, newLedgerCmd) }
 func newLedgerCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ledger",
-		Short: "Check the ledger, or rebuild a lost one from run folders",
+		Short: "Check the ledger, rebuild a lost one from run folders, or move it between SQLite and PostgreSQL",
 		Long: `The ledger remembers what was sent, so that no rerun pays a row twice. These
 commands check it and recover it. A ledger that is damaged, empty or gone must not
 simply be deleted: rebuild it from the run folders first.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newLedgerCheckCmd(g), newLedgerRebuildCmd(g))
+	cmd.AddCommand(newLedgerCheckCmd(g), newLedgerRebuildCmd(g), newLedgerExportCmd(g), newLedgerImportCmd(g))
 	return cmd
 }
 
@@ -29,10 +29,11 @@ func newLedgerCheckCmd(g *globals) *cobra.Command {
 	var lf ledgerFlags
 	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "Run SQLite's full integrity check over the ledger",
-		Long: `check reads the whole ledger with SQLite's integrity_check and prints what it
-holds. It only reads, so it works while a run holds the ledger. Exit 0 when the
-ledger is sound, 1 when it is damaged (the message says what to do).`,
+		Short: "Check the ledger (SQLite: a full integrity check) and count what it holds",
+		Long: `check reads the whole ledger with SQLite's integrity_check (a PostgreSQL ledger:
+its schema version; PostgreSQL checks its own pages) and prints what it holds. It
+only reads, so it works while a run holds the ledger. Exit 0 when the ledger is
+sound, 1 when it is damaged (the message says what to do).`,
 		Example: `  rewardbatch ledger check
   rewardbatch ledger check --state /var/lib/rewardbatch/ledger.db`,
 		Args: cobra.NoArgs,
@@ -84,6 +85,7 @@ are left out. References the ledger already holds are kept as they are.`,
 	o.api.AddFlags(fs)
 	o.ledger.AddFlags(fs)
 	o.ledger.addEnvironmentFlag(fs)
+	o.ledger.addWaitFlag(fs)
 	o.check.AddFlags(fs)
 	fs.StringSliceVar(&o.reports, "from-reports", nil, "run folders, or folders of run folders, to read (repeat, or separate with commas)")
 	return cmd

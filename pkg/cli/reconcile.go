@@ -68,6 +68,7 @@ and the next run of the file sends it.
 	o.api.AddFlags(cmd.Flags())
 	o.ledger.AddFlags(cmd.Flags())
 	o.ledger.addEnvironmentFlag(cmd.Flags())
+	o.ledger.addWaitFlag(cmd.Flags())
 	return cmd
 }
 

@@ -50,6 +50,7 @@ func (o *RunOptions) AddFlags(cmd *cobra.Command) {
 	fs.IntVar(&o.engine.FailWindow, "failure-window", 50, "requests the failure threshold watches")
 	o.ledger.AddFlags(fs)
 	o.ledger.addEnvironmentFlag(fs)
+	o.ledger.addWaitFlag(fs)
 }
 
 func newRunCmd(g *globals) *cobra.Command {

@@ -9,11 +9,25 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/engine/enginetest"
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
+	"github.com/rewardbatch/rewardbatch/pkg/ledger/pgtest"
 )
 
-// withLedger gives each iteration a fresh ledger file (synchronous=FULL).
+// withLedger gives each iteration a fresh ledger file (synchronous=EXTRA).
 func withLedger(b *testing.B) (engine.Journal, func() error) {
-	l, err := ledger.Open(context.Background(), filepath.Join(b.TempDir(), ledger.FileName))
+	return journalAt(b, filepath.Join(b.TempDir(), ledger.FileName))
+}
+
+// withPostgres gives each iteration a fresh database on the test server,
+// with fsync on: each group commit waits for the server's WAL flush.
+func withPostgres(b *testing.B) (engine.Journal, func() error) {
+	if err := pgtest.Shared(b).SetFsync(true); err != nil {
+		b.Fatal(err)
+	}
+	return journalAt(b, pgtest.Database(b))
+}
+
+func journalAt(b *testing.B, loc string) (engine.Journal, func() error) {
+	l, err := ledger.Open(context.Background(), loc)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,6 +52,12 @@ func BenchmarkLedgerOff50ms64Workers(b *testing.B) {
 }
 func BenchmarkLedgerOn50ms64Workers(b *testing.B) {
 	enginetest.Bench(b, 64*100, 64, 50*time.Millisecond, withLedger)
+}
+func BenchmarkLedgerPostgres50ms64Workers(b *testing.B) {
+	enginetest.Bench(b, 64*100, 64, 50*time.Millisecond, withPostgres)
+}
+func BenchmarkLedgerPostgresNoLatency64Workers(b *testing.B) {
+	enginetest.Bench(b, 4000, 64, 0, withPostgres)
 }
 func BenchmarkLedgerOffNoLatency(b *testing.B)          { enginetest.Bench(b, 4000, 8, 0, nil) }
 func BenchmarkLedgerOnNoLatency(b *testing.B)           { enginetest.Bench(b, 4000, 8, 0, withLedger) }

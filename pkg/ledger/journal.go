@@ -90,16 +90,19 @@ func (l *Ledger) StartRun(ctx context.Context, info RunInfo) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := l.setHolder(ctx, info.ID); err != nil {
+	if err := l.lockScope(ctx, info.Scope); err != nil {
+		return nil, err
+	}
+	if err := l.setHolder(ctx, info.Scope, info.ID); err != nil {
 		return nil, err
 	}
 	var known int
-	if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM refs WHERE scope = ? LIMIT 1)`,
+	if err := l.sql().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM refs WHERE scope = ? LIMIT 1) AS known`,
 		info.Scope).Scan(&known); err != nil {
 		return nil, fmt.Errorf("ledger: reading scope %s: %w", info.Scope, err)
 	}
 	j := &Journal{l: l, run: info, fresh: known == 0, reqs: make(chan request, 4*maxGroup), done: make(chan struct{})}
-	if err := j.stmts.prepare(ctx, l.db); err != nil {
+	if err := j.stmts.prepare(ctx, l); err != nil {
 		return nil, err
 	}
 	go j.writer()
@@ -126,7 +129,7 @@ func (l *Ledger) insertRun(ctx context.Context, info RunInfo) (RunInfo, error) {
 	base := info.ID
 	for n := 2; ; n++ {
 		var taken int
-		if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id = ?`, info.ID).Scan(&taken); err != nil {
+		if err := l.sql().QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id = ?`, info.ID).Scan(&taken); err != nil {
 			return info, fmt.Errorf("ledger: recording run %s: %w", info.ID, err)
 		}
 		if taken == 0 {
@@ -134,7 +137,7 @@ func (l *Ledger) insertRun(ctx context.Context, info RunInfo) (RunInfo, error) {
 		}
 		info.ID = fmt.Sprintf("%s-%d", base, n)
 	}
-	_, err := l.db.ExecContext(ctx, `INSERT INTO runs (id, started_at, input, input_sha256, plan_hash, folder, scope, sandbox)
+	_, err := l.sql().ExecContext(ctx, `INSERT INTO runs (id, started_at, input, input_sha256, plan_hash, folder, scope, sandbox)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, info.ID, info.StartedAt.UTC().Format(time.RFC3339Nano), info.Input,
 		info.InputSHA256, info.PlanHash, info.Folder, info.Scope, info.Sandbox)
 	if err != nil {
@@ -149,46 +152,80 @@ func (l *Ledger) insertRun(ctx context.Context, info RunInfo) (RunInfo, error) {
 // looks each one up at EnKash before its first send.
 func (j *Journal) Fresh() bool { return j.fresh }
 
-// statements are prepared once per run: parsing SQL for every row would
-// cost more than running it.
-type statements struct {
-	insert, selectRef, resend, correct, outcome *sql.Stmt
+// The journal's statements, by number.
+const (
+	stInsert = iota
+	stSelectRef
+	stResend
+	stCorrect
+	stOutcome
+	nStmts
+)
+
+var stmtSQL = [nStmts]string{
+	stInsert: `INSERT INTO refs (scope, reference, fingerprint, operation, amount, card_id, person, email, mobile,
+		company_id, card_account_id, state, run_id, first_run_id, input_sha256, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, reference) DO NOTHING`,
+	stSelectRef: `SELECT ` + refColumns + ` FROM refs WHERE scope = ? AND reference = ?`,
+	// A resend claims the reference only from the record it read: of two
+	// runs that read the same record at once, one claims it.
+	stResend: `UPDATE refs SET state = ?, run_id = ?, input_sha256 = ?, ambiguous = MAX(ambiguous, ?), updated_at = ?
+		WHERE scope = ? AND reference = ? AND run_id = ? AND state = ?`,
+	stCorrect: `UPDATE refs SET fingerprint = ?, operation = ?, amount = ?, card_id = ?, person = ?, email = ?,
+		mobile = ?, company_id = ?, card_account_id = ?, state = ?, run_id = ?, input_sha256 = ?, error_code = '',
+		error_message = '', updated_at = ? WHERE scope = ? AND reference = ? AND fingerprint = ?`,
+	stOutcome: `UPDATE refs SET state = ?, pg_reference = ?, enkash_card = ?, enkash_txn = ?, otb_balance = ?,
+		error_code = ?, error_message = ?, attempts = attempts + ?, ambiguous = MAX(ambiguous, ?), last_attempt_at = ?,
+		absent_lookups = ?, first_absent_at = ?, last_absent_at = ?, updated_at = ? WHERE scope = ? AND reference = ?`,
 }
 
-func (s *statements) prepare(ctx context.Context, db *sql.DB) error {
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&s.insert, `INSERT INTO refs (scope, reference, fingerprint, operation, amount, card_id, person, email, mobile,
-			company_id, card_account_id, state, run_id, first_run_id, input_sha256, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, reference) DO NOTHING`},
-		{&s.selectRef, `SELECT ` + refColumns + ` FROM refs WHERE scope = ? AND reference = ?`},
-		{&s.resend, `UPDATE refs SET state = ?, run_id = ?, input_sha256 = ?, ambiguous = MAX(ambiguous, ?), updated_at = ?
-			WHERE scope = ? AND reference = ?`},
-		{&s.correct, `UPDATE refs SET fingerprint = ?, operation = ?, amount = ?, card_id = ?, person = ?, email = ?,
-			mobile = ?, company_id = ?, card_account_id = ?, state = ?, run_id = ?, input_sha256 = ?, error_code = '',
-			error_message = '', updated_at = ? WHERE scope = ? AND reference = ?`},
-		{&s.outcome, `UPDATE refs SET state = ?, pg_reference = ?, enkash_card = ?, enkash_txn = ?, otb_balance = ?,
-			error_code = ?, error_message = ?, attempts = attempts + ?, ambiguous = MAX(ambiguous, ?), last_attempt_at = ?,
-			absent_lookups = ?, first_absent_at = ?, last_absent_at = ?, updated_at = ? WHERE scope = ? AND reference = ?`},
-	} {
-		st, err := db.PrepareContext(ctx, p.sql)
+// statements are prepared once per run on SQLite: parsing SQL for every
+// row would cost more than running it. (pgx caches the statements it
+// prepares on each PostgreSQL connection by itself.)
+type statements [nStmts]*sql.Stmt
+
+func (s *statements) prepare(ctx context.Context, l *Ledger) error {
+	if l.pg != nil {
+		return nil
+	}
+	for i, q := range stmtSQL {
+		st, err := l.db.PrepareContext(ctx, q)
 		if err != nil {
 			s.close()
 			return fmt.Errorf("ledger: preparing: %w", err)
 		}
-		*p.dst = st
+		s[i] = st
 	}
 	return nil
 }
 
 func (s *statements) close() {
-	for _, st := range []*sql.Stmt{s.insert, s.selectRef, s.resend, s.correct, s.outcome} {
+	for _, st := range s {
 		if st != nil {
 			_ = st.Close()
 		}
 	}
+}
+
+// txStmts runs the journal's statements in one transaction.
+type txStmts struct {
+	tx *sql.Tx
+	st *statements
+	pg bool
+}
+
+func (t txStmts) exec(ctx context.Context, id int, args ...any) (sql.Result, error) {
+	if t.pg {
+		return dialected{t.tx, true}.ExecContext(ctx, stmtSQL[id], args...)
+	}
+	return t.tx.StmtContext(ctx, t.st[id]).ExecContext(ctx, dialected{}.args(args)...)
+}
+
+func (t txStmts) queryRow(ctx context.Context, id int, args ...any) *sql.Row {
+	if t.pg {
+		return dialected{t.tx, true}.QueryRowContext(ctx, stmtSQL[id], args...)
+	}
+	return t.tx.StmtContext(ctx, t.st[id]).QueryRowContext(ctx, args...)
 }
 
 // Begin records rows before their first request leaves, in one durable
@@ -289,7 +326,7 @@ func (j *Journal) commitGroup(group []request) ([]beginReply, error) {
 	if err := j.l.verify(); err != nil {
 		return nil, err // the ledger was deleted, replaced or truncated: stop
 	}
-	tx, err := j.l.db.BeginTx(ctx, nil)
+	tx, err := j.l.writer().BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("starting a transaction: %w", err)
 	}
@@ -301,14 +338,14 @@ func (j *Journal) commitGroup(group []request) ([]beginReply, error) {
 		case r.begin != nil:
 			replies[i].priors = make([]reward.Prior, len(r.begin))
 			for k, it := range r.begin {
-				p, err := j.begin(ctx, tx, it, stamp)
+				p, err := j.begin(ctx, txStmts{tx, &j.stmts, j.l.pg != nil}, it, stamp)
 				if err != nil {
 					return nil, err
 				}
 				replies[i].priors[k] = p
 			}
 		case r.record != nil:
-			if err := j.record(ctx, tx, r.record, stamp); err != nil {
+			if err := j.record(ctx, txStmts{tx, &j.stmts, j.l.pg != nil}, r.record, stamp); err != nil {
 				return nil, err
 			}
 		}
@@ -337,11 +374,11 @@ func StateOf(status reward.Status, code string) string {
 	return StateNotApplied
 }
 
-func (j *Journal) record(ctx context.Context, tx *sql.Tx, o *reward.Outcome, stamp string) error {
+func (j *Journal) record(ctx context.Context, tx txStmts, o *reward.Outcome, stamp string) error {
 	args := []any{StateOf(o.Status, o.ErrorCode), o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID, o.OTBBalance,
 		o.ErrorCode, o.ErrorMessage, o.Attempts, ambiguous(o)}
 	args = append(append(args, evidenceArgs(o.Evidence)...), stamp, j.run.Scope, o.Item.Allocation.Reference)
-	if _, err := tx.StmtContext(ctx, j.stmts.outcome).ExecContext(ctx, args...); err != nil {
+	if _, err := tx.exec(ctx, stOutcome, args...); err != nil {
 		return fmt.Errorf("recording the outcome of %s: %w", o.Item.Allocation.Reference, err)
 	}
 	return nil

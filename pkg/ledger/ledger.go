@@ -1,6 +1,9 @@
-// Package ledger is the durable record of what was sent: an embedded SQLite
-// database (modernc.org/sqlite, pure Go) in rollback-journal mode (see
-// dsnPragmas for why not WAL). Before a row's first
+// Package ledger is the durable record of what was sent, on one of two back
+// ends with the same meaning: an embedded SQLite database (modernc.org/sqlite,
+// pure Go) in rollback-journal mode (see dsnPragmas for why not WAL), or a
+// PostgreSQL database through pgx (a postgres:// URL; see [Open] and
+// postgres.go for its per-scope advisory locks). The SQL is written once,
+// in SQLite's spelling, and rebound for PostgreSQL (see dialected). Before a row's first
 // request leaves the process, its reference and a fingerprint of what it
 // asks for are committed; outcomes are recorded as they arrive, in group
 // commits. A rerun consults the ledger: a confirmed reference is skipped, a
@@ -12,7 +15,9 @@
 // References are kept per scope (the EnKash environment, company and
 // reward account: see [Target]), so that a reference confirmed in UAT or
 // in a sandbox never hides one in production. The schema is versioned
-// (PRAGMA user_version) and upgraded in place by numbered migrations.
+// (PRAGMA user_version; rewardbatch_migration on PostgreSQL) and upgraded
+// in place by the same numbered migrations. [Ledger.Export] and
+// [Ledger.Import] move a history between the back ends.
 package ledger
 
 import (
@@ -42,19 +47,40 @@ func DefaultPath(lookupEnv func(string) (string, bool)) (string, error) {
 	return "", errors.New("no place for the ledger: set XDG_STATE_HOME or HOME, or pass --state PATH")
 }
 
-// Ledger is an open ledger. It is safe for concurrent use; a run writes
-// through its [Journal].
+// Ledger is an open ledger, on either back end: a SQLite file or a
+// PostgreSQL database (see [Open]); every method means the same on both.
+// It is safe for concurrent use; a run writes through its [Journal], one
+// journal at a time.
 type Ledger struct {
-	path string
-	db   *sql.DB
-	lock *flock.Flock // nil when opened read-only
+	path string       // the file, or the database URL with its password masked
+	db   *sql.DB      // SQLite: one connection; PostgreSQL: a pool
+	lock *flock.Flock // SQLite: nil when opened read-only
+	pg   *pgState     // PostgreSQL: nil for SQLite
 }
 
-// Path returns the ledger's file.
+// Path returns the ledger's file, or its database URL with the password
+// masked: fit for messages.
 func (l *Ledger) Path() string { return l.path }
+
+// Backend names the ledger's back end: "sqlite" or "postgres".
+func (l *Ledger) Backend() string {
+	if l.pg != nil {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// sql runs the ledger's SQL on its database, in its dialect.
+func (l *Ledger) sql() dialected { return l.in(l.db) }
+
+// in runs the ledger's SQL on q (a transaction), in its dialect.
+func (l *Ledger) in(q querier) dialected { return dialected{q, l.pg != nil} }
 
 // Close closes the database and releases the lock.
 func (l *Ledger) Close() error {
+	if l.pg != nil {
+		return l.closePG()
+	}
 	if l.lock == nil {
 		return l.db.Close() // opened read-only
 	}
@@ -100,12 +126,12 @@ func scanRun(sc interface{ Scan(...any) error }) (RunRecord, error) {
 
 // Runs returns the most recent runs, newest first.
 func (l *Ledger) Runs(ctx context.Context, limit int) ([]RunRecord, error) {
-	return queryAll(ctx, l.db, scanRun, "runs", `SELECT `+runColumns+` FROM runs ORDER BY started_at DESC LIMIT ?`, limit)
+	return queryAll(ctx, l.sql(), scanRun, "runs", `SELECT `+runColumns+` FROM runs ORDER BY started_at DESC LIMIT ?`, limit)
 }
 
 // queryAll runs q and scans every row with scan; what names the rows in
 // errors.
-func queryAll[T any](ctx context.Context, db *sql.DB, scan func(interface{ Scan(...any) error }) (T, error), what, q string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, db querier, scan func(interface{ Scan(...any) error }) (T, error), what, q string, args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: reading %s: %w", what, err)
@@ -132,7 +158,7 @@ var ErrNoRun = errors.New("no such run in the ledger")
 // into that folder).
 func (l *Ledger) Run(ctx context.Context, idOrFolder string) (RunRecord, error) {
 	folder, _ := filepath.Abs(idOrFolder)
-	r, err := scanRun(l.db.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ? OR folder = ?
+	r, err := scanRun(l.sql().QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ? OR folder = ?
 		ORDER BY id = ? DESC, started_at DESC LIMIT 1`, idOrFolder, folder, idOrFolder))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("%w: %s (see rewardbatch history)", ErrNoRun, idOrFolder)
@@ -145,7 +171,7 @@ func (l *Ledger) Run(ctx context.Context, idOrFolder string) (RunRecord, error) 
 
 // SetSummary stores a run's summary and exit code.
 func (l *Ledger) SetSummary(ctx context.Context, id string, finished time.Time, exitCode int, summary string) error {
-	_, err := l.db.ExecContext(ctx, `UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? WHERE id = ?`,
+	_, err := l.sql().ExecContext(ctx, `UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? WHERE id = ?`,
 		finished.UTC().Format(time.RFC3339Nano), exitCode, summary, id)
 	if err != nil {
 		return fmt.Errorf("ledger: recording run %s: %w", id, err)

@@ -39,13 +39,43 @@ const dsnPragmas = "?_pragma=journal_mode(DELETE)&_pragma=synchronous(EXTRA)&_pr
 // mode, which is why the database is made 0600 before SQLite touches it.)
 var sideFiles = []string{"-journal", "-wal", "-shm"}
 
-// Open locks and opens the ledger at path, creating it and its folder when
-// needed. The lock is an advisory lock on the database file itself, so it
-// cannot be bypassed by deleting a side file; a ledger held by another
-// process is [ErrLocked], naming it (host, pid, run, since). An existing
-// file that is empty, damaged or not a ledger is [ErrDamaged]: it is never
-// taken for a new ledger.
-func Open(ctx context.Context, path string) (*Ledger, error) {
+// Option adjusts how [Open] opens a ledger.
+type Option func(*options)
+
+type options struct {
+	wait     time.Duration
+	readOnly bool
+}
+
+// WaitLock makes Open (SQLite) or the binding of a scope (PostgreSQL) wait
+// up to d for another run to release the lock, instead of failing at once.
+func WaitLock(d time.Duration) Option { return func(o *options) { o.wait = d } }
+
+// Open opens the ledger at location: a PostgreSQL database when it is a
+// postgres:// URL (see [IsURL]), else a SQLite file.
+//
+// SQLite: Open locks the file, creating it and its folder when needed. The
+// lock is an advisory lock on the database file itself, so it cannot be
+// bypassed by deleting a side file; a ledger held by another process is
+// [ErrLocked], naming it (host, pid, run, since). An existing file that is
+// empty, damaged or not a ledger is [ErrDamaged]: it is never taken for a
+// new ledger.
+//
+// PostgreSQL: Open connects and upgrades the schema; the lock is per scope
+// (an advisory lock taken by [Ledger.Bind] or [Ledger.StartRun]), so runs
+// for different EnKash accounts share one database in parallel.
+func Open(ctx context.Context, location string, opts ...Option) (*Ledger, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if IsURL(location) {
+		return openPG(ctx, location, o)
+	}
+	return openSQLite(ctx, location, o)
+}
+
+func openSQLite(ctx context.Context, path string, o options) (*Ledger, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("ledger: creating its folder: %w", err)
 	}
@@ -53,7 +83,7 @@ func Open(ctx context.Context, path string) (*Ledger, error) {
 		return nil, err
 	}
 	lock := flock.New(path, flock.SetFlag(os.O_RDWR), flock.SetPermissions(0o600))
-	ok, err := lock.TryLock()
+	ok, err := tryLock(ctx, lock, o.wait)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: locking %s: %w", path, err)
 	}
@@ -66,6 +96,20 @@ func Open(ctx context.Context, path string) (*Ledger, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// tryLock takes the file lock, waiting up to wait for it.
+func tryLock(ctx context.Context, lock *flock.Flock, wait time.Duration) (bool, error) {
+	if wait <= 0 {
+		return lock.TryLock()
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	ok, err := lock.TryLockContext(ctx, 200*time.Millisecond)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return false, nil
+	}
+	return ok, err
 }
 
 // init opens the locked file with SQLite, checks it and upgrades it.
@@ -90,7 +134,7 @@ func (l *Ledger) init(ctx context.Context) error {
 		return err
 	}
 	tighten(l.path)
-	return l.setHolder(ctx, "")
+	return l.setHolder(ctx, "", "")
 }
 
 // ensureFile creates a new ledger when path does not exist, and refuses
@@ -203,6 +247,9 @@ func hasSchema(ctx context.Context, db *sql.DB, path string) error {
 // process locked and opened, and is not empty: a ledger deleted, replaced
 // or truncated under a run would otherwise let it go on without memory.
 func (l *Ledger) verify() error {
+	if l.pg != nil {
+		return nil // the session that holds the lock writes: losing one fails the other
+	}
 	held, err := l.lock.Stat()
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
@@ -221,11 +268,14 @@ func (l *Ledger) verify() error {
 	return nil
 }
 
-// setHolder records who holds the ledger, for a process that finds it
-// locked.
-func (l *Ledger) setHolder(ctx context.Context, run string) error {
+// setHolder records who holds the ledger (PostgreSQL: the scope), for a
+// process that finds it locked.
+func (l *Ledger) setHolder(ctx context.Context, scope, run string) error {
+	if l.pg != nil {
+		return l.pgSetHolder(ctx, scope, run)
+	}
 	host, _ := os.Hostname()
-	_, err := l.db.ExecContext(ctx, `INSERT INTO holder (id, host, pid, run, since) VALUES (1, ?, ?, ?, ?)
+	_, err := l.sql().ExecContext(ctx, `INSERT INTO holder (id, host, pid, run, since) VALUES (1, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, run = excluded.run,
 		since = CASE WHEN holder.pid = excluded.pid THEN holder.since ELSE excluded.since END`,
 		host, os.Getpid(), run, time.Now().UTC().Format(time.RFC3339))
@@ -249,16 +299,16 @@ func holderOf(ctx context.Context, path string) string {
 	if db.QueryRowContext(ctx, `SELECT host, pid, run, since FROM holder WHERE id = 1`).Scan(&host, &pid, &run, &since) != nil {
 		return "an unknown process"
 	}
-	who := fmt.Sprintf("rewardbatch pid %d on %s since %s", pid, host, since)
-	if run != "" {
-		who += " (run " + run + ")"
-	}
-	return who
+	return holderText(host, pid, run, since)
 }
 
-// OpenReadOnly opens the ledger at path for reading, without the lock, so
-// that `history` works while a run holds the ledger.
+// OpenReadOnly opens the ledger at path (a file or a postgres:// URL) for
+// reading, without the lock, so that `history` works while a run holds the
+// ledger.
 func OpenReadOnly(ctx context.Context, path string) (*Ledger, error) {
+	if IsURL(path) {
+		return openPG(ctx, path, options{readOnly: true})
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: no ledger at %s yet (it is created by the first run): %w", path, err)

@@ -14,19 +14,19 @@ import (
 
 // begin records one row before its first request and says what an earlier
 // run did with its reference.
-func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *reward.Item, stamp string) (reward.Prior, error) {
+func (j *Journal) begin(ctx context.Context, tx txStmts, it *reward.Item, stamp string) (reward.Prior, error) {
 	a := it.Allocation
 	fp := Fingerprint(it)
-	res, err := tx.StmtContext(ctx, j.stmts.insert).ExecContext(ctx, j.run.Scope, a.Reference, fp, string(a.Operation),
+	res, err := tx.exec(ctx, stInsert, j.run.Scope, a.Reference, fp, string(a.Operation),
 		a.Amount.String(), a.EnkashCardID, person(a), emailToken(a), mobileToken(a), a.CompanyID, a.CardAccountID,
 		StateSending, j.run.ID, j.run.ID, j.run.InputSHA256, stamp)
 	if err != nil {
 		return reward.Prior{}, fmt.Errorf("recording %s: %w", a.Reference, err)
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 1 {
+	if claimed(res) {
 		return reward.Prior{Kind: reward.PriorNew}, nil // the common case: a reference never seen
 	}
-	ref, err := scanRef(tx.StmtContext(ctx, j.stmts.selectRef).QueryRowContext(ctx, j.run.Scope, a.Reference))
+	ref, err := scanRef(tx.queryRow(ctx, stSelectRef, j.run.Scope, a.Reference))
 	if err != nil {
 		return reward.Prior{}, fmt.Errorf("reading %s: %w", a.Reference, err)
 	}
@@ -36,11 +36,14 @@ func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *reward.Item, stamp 
 			return reward.Prior{Kind: reward.PriorConflict, Message: conflictMessage(ref, a)}, nil
 		}
 		// EnKash never applied it: the corrected row may use the reference.
-		_, err := tx.StmtContext(ctx, j.stmts.correct).ExecContext(ctx, fp, string(a.Operation), a.Amount.String(),
+		res, err := tx.exec(ctx, stCorrect, fp, string(a.Operation), a.Amount.String(),
 			a.EnkashCardID, person(a), emailToken(a), mobileToken(a), a.CompanyID, a.CardAccountID, StateSending,
-			j.run.ID, j.run.InputSHA256, stamp, j.run.Scope, a.Reference)
+			j.run.ID, j.run.InputSHA256, stamp, j.run.Scope, a.Reference, ref.Fingerprint)
 		if err != nil {
 			return reward.Prior{}, fmt.Errorf("recording the corrected %s: %w", a.Reference, err)
+		}
+		if !claimed(res) {
+			return claimedElsewhere(a.Reference), nil
 		}
 		return reward.Prior{Kind: reward.PriorRefused}, nil
 	}
@@ -49,11 +52,29 @@ func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *reward.Item, stamp 
 		return p, nil
 	}
 	wasSending := ref.State == StateSending // a crash, or a run killed while it sent
-	if _, err := tx.StmtContext(ctx, j.stmts.resend).ExecContext(ctx, StateSending, j.run.ID, j.run.InputSHA256,
-		wasSending, stamp, j.run.Scope, a.Reference); err != nil {
+	res, err = tx.exec(ctx, stResend, StateSending, j.run.ID, j.run.InputSHA256,
+		wasSending, stamp, j.run.Scope, a.Reference, ref.RunID, ref.State)
+	if err != nil {
 		return reward.Prior{}, fmt.Errorf("recording %s: %w", a.Reference, err)
 	}
+	if !claimed(res) {
+		return claimedElsewhere(a.Reference), nil
+	}
 	return p, nil
+}
+
+// claimed reports whether a conditional claim changed the record.
+func claimed(res sql.Result) bool {
+	n, err := res.RowsAffected()
+	return err == nil && n == 1
+}
+
+// claimedElsewhere is the prior of a reference that another run claimed
+// between this run's read and its claim: only possible when two processes
+// share a ledger without its lock. It is held, never sent.
+func claimedElsewhere(ref string) reward.Prior {
+	return reward.Prior{Kind: reward.PriorHeld, Message: fmt.Sprintf("another run claimed the reference %s at the same "+
+		"moment (two processes on one ledger without its lock); not sent by this run: rerun after it ends", ref)}
 }
 
 // priorOf turns the record of an unchanged row into its prior; resend

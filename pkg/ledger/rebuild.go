@@ -3,7 +3,6 @@ package ledger
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -104,7 +103,7 @@ func (l *Ledger) rebuildFolder(ctx context.Context, scope, dir string, opts vali
 // rebuildRun records the folder's run for history, unless the ledger has it.
 func (l *Ledger) rebuildRun(ctx context.Context, runID, dir, scope string, sum report.Summary, raw string) error {
 	var n int
-	if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id = ?`, runID).Scan(&n); err != nil || n > 0 {
+	if err := l.sql().QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id = ?`, runID).Scan(&n); err != nil || n > 0 {
 		return err
 	}
 	started := sum.StartedAt
@@ -149,7 +148,7 @@ func (l *Ledger) importResults(ctx context.Context, scope, runID, dir string, re
 			st.Open++
 			return nil
 		}
-		return importConfirmed(ctx, tx, scope, runID, it, reward.Receipt{PGReferenceNumber: row[2], EnKashCardID: row[3],
+		return importConfirmed(ctx, l.in(tx), scope, runID, it, reward.Receipt{PGReferenceNumber: row[2], EnKashCardID: row[3],
 			EnkashCardTxnID: row[4], OTBBalance: row[5]}, st)
 	})
 	if err != nil {
@@ -160,9 +159,9 @@ func (l *Ledger) importResults(ctx context.Context, scope, runID, dir string, re
 
 // importConfirmed records one confirmed reference, unless the ledger has
 // the reference already.
-func importConfirmed(ctx context.Context, tx *sql.Tx, scope, runID string, it *reward.Item, rc reward.Receipt, st *RebuildStats) error {
+func importConfirmed(ctx context.Context, q querier, scope, runID string, it *reward.Item, rc reward.Receipt, st *RebuildStats) error {
 	a := it.Allocation
-	res, err := tx.ExecContext(ctx, `INSERT INTO refs (scope, reference, fingerprint, operation, amount, card_id, person,
+	res, err := q.ExecContext(ctx, `INSERT INTO refs (scope, reference, fingerprint, operation, amount, card_id, person,
 		email, mobile, company_id, card_account_id, state, run_id, first_run_id, input_sha256, pg_reference, enkash_card,
 		enkash_txn, otb_balance, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, 1, ?)
 		ON CONFLICT (scope, reference) DO NOTHING`, scope, a.Reference, Fingerprint(it), string(a.Operation), a.Amount.String(),
@@ -188,18 +187,23 @@ type Health struct {
 	Unsettled     int // SENDING or UNKNOWN: the next run looks them up first
 }
 
-// Check runs SQLite's full integrity check over the ledger, then counts
+// Check runs SQLite's full integrity check over the ledger (PostgreSQL
+// checks its own pages: there it checks the schema version), then counts
 // what it holds. A problem is [ErrDamaged], with what to do.
 func (l *Ledger) Check(ctx context.Context) (Health, error) {
 	var h Health
-	if err := check(ctx, l.db, l.path, "integrity_check"); err != nil {
+	if l.pg == nil {
+		if err := check(ctx, l.db, l.path, "integrity_check"); err != nil {
+			return h, err
+		}
+	} else if err := l.pgSchemaVersionOK(ctx); err != nil {
 		return h, err
 	}
-	err := l.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM refs), (SELECT COUNT(DISTINCT scope) FROM refs),
+	err := l.sql().QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM refs), (SELECT COUNT(DISTINCT scope) FROM refs),
 		(SELECT COUNT(*) FROM runs), (SELECT COUNT(*) FROM refs WHERE state IN ('SENDING', 'UNKNOWN'))`).Scan(
 		&h.References, &h.Scopes, &h.Runs, &h.Unsettled)
 	if err == nil {
-		err = l.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&h.SchemaVersion)
+		h.SchemaVersion, err = l.schemaVersion(ctx)
 	}
 	if err != nil {
 		return h, damaged(l.path, err)

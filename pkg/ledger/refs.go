@@ -70,7 +70,7 @@ func evidenceArgs(e reward.Evidence) []any {
 
 // RefsOfRun returns the references a run recorded in the given state.
 func (l *Ledger) RefsOfRun(ctx context.Context, runID, state string) ([]Ref, error) {
-	return queryAll(ctx, l.db, scanRef, "references", `SELECT `+refColumns+` FROM refs WHERE run_id = ? AND state = ?`, runID, state)
+	return queryAll(ctx, l.sql(), scanRef, "references", `SELECT `+refColumns+` FROM refs WHERE run_id = ? AND state = ?`, runID, state)
 }
 
 // Settle records the settled outcome of a reference (reconcile), with
@@ -80,7 +80,7 @@ func (l *Ledger) Settle(ctx context.Context, r Ref) error {
 	args := append([]any{r.State, r.PGReference, r.EnKashCard, r.EnKashTxn, r.ErrorCode, r.ErrorMessage},
 		evidenceArgs(r.Evidence)...)
 	args = append(args, now(), r.Scope, r.Reference)
-	_, err := l.db.ExecContext(ctx, `UPDATE refs SET state = ?, pg_reference = ?, enkash_card = ?, enkash_txn = ?,
+	_, err := l.sql().ExecContext(ctx, `UPDATE refs SET state = ?, pg_reference = ?, enkash_card = ?, enkash_txn = ?,
 		error_code = ?, error_message = ?, ambiguous = 1, last_attempt_at = ?, absent_lookups = ?, first_absent_at = ?,
 		last_absent_at = ?, updated_at = ? WHERE scope = ? AND reference = ?`, args...)
 	if err != nil {
@@ -100,7 +100,7 @@ func (l *Ledger) ConfirmedAmounts(ctx context.Context, scope string, refs []stri
 		for _, r := range refs[:n] {
 			args = append(args, r)
 		}
-		pairs, err := queryAll(ctx, l.db, func(sc interface{ Scan(...any) error }) ([2]string, error) {
+		pairs, err := queryAll(ctx, l.sql(), func(sc interface{ Scan(...any) error }) ([2]string, error) {
 			var p [2]string
 			err := sc.Scan(&p[0], &p[1])
 			return p, err

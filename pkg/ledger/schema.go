@@ -5,22 +5,34 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
-// migration is one numbered step of the schema. Steps run in order, each in
-// its own transaction that also sets PRAGMA user_version to its number, so
-// a ledger is always at exactly one version and a step never runs twice.
+// migration is one numbered step of the schema, the same on both back
+// ends. Steps run in order, each in its own transaction that also records
+// its number (PRAGMA user_version on SQLite, a row of rewardbatch_migration
+// on PostgreSQL), so a ledger is always at exactly one version and a step
+// never runs twice.
 type migration struct {
 	version int
 	what    string
-	apply   func(ctx context.Context, tx *sql.Tx) error
+	apply   func(ctx context.Context, q querier, pg bool) error
 }
 
 // migrations is the schema's history. Append; never edit a step that has
 // shipped: ledgers in the field were built by it.
 var migrations = []migration{
-	{1, "runs and references", execAll(schemaV1)},
+	{1, "runs and references", func(ctx context.Context, q querier, pg bool) error {
+		return execAll(ctx, q, pick(pg, schemaV1, pgSchemaV1))
+	}},
 	{2, "evidence, refusals, fields and scopes", migrateV2},
+}
+
+func pick(pg bool, sqlite, postgres string) string {
+	if pg {
+		return postgres
+	}
+	return sqlite
 }
 
 // SchemaVersion is the newest schema this binary knows.
@@ -106,18 +118,100 @@ UPDATE refs SET ambiguous = 1 WHERE NOT (state IN ('REJECTED', 'NOT_APPLIED')
 	AND error_code IN ('REJECTED', 'RETRIES_EXHAUSTED', 'STOPPED', 'AUTH'));
 `
 
-func execAll(q string) func(context.Context, *sql.Tx) error {
-	return func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, q)
-		return err
+// execAll runs a script, one statement at a time (PostgreSQL's extended
+// protocol takes one per call).
+// execAll runs a script, one statement at a time (PostgreSQL's extended
+// protocol takes one per call).
+// pgSchemaV1 is schemaV1 for PostgreSQL: the same tables and columns,
+// times kept as the same RFC 3339 text.
+const pgSchemaV1 = `
+CREATE TABLE IF NOT EXISTS runs (
+	id           TEXT PRIMARY KEY,
+	started_at   TEXT NOT NULL,
+	finished_at  TEXT,
+	input        TEXT NOT NULL,
+	input_sha256 TEXT NOT NULL,
+	plan_hash    TEXT NOT NULL,
+	folder       TEXT NOT NULL,
+	scope        TEXT NOT NULL,
+	sandbox      INTEGER NOT NULL,
+	exit_code    INTEGER,
+	summary      TEXT
+);
+CREATE TABLE IF NOT EXISTS refs (
+	scope         TEXT NOT NULL,
+	reference     TEXT NOT NULL,
+	fingerprint   TEXT NOT NULL,
+	operation     TEXT NOT NULL,
+	amount        TEXT NOT NULL,
+	card_id       TEXT NOT NULL,
+	person        TEXT NOT NULL,
+	state         TEXT NOT NULL,
+	run_id        TEXT NOT NULL,
+	first_run_id  TEXT NOT NULL,
+	input_sha256  TEXT NOT NULL,
+	pg_reference  TEXT NOT NULL DEFAULT '',
+	enkash_card   TEXT NOT NULL DEFAULT '',
+	enkash_txn    TEXT NOT NULL DEFAULT '',
+	otb_balance   TEXT NOT NULL DEFAULT '',
+	error_code    TEXT NOT NULL DEFAULT '',
+	error_message TEXT NOT NULL DEFAULT '',
+	attempts      INTEGER NOT NULL DEFAULT 0,
+	updated_at    TEXT NOT NULL,
+	PRIMARY KEY (scope, reference)
+);
+CREATE INDEX IF NOT EXISTS refs_by_run ON refs (run_id, state);
+`
+
+// pgSchemaV2 is schemaV2 for PostgreSQL. The lock is per scope there (an
+// advisory lock), so holders names one process per scope.
+const pgSchemaV2 = `
+ALTER TABLE refs ADD COLUMN email TEXT NOT NULL DEFAULT '';
+ALTER TABLE refs ADD COLUMN mobile TEXT NOT NULL DEFAULT '';
+ALTER TABLE refs ADD COLUMN company_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE refs ADD COLUMN card_account_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE refs ADD COLUMN ambiguous INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE refs ADD COLUMN last_attempt_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE refs ADD COLUMN absent_lookups INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE refs ADD COLUMN first_absent_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE refs ADD COLUMN last_absent_at TEXT NOT NULL DEFAULT '';
+CREATE TABLE scopes (
+	key             TEXT PRIMARY KEY,
+	environment     TEXT NOT NULL,
+	endpoint        TEXT NOT NULL,
+	company_id      TEXT NOT NULL,
+	card_account_id TEXT NOT NULL,
+	first_seen      TEXT NOT NULL,
+	last_seen       TEXT NOT NULL
+);
+CREATE TABLE holders (
+	scope TEXT PRIMARY KEY,
+	host  TEXT NOT NULL,
+	pid   INTEGER NOT NULL,
+	run   TEXT NOT NULL,
+	since TEXT NOT NULL
+);
+UPDATE refs SET ambiguous = 1 WHERE NOT (state IN ('REJECTED', 'NOT_APPLIED')
+	AND error_code IN ('REJECTED', 'RETRIES_EXHAUSTED', 'STOPPED', 'AUTH'));
+`
+
+func execAll(ctx context.Context, q querier, script string) error {
+	for _, stmt := range strings.Split(script, ";\n") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := q.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // migrateV2 adds the columns and tables of schemaV2, then rewrites the
 // scopes of version 1 (the literal base URL) into normalised ones without
 // credentials, merging the scopes that turn out to be one.
-func migrateV2(ctx context.Context, tx *sql.Tx) error {
-	if err := execAll(schemaV2)(ctx, tx); err != nil {
+func migrateV2(ctx context.Context, tx querier, pg bool) error {
+	if err := execAll(ctx, tx, pick(pg, schemaV2, pgSchemaV2)); err != nil {
 		return err
 	}
 	old, err := distinctScopes(ctx, tx)
@@ -141,7 +235,7 @@ func migrateV2(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-func distinctScopes(ctx context.Context, tx *sql.Tx) ([]string, error) {
+func distinctScopes(ctx context.Context, tx querier) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT scope FROM refs UNION SELECT scope FROM runs`)
 	if err != nil {
 		return nil, err
@@ -167,8 +261,7 @@ func migrate(ctx context.Context, db *sql.DB, path string) error {
 		return damaged(path, err)
 	}
 	if version > SchemaVersion {
-		return fmt.Errorf("%w: %s is at schema version %d, this binary knows up to %d: use the newer rewardbatch "+
-			"(the ledger was not changed)", ErrNewerSchema, path, version, SchemaVersion)
+		return newerSchema(path, version)
 	}
 	for _, m := range migrations {
 		if m.version <= version {
@@ -187,7 +280,7 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	if err := m.apply(ctx, tx); err != nil {
+	if err := m.apply(ctx, dialected{tx, false}, false); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, m.version)); err != nil {

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -152,17 +151,25 @@ var ErrScopeMoved = errors.New("the ledger belongs to another EnKash environment
 // address; a run without a name at an address the ledger knows under a
 // name uses that name.
 func (l *Ledger) Bind(ctx context.Context, t Target) (key string, fresh bool, err error) {
+	if err := l.lockScope(ctx, t.Key()); err != nil {
+		return "", false, err
+	}
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return "", false, fmt.Errorf("ledger: binding the scope: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	key, err = resolveScope(ctx, tx, t)
+	key, err = resolveScope(ctx, l.in(tx), t)
 	if err != nil {
 		return "", false, err
 	}
+	if key != t.Key() {
+		if err := l.lockScope(ctx, key); err != nil {
+			return "", false, err
+		}
+	}
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM refs WHERE scope = ? LIMIT 1)`, key).Scan(&n); err != nil {
+	if err := l.in(tx).QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM refs WHERE scope = ? LIMIT 1) AS known`, key).Scan(&n); err != nil {
 		return "", false, fmt.Errorf("ledger: binding the scope: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -171,8 +178,8 @@ func (l *Ledger) Bind(ctx context.Context, t Target) (key string, fresh bool, er
 	return key, n == 0, nil
 }
 
-func resolveScope(ctx context.Context, tx *sql.Tx, t Target) (string, error) {
-	known, err := scopesOf(ctx, tx, t.CompanyID, t.CardAccountID)
+func resolveScope(ctx context.Context, q querier, t Target) (string, error) {
+	known, err := scopesOf(ctx, q, t.CompanyID, t.CardAccountID)
 	if err != nil {
 		return "", fmt.Errorf("ledger: binding the scope: %w", err)
 	}
@@ -180,11 +187,11 @@ func resolveScope(ctx context.Context, tx *sql.Tx, t Target) (string, error) {
 	for _, k := range known {
 		switch {
 		case k.Key() == t.Key():
-			return t.Key(), touchScope(ctx, tx, t)
+			return t.Key(), touchScope(ctx, q, t)
 		case t.Environment == "" && k.Environment != "" && k.Endpoint == t.Endpoint:
 			return k.Key(), nil // the address of a named environment
 		case t.Environment != "" && k.Environment == "":
-			if err := mergeScope(ctx, tx, k.Key(), t.Key()); err != nil {
+			if err := mergeScope(ctx, q, k.Key(), t.Key()); err != nil {
 				return "", fmt.Errorf("ledger: adopting %s as environment %s: %w", k, t.Environment, err)
 			}
 		default:
@@ -194,7 +201,7 @@ func resolveScope(ctx context.Context, tx *sql.Tx, t Target) (string, error) {
 	if len(others) > 0 && len(others) == len(known) {
 		return "", movedError(t, others[0])
 	}
-	return t.Key(), insertScope(ctx, tx, t)
+	return t.Key(), insertScope(ctx, q, t)
 }
 
 func movedError(t, other Target) error {
@@ -207,8 +214,8 @@ func movedError(t, other Target) error {
 		"if the address changed, %s", ErrScopeMoved, t.CompanyID, t.CardAccountID, other, t, fix)
 }
 
-func scopesOf(ctx context.Context, tx *sql.Tx, company, account string) ([]Target, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT environment, endpoint FROM scopes WHERE company_id = ? AND card_account_id = ?
+func scopesOf(ctx context.Context, q querier, company, account string) ([]Target, error) {
+	rows, err := q.QueryContext(ctx, `SELECT environment, endpoint FROM scopes WHERE company_id = ? AND card_account_id = ?
 		ORDER BY first_seen`, company, account)
 	if err != nil {
 		return nil, err
@@ -225,17 +232,17 @@ func scopesOf(ctx context.Context, tx *sql.Tx, company, account string) ([]Targe
 	return out, rows.Err()
 }
 
-func insertScope(ctx context.Context, tx *sql.Tx, t Target) error {
+func insertScope(ctx context.Context, q querier, t Target) error {
 	stamp := now()
-	_, err := tx.ExecContext(ctx, `INSERT INTO scopes (key, environment, endpoint, company_id, card_account_id, first_seen, last_seen)
+	_, err := q.ExecContext(ctx, `INSERT INTO scopes (key, environment, endpoint, company_id, card_account_id, first_seen, last_seen)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET last_seen = excluded.last_seen`,
 		t.Key(), t.Environment, t.Endpoint, t.CompanyID, t.CardAccountID, stamp, stamp)
 	return err
 }
 
 // touchScope records the address a named environment was last reached at.
-func touchScope(ctx context.Context, tx *sql.Tx, t Target) error {
-	_, err := tx.ExecContext(ctx, `UPDATE scopes SET endpoint = ?, last_seen = ? WHERE key = ?`, t.Endpoint, now(), t.Key())
+func touchScope(ctx context.Context, q querier, t Target) error {
+	_, err := q.ExecContext(ctx, `UPDATE scopes SET endpoint = ?, last_seen = ? WHERE key = ?`, t.Endpoint, now(), t.Key())
 	return err
 }
 
@@ -243,28 +250,28 @@ func touchScope(ctx context.Context, tx *sql.Tx, t Target) error {
 // both hold a reference, the record that forbids a send wins: confirmed or
 // mismatched first, then unsettled, then the rest; the weaker record is
 // dropped.
-func mergeScope(ctx context.Context, tx *sql.Tx, from, into string) error {
+func mergeScope(ctx context.Context, q querier, from, into string) error {
 	classes := []string{`'CONFIRMED', 'MISMATCH'`, `'UNKNOWN', 'SENDING'`, `'REJECTED', 'NOT_APPLIED'`}
 	for i, class := range classes {
 		weaker := strings.Join(classes[i+1:], ", ")
 		if weaker != "" {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM refs WHERE scope = ? AND state IN (`+weaker+`)
+			if _, err := q.ExecContext(ctx, `DELETE FROM refs WHERE scope = ? AND state IN (`+weaker+`)
 				AND reference IN (SELECT reference FROM refs WHERE scope = ? AND state IN (`+class+`))`, into, from); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE OR IGNORE refs SET scope = ? WHERE scope = ? AND state IN (`+class+`)`,
-			into, from); err != nil {
+		if _, err := q.ExecContext(ctx, `UPDATE refs SET scope = ? WHERE scope = ? AND state IN (`+class+`)
+			AND reference NOT IN (SELECT reference FROM refs WHERE scope = ?)`, into, from, into); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE runs SET scope = ? WHERE scope = ?`, into, from); err != nil {
+	if _, err := q.ExecContext(ctx, `UPDATE runs SET scope = ? WHERE scope = ?`, into, from); err != nil {
 		return err
 	}
 	// What is left lost to a record already filed under into; the old key
 	// may even hold a password (version 1 kept the URL as given).
-	for _, q := range []string{`DELETE FROM refs WHERE scope = ?`, `DELETE FROM scopes WHERE key = ?`} {
-		if _, err := tx.ExecContext(ctx, q, from); err != nil {
+	for _, stmt := range []string{`DELETE FROM refs WHERE scope = ?`, `DELETE FROM scopes WHERE key = ?`} {
+		if _, err := q.ExecContext(ctx, stmt, from); err != nil {
 			return err
 		}
 	}

@@ -80,48 +80,50 @@ func confirm(t *testing.T, l *Ledger, scope, id string, it *reward.Item) {
 
 func TestBindFollowsOneEnvironmentAndRefusesAnother(t *testing.T) {
 	t.Parallel()
-	l, _ := open(t)
-	ctx := context.Background()
-	it := items(t, file)[0]
+	eachBackend(t, func(t *testing.T, loc string) {
+		l := openAt(t, loc)
+		ctx := context.Background()
+		it := items(t, file)[0]
 
-	key, fresh := bindT(t, l, "", "http://127.0.0.1:9/")
-	assert.True(t, fresh, "a new ledger")
-	confirm(t, l, key, "r1", it)
-	key2, fresh := bindT(t, l, "", "HTTP://127.0.0.1:9")
-	assert.Equal(t, key, key2, "the same address, spelled otherwise")
-	assert.False(t, fresh)
+		key, fresh := bindT(t, l, "", "http://127.0.0.1:9/")
+		assert.True(t, fresh, "a new ledger")
+		confirm(t, l, key, "r1", it)
+		key2, fresh := bindT(t, l, "", "HTTP://127.0.0.1:9")
+		assert.Equal(t, key, key2, "the same address, spelled otherwise")
+		assert.False(t, fresh)
 
-	other, err := NewTarget("", "http://localhost:9", "C", "A")
-	require.NoError(t, err)
-	_, _, err = l.Bind(ctx, other)
-	require.True(t, errors.Is(err, ErrScopeMoved), "%v", err)
-	assert.Contains(t, err.Error(), "it keeps company C, reward account A under http://127.0.0.1:9, company C, reward account A, "+
-		"but this run is configured for http://localhost:9")
-	assert.Contains(t, err.Error(), "Nothing was sent")
+		other, err := NewTarget("", "http://localhost:9", "C", "A")
+		require.NoError(t, err)
+		_, _, err = l.Bind(ctx, other)
+		require.True(t, errors.Is(err, ErrScopeMoved), "%v", err)
+		assert.Contains(t, err.Error(), "it keeps company C, reward account A under http://127.0.0.1:9, company C, reward account A, "+
+			"but this run is configured for http://localhost:9")
+		assert.Contains(t, err.Error(), "Nothing was sent")
 
-	// Naming the environment adopts what the address kept; the address then
-	// finds the named environment, and another address works under the name.
-	named, fresh := bindT(t, l, "uat", "http://127.0.0.1:9")
-	assert.Equal(t, "env:uat|C|A", named)
-	assert.False(t, fresh, "the references came along")
-	j, err := l.StartRun(ctx, RunInfo{ID: "r2", Scope: named, StartedAt: time.Now()})
-	require.NoError(t, err)
-	assert.Equal(t, reward.PriorDone, begin1(t, j, it).Kind)
-	require.NoError(t, j.Close())
-	again, _ := bindT(t, l, "", "http://127.0.0.1:9")
-	assert.Equal(t, named, again)
-	moved, _ := bindT(t, l, "uat", "http://localhost:9")
-	assert.Equal(t, named, moved)
+		// Naming the environment adopts what the address kept; the address then
+		// finds the named environment, and another address works under the name.
+		named, fresh := bindT(t, l, "uat", "http://127.0.0.1:9")
+		assert.Equal(t, "env:uat|C|A", named)
+		assert.False(t, fresh, "the references came along")
+		j, err := l.StartRun(ctx, RunInfo{ID: "r2", Scope: named, StartedAt: time.Now()})
+		require.NoError(t, err)
+		assert.Equal(t, reward.PriorDone, begin1(t, j, it).Kind)
+		require.NoError(t, j.Close())
+		again, _ := bindT(t, l, "", "http://127.0.0.1:9")
+		assert.Equal(t, named, again)
+		moved, _ := bindT(t, l, "uat", "http://localhost:9")
+		assert.Equal(t, named, moved)
 
-	prod, err := NewTarget("production", "https://pay.example", "C", "A")
-	require.NoError(t, err)
-	_, _, err = l.Bind(ctx, prod)
-	require.True(t, errors.Is(err, ErrScopeMoved), "a UAT ledger is not a production one: %v", err)
-	assert.Contains(t, err.Error(), "set ENKASH_ENVIRONMENT=uat (only if this is that same EnKash environment)")
+		prod, err := NewTarget("production", "https://pay.example", "C", "A")
+		require.NoError(t, err)
+		_, _, err = l.Bind(ctx, prod)
+		require.True(t, errors.Is(err, ErrScopeMoved), "a UAT ledger is not a production one: %v", err)
+		assert.Contains(t, err.Error(), "set ENKASH_ENVIRONMENT=uat (only if this is that same EnKash environment)")
 
-	otherAccount, err := NewTarget("production", "https://pay.example", "C", "B")
-	require.NoError(t, err)
-	_, fresh, err = l.Bind(ctx, otherAccount)
-	require.NoError(t, err, "another reward account may share the ledger")
-	assert.True(t, fresh)
+		otherAccount, err := NewTarget("production", "https://pay.example", "C", "B")
+		require.NoError(t, err)
+		_, fresh, err = l.Bind(ctx, otherAccount)
+		require.NoError(t, err, "another reward account may share the ledger")
+		assert.True(t, fresh)
+	})
 }
