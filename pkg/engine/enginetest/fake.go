@@ -1,6 +1,7 @@
 package enginetest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -110,6 +111,10 @@ type API struct {
 	credits []Credit
 	calls   int
 	dead    bool
+	killAt  int
+	onKill  func()
+	// Lag is how far a lagging replica is behind (default [Lag]).
+	Lag time.Duration
 	// Users maps an e-mail to its card, for users who exist before the run.
 	Users map[string]string
 }
@@ -126,7 +131,32 @@ func NewAPI(script Script, clock engine.Clock) *API {
 func (f *API) Kill() { f.mu.Lock(); f.dead = true; f.mu.Unlock() }
 
 // Revive ends Kill.
-func (f *API) Revive() { f.mu.Lock(); f.dead = false; f.mu.Unlock() }
+func (f *API) Revive() { f.mu.Lock(); f.dead, f.killAt = false, 0; f.mu.Unlock() }
+
+// KillAfter kills the process once n more calls have reached the fake
+// (their effects stay, their answers are lost), and calls also then.
+func (f *API) KillAfter(n int, also func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.killAt, f.onKill = f.calls+n, also
+}
+
+// call counts a call and reports whether the process is dead; done runs
+// after the call's effect, under the lock, to kill the process at its set
+// call.
+func (f *API) call() (dead bool, done func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	return f.dead, func() {
+		if f.killAt > 0 && f.calls >= f.killAt && !f.dead {
+			f.dead = true
+			if f.onKill != nil {
+				f.onKill()
+			}
+		}
+	}
+}
 
 // Credits returns every transaction applied, in order.
 func (f *API) Credits() []Credit {
@@ -153,13 +183,14 @@ func cardOf(a reward.Allocation) string {
 
 // Allocate applies or refuses a row as the script says.
 func (f *API) Allocate(_ context.Context, a reward.Allocation) (*enkash.AllocateResult, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls++
-	if f.dead {
+	dead, done := f.call()
+	if dead {
 		return nil, errDead
 	}
-	s := f.script.Send()
+	s := f.script.Send() // outside the lock: a script may block
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer done()
 	switch s {
 	case SendOK, Send5xxApplied, SendTimeoutApplied:
 		f.credits = append(f.credits, Credit{Reference: a.Reference, Card: cardOf(a), Amount: a.Amount.String(),
@@ -197,14 +228,15 @@ func (f *API) answer(s Send, a reward.Allocation) (*enkash.AllocateResult, error
 // FindTransactions answers a lookup as the script says. Without the card
 // the answer is always empty and proves nothing (a server that needs it).
 func (f *API) FindTransactions(_ context.Context, reference, card string) (enkash.Lookup, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls++
 	p := enkash.PathTransactions
-	if f.dead {
+	dead, done := f.call()
+	if dead {
 		return enkash.Lookup{}, errDead
 	}
-	l := f.script.Look()
+	l := f.script.Look() // outside the lock: a script may block
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer done()
 	switch {
 	case l == LookFails:
 		return enkash.Lookup{}, &enkash.AmbiguousError{Endpoint: p, HTTPStatus: 504, Err: errors.New("upstream request timeout")}
@@ -215,7 +247,7 @@ func (f *API) FindTransactions(_ context.Context, reference, card string) (enkas
 	}
 	var out []enkash.Transaction
 	for i, c := range f.credits {
-		if c.Reference != reference || c.Card != card || (l == LookLagging && f.clock.Now().Sub(c.At) < Lag) {
+		if c.Reference != reference || c.Card != card || (l == LookLagging && f.clock.Now().Sub(c.At) < cmp.Or(f.Lag, Lag)) {
 			continue
 		}
 		t := enkash.Transaction{PGReferenceNumber: c.Reference, EnKashCardID: c.Card, EnKashTransactionID: fmt.Sprintf("T%d", i+1),
@@ -234,12 +266,13 @@ func (f *API) FindTransactions(_ context.Context, reference, card string) (enkas
 // FindCard finds the card of a user who existed before or was created by
 // an allocation.
 func (f *API) FindCard(_ context.Context, email, _ string) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls++
-	if f.dead {
+	dead, done := f.call()
+	if dead {
 		return "", errDead
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer done()
 	if c, ok := f.Users[email]; ok {
 		return c, nil
 	}
