@@ -103,3 +103,40 @@ func TestDecodeListShapes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, got)
 }
+
+func TestNumbersFromEnKashInEveryJSONForm(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, number, want string
+	}{
+		{"integer", `25000000`, "25000000"},
+		{"Jackson double", `2.5E7`, "25000000"},
+		{"Jackson double with more digits", `1.2345678E7`, "12345678"},
+		{"double of a whole number", `100.0`, "100.0"},
+		{"string", `"25000000.00"`, "25000000.00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var acc Account
+			require.NoError(t, json.Unmarshal([]byte(`{"availableBalance":`+tt.number+`}`), &acc))
+			bal, err := acc.Balance()
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, bal.String())
+
+			var tx Transaction
+			require.NoError(t, json.Unmarshal([]byte(`{"pgReferenceNumber":"R","amount":`+tt.number+`}`), &tx))
+			assert.Equal(t, tt.want, tx.Amount.String(), "the amount is rewritten as a plain decimal")
+
+			var res AllocateResult
+			require.NoError(t, json.Unmarshal([]byte(`{"pgReferenceNumber":"R","otbBalance":`+tt.number+`}`), &res))
+			assert.Equal(t, tt.want, res.OTBBalance.String())
+		})
+	}
+	var tx Transaction
+	assert.Error(t, json.Unmarshal([]byte(`{"amount":0.125}`), &tx), "an amount is never rounded")
+	require.NoError(t, json.Unmarshal([]byte(`{"amount":null}`), &tx))
+	assert.Empty(t, tx.Amount)
+	_, err := Account{AvailableBalance: "1.2345E1"}.Balance()
+	assert.Error(t, err)
+}
