@@ -187,6 +187,19 @@ type TransactionQuery struct {
 	EnKashCardID       string   `json:"enKashCardId,omitempty"`
 	PGReferenceNumber  string   `json:"pgReferenceNumber,omitempty"`
 	PGReferenceNumbers []string `json:"pgReferenceNumbers,omitempty"`
+	Paging
+}
+
+// SearchQuery is the body of search (Get User Details). The e-mail and
+// mobile filters are not documented; a server that ignores them lists every
+// user, and the client matches them itself.
+type SearchQuery struct {
+	CardAccountID string `json:"cardAccountId"`
+	CompanyID     string `json:"companyId"`
+	EnKashCardID  string `json:"enKashCardId,omitempty"`
+	Email         string `json:"email,omitempty"`
+	Mobile        string `json:"mobile,omitempty"`
+	Paging
 }
 
 // Transaction is one item of a transaction/all answer.
@@ -249,7 +262,6 @@ type Envelope struct {
 	Code    int
 	Message string
 	Payload json.RawMessage
-	hasCode bool
 }
 
 type flexInt struct {
@@ -286,9 +298,9 @@ func DecodeEnvelope(body []byte) (Envelope, error) {
 	env := Envelope{Payload: raw.Payload, Message: raw.Message}
 	switch {
 	case raw.Code.set:
-		env.Code, env.hasCode = raw.Code.n, true
+		env.Code = raw.Code.n
 	case raw.ResponseCode.set:
-		env.Code, env.hasCode = raw.ResponseCode.n, true
+		env.Code = raw.ResponseCode.n
 	default:
 		return Envelope{}, errors.New("response has neither code nor response_code")
 	}

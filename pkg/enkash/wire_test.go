@@ -87,23 +87,6 @@ func TestTransactionAcceptsEveryIDSpelling(t *testing.T) {
 	}
 }
 
-func TestDecodeListShapes(t *testing.T) {
-	t.Parallel()
-	for name, body := range map[string]string{
-		"array": `[{"pgReferenceNumber":"R"}]`,
-		"paged": `{"recordsCount":1,"data":[{"pgReferenceNumber":"R"}]}`,
-		"one":   `{"pgReferenceNumber":"R"}`,
-	} {
-		got, err := decodeList[Transaction](json.RawMessage(body))
-		require.NoError(t, err, name)
-		require.Len(t, got, 1, name)
-		assert.Equal(t, "R", got[0].PGReferenceNumber, name)
-	}
-	got, err := decodeList[Transaction](json.RawMessage(`null`))
-	require.NoError(t, err)
-	assert.Empty(t, got)
-}
-
 func TestNumbersFromEnKashInEveryJSONForm(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
