@@ -133,7 +133,9 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 			return exit(exitcode.Fatal, err)
 		}
 		defer sb.Close(context.Background())
-		cfg = sb.ClientConfig(sb.URL)
+		if cfg, err = sandboxConfig(sb); err != nil {
+			return exit(exitcode.Fatal, err)
+		}
 		g.log.Warn(reward.NoRealPoints, zap.String("sandbox", sb.URL))
 	} else if cfg, err = o.api.config(g.lookupEnv); err != nil {
 		return exit(exitcode.Fatal, err)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,23 +27,40 @@ func (o *SandboxOptions) AddFlags(cmd *cobra.Command) {
 	f := &o.opts.Faults
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8780", "address to listen on (loopback)")
 	fs.StringVar(&o.balance, "balance", sandbox.DefaultBalance.Fixed2(), "funding balance of the reward account")
-	fs.DurationVar(&o.opts.TokenTTL, "token-ttl", enkash.DefaultTokenTTL, "life of an access token")
+	fs.DurationVar(&o.opts.TokenTTL, "token-ttl", sandbox.DefaultTokenTTL, "life of an access token")
 	fs.StringVar(&o.tokenStyle, "token-style", "snake", "token answer: snake (access_token) or camel (accessToken)")
 	fs.BoolVar(&o.opts.Plain, "plain", false, "no AES envelope: plain JSON requests and answers")
 	fs.StringVar(&o.duplicates, "duplicates", string(sandbox.DuplicateReject), "what a repeated reference does: reject, replay or apply-again")
-	fs.StringVar(&o.refField, "reference-field", string(enkash.RefNumber), "reference spelling the server binds: uniqueReferenceNumber, uniqueReferenceNum or both")
-	fs.BoolVar(&o.opts.LookupNeedsCard, "lookup-needs-card", false, "transaction/all refuses a lookup without enKashCardId")
+	fs.StringVar(&o.opts.DuplicateAnswer, "duplicate-answer", sandbox.DuplicateCode1, "how --duplicates reject refuses: code1 (HTTP 200, code 1) or http409 (HTTP 409)")
+	fs.StringVar(&o.opts.DuplicateMessage, "duplicate-message", "", `text of a duplicate refusal (default "Duplicate reference number", or "Transaction ID already exists" with http409)`)
+	fs.StringVar(&o.refField, "reference-field", string(sandbox.RefNumber), "reference spelling the server binds: uniqueReferenceNumber, uniqueReferenceNum or both")
+	fs.BoolVar(&o.opts.LookupNeedsCard, "lookup-needs-card", false, "transaction/all does not serve a lookup without enKashCardId (see --no-card-answer)")
+	fs.StringVar(&o.opts.NoCardAnswer, "no-card-answer", sandbox.NoCardRefuse, "what a lookup without the card gets with --lookup-needs-card: refuse (code 1), empty (an empty list), null (payload null) or no-records (code 1, \"No records found\")")
+	fs.DurationVar(&o.opts.LookupLag, "lookup-lag", 0, "a credit is invisible to transaction/all and search for this long after it was applied (a lagging replica)")
+	fs.StringVar(&o.opts.NumberStyle, "number-style", sandbox.NumberPlain, "how balances and amounts are printed: plain (100, 900.25), double (Java: 100.0, 2.5E7) or string (\"100.00\")")
+	fs.IntVar(&o.opts.PageSize, "page-size", 0, "page the answers of transaction/all and search by this many items, whatever the request asks (0: one unpaged answer)")
+	fs.StringVar(&o.opts.PageStyle, "page-style", sandbox.PageRecords, "shape of a paged answer: records (pageNumber from 1; recordsCount, totalPages, data) or spring (page from 0; content, totalElements, last)")
+	fs.DurationVar(&o.opts.PendingFor, "pending-for", 0, "lookups show a new transaction as --pending-status for this long, then SUCCESS (or FAILED, see --pending-fail)")
+	fs.StringVar(&o.opts.PendingStatus, "pending-status", sandbox.StatusPending, "the non-final status of --pending-for: PENDING, PROCESSING or CREATED")
+	fs.Float64Var(&o.opts.PendingFail, "pending-fail", 0, "share of pending transactions that end FAILED, their points given back (seeded)")
 	fs.BoolVar(&o.noDemoCards, "no-demo-cards", false, "start without the demo cards EKC1000001 to EKC1000040")
 	fs.Uint64Var(&f.Seed, "seed", 1, "seed of the faults: the same seed fails the same rows")
 	fs.DurationVar(&f.Latency, "latency", 0, "latency added to every API call")
 	fs.DurationVar(&f.Jitter, "jitter", 0, "random extra latency, up to this much")
 	fs.Float64Var(&f.FailBefore, "fail-before", 0, "share of allocation calls answered 5xx without applying")
 	fs.IntVar(&f.FailBeforeStatus, "fail-before-status", 503, "status of --fail-before")
-	fs.Float64Var(&f.Throttle, "throttle", 0, "share of allocation calls answered 429")
+	fs.Float64Var(&f.Throttle, "throttle", 0, "share of calls to --throttle-endpoints answered 429")
 	fs.DurationVar(&f.RetryAfter, "retry-after", time.Second, "Retry-After of a 429")
+	fs.StringVar(&f.RetryAfterStyle, "retry-after-style", sandbox.RetryAfterSeconds, "Retry-After as seconds or as an HTTP date")
+	fs.StringSliceVar(&f.ThrottleEndpoints, "throttle-endpoints", sandbox.DefaultThrottleEndpoints, "endpoints --throttle hits: token, account, lookup, search, allocate, bulk")
 	fs.Float64Var(&f.ApplyThenFail, "apply-then-fail", 0, "share of allocation calls applied, then answered badly")
-	fs.StringVar(&o.failMode, "fail-mode", string(sandbox.Fail502), "how apply-then-fail answers: 502, drop (close the connection) or hang")
+	fs.StringVar(&o.failMode, "fail-mode", string(sandbox.Fail502), "how apply-then-fail answers: 502, 503 or 504 (a gateway page), drop (close the connection) or hang")
+	fs.Float64Var(&f.SlowApply, "slow-apply", 0, "share of first allocate requests that hold their reference's row for --slow-for before applying (a repeat waits on it)")
+	fs.DurationVar(&f.SlowFor, "slow-for", 0, "how long a --slow-apply request holds its row")
 	fs.Int64Var(&f.ExpireTokensEvery, "expire-tokens-every", 0, "expire every token after each N API calls (0: never)")
+	fs.IntVar(&f.TokenFailAfter, "token-fail-after", 0, "the token endpoint starts failing after this many successful token calls")
+	fs.IntVar(&f.TokenFailCount, "token-fail-count", 0, "how many token calls then fail (0: every later one)")
+	fs.StringVar(&f.TokenFailMode, "token-fail-mode", "", "how the token endpoint fails: 500, 503 or hang (default 503 when --token-fail-after or --token-fail-count is set)")
 	fs.BoolVar(&f.FirstAttemptOnly, "first-attempt-only", false, "inject faults only on a reference's first send")
 }
 
@@ -64,7 +82,12 @@ Inspection: GET /__sandbox/transactions and GET /__sandbox/stats.`,
   # A hostile one: 50 ms latency, 10% 429s, 5% credits whose answer is lost,
   # and a service that applies a repeated reference again
   rewardbatch sandbox --latency 50ms --throttle 0.1 --apply-then-fail 0.05 \
-      --fail-mode drop --duplicates apply-again --seed 7`,
+      --fail-mode drop --duplicates apply-again --seed 7
+
+  # A lagging, paging, Java back end behind Envoy whose lookups need the card
+  rewardbatch sandbox --lookup-lag 5s --lookup-needs-card --no-card-answer null \
+      --page-size 2 --page-style spring --number-style double \
+      --apply-then-fail 0.05 --fail-mode 503 --pending-for 30s --pending-fail 0.05`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.complete(); err != nil {
@@ -92,7 +115,7 @@ func (o *SandboxOptions) complete() error {
 	if o.opts.Faults.FailMode, err = sandbox.ParseFailMode(o.failMode); err != nil {
 		return err
 	}
-	if o.opts.ReferenceField, err = enkash.ParseReferenceField(o.refField); err != nil {
+	if o.opts.ReferenceField, err = sandbox.ParseReferenceField(o.refField); err != nil {
 		return err
 	}
 	if o.tokenStyle != "snake" && o.tokenStyle != "camel" {
@@ -105,28 +128,40 @@ func (o *SandboxOptions) complete() error {
 	if o.opts.Balance, err = money.Parse(o.balance); err != nil {
 		return fmt.Errorf("--balance: %w", err)
 	}
-	return nil
+	// PendingStatus may be typed in any case.
+	if o.opts.PendingStatus, err = sandbox.ParsePendingStatus(o.opts.PendingStatus); err != nil {
+		return fmt.Errorf("--pending-status: %w", err)
+	}
+	return o.opts.Check()
+}
+
+// sandboxEnv returns the ENKASH_* variables that point rewardbatch at sb,
+// in the order `rewardbatch sandbox` prints them.
+func sandboxEnv(sb *sandbox.Running) [][2]string {
+	c := sb.Options().Credentials
+	return [][2]string{
+		{enkash.EnvBaseURL, sb.URL}, {enkash.EnvClientID, c.ClientID}, {enkash.EnvClientSecret, c.ClientSecret.Reveal()},
+		{enkash.EnvUsername, c.Username}, {enkash.EnvPassword, c.Password.Reveal()}, {enkash.EnvPartnerID, c.PartnerID},
+		{enkash.EnvCompanyID, c.CompanyID}, {enkash.EnvCardAccountID, c.CardAccountID},
+		{enkash.EnvEncrypt, strconv.FormatBool(!sb.Options().Plain)},
+	}
+}
+
+// sandboxConfig is the client configuration of `run --sandbox`: the one a
+// person gets by exporting what `rewardbatch sandbox` prints.
+func sandboxConfig(sb *sandbox.Running) (enkash.Config, error) {
+	env := map[string]string{}
+	for _, kv := range sandboxEnv(sb) {
+		env[kv[0]] = kv[1]
+	}
+	return enkash.ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 }
 
 func printSandbox(g *globals, sb *sandbox.Running) {
-	c := sb.Options().Credentials
-	fmt.Fprintf(g.stdout, `EnKash sandbox listening on %s (%s)
-Use it with:
-  export %s=%s
-  export %s=%s
-  export %s=%s
-  export %s=%s
-  export %s=%s
-  export %s=%s
-  export %s=%s
-  export %s=%s
-  export %s=%t
-Inspect: %s/__sandbox/transactions  %s/__sandbox/stats
-Stop with Ctrl-C.
-`, sb.URL, sandbox.NoRealPoints,
-		enkash.EnvBaseURL, sb.URL, enkash.EnvClientID, c.ClientID, enkash.EnvClientSecret, c.ClientSecret.Reveal(),
-		enkash.EnvUsername, c.Username, enkash.EnvPassword, c.Password.Reveal(), enkash.EnvPartnerID, c.PartnerID,
-		enkash.EnvCompanyID, c.CompanyID, enkash.EnvCardAccountID, c.CardAccountID, enkash.EnvEncrypt, !sb.Options().Plain,
-		sb.URL, sb.URL)
+	fmt.Fprintf(g.stdout, "EnKash sandbox listening on %s (%s)\nUse it with:\n", sb.URL, sandbox.NoRealPoints)
+	for _, kv := range sandboxEnv(sb) {
+		fmt.Fprintf(g.stdout, "  export %s=%s\n", kv[0], kv[1])
+	}
+	fmt.Fprintf(g.stdout, "Inspect: %s/__sandbox/transactions  %s/__sandbox/stats\nStop with Ctrl-C.\n", sb.URL, sb.URL)
 	g.log.Info("sandbox started", zap.String("url", sb.URL), zap.String("duplicates", string(sb.Options().Duplicates)))
 }

@@ -1,32 +1,24 @@
 package sandbox
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
+	"slices"
 	"time"
-
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 )
 
-// allocatePayload answers pgReferenceNumber null when the request's
-// reference was not bound, as a server ignoring an unknown key would.
-type allocatePayload struct {
-	enkash.AllocateResult
-	PGReferenceNumber *string `json:"pgReferenceNumber"`
-}
-
 // boundRef returns the reference under the spelling the server binds.
-func (s *Server) boundRef(r enkash.AllocateRequest) string {
+func (s *Server) boundRef(r allocateRequest) string {
 	switch s.opts.ReferenceField {
-	case enkash.RefNum:
-		return r.UniqueReferenceNum
-	case enkash.RefBoth:
-		return r.Reference()
+	case RefNum:
+		return r.RefNum
+	case RefBoth:
+		return cmp.Or(r.RefNumber, r.RefNum)
 	}
-	return r.UniqueReferenceNumber
+	return r.RefNumber
 }
 
 // attempt counts the sends of key and returns this send's number.
@@ -44,10 +36,9 @@ func (s *Server) attempt(key string) int {
 // whether it did.
 func (s *Server) injectBefore(c *call, key string, n int) bool {
 	f := s.faults()
-	if f.hit(faultThrottle, f.Throttle, key, n) {
+	if slices.Contains(f.ThrottleEndpoints, endpointOf[c.rec.Path]) && f.hit(faultThrottle, f.Throttle, key, n) {
 		s.counters.add("faults "+faultThrottle, 1)
-		c.w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
-		s.reply(c, http.StatusTooManyRequests, codeEnvelope{Code: 1, Message: "Too many requests", Payload: "Too many requests"})
+		s.throttleAPI(c)
 		return true
 	}
 	if f.hit(faultFailBefore, f.FailBefore, key, n) {
@@ -82,16 +73,18 @@ func (s *Server) injectAfter(c *call, key string, n int) bool {
 		case <-t.C:
 		}
 		c.w.WriteHeader(http.StatusGatewayTimeout)
+	case Fail503:
+		gatewayAnswer(c.w, http.StatusServiceUnavailable)
+	case Fail504:
+		gatewayAnswer(c.w, http.StatusGatewayTimeout)
 	default:
-		c.w.Header().Set("Content-Type", "text/html")
-		c.w.WriteHeader(http.StatusBadGateway)
-		_, _ = io.WriteString(c.w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+		gatewayAnswer(c.w, http.StatusBadGateway)
 	}
 	return true
 }
 
 func (s *Server) handleAllocate(c *call) {
-	var req enkash.AllocateRequest
+	var req allocateRequest
 	if err := json.Unmarshal(c.plain, &req); err != nil {
 		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: "Invalid request: " + err.Error()})
 		return
@@ -111,40 +104,64 @@ func (s *Server) handleAllocate(c *call) {
 	if s.injectBefore(c, key, n) {
 		return
 	}
-	s.mu.Lock()
-	if ref != "" && len(s.state.byRef[ref]) > 0 {
-		s.counters.add("duplicates", 1)
-		switch s.opts.Duplicates {
-		case DuplicateReject:
-			s.mu.Unlock()
-			s.refuse(c, msgDuplicate)
-			return
-		case DuplicateReplay:
-			res := s.state.results[ref]
-			s.mu.Unlock()
-			s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: payloadOf(res)})
-			return
-		}
-	}
-	res, err := s.state.apply(req, ref, s.rng, s.opts.Now(), true)
-	s.mu.Unlock()
-	if err != nil {
-		s.refuse(c, err.Error())
+	res, ok := s.commit(c, req, ref, key, n)
+	if !ok {
 		return
 	}
 	s.counters.add("applied", 1)
 	if s.injectAfter(c, key, n) {
 		return
 	}
-	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: payloadOf(res)})
+	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: s.allocateAnswer(res, req.CardAccountID)})
 }
 
-func payloadOf(res enkash.AllocateResult) allocatePayload {
-	p := allocatePayload{AllocateResult: res}
-	if res.PGReferenceNumber != "" {
-		p.PGReferenceNumber = &res.PGReferenceNumber
+// commit applies one allocate request while it holds the reference's row
+// (see holdRow), after the duplicate check. It reports false when it has
+// answered (a duplicate, a refusal); the row is released before the answer
+// goes out, as a database commits before the service replies.
+func (s *Server) commit(c *call, req allocateRequest, ref, key string, n int) (outcome, bool) {
+	release := s.holdRow(ref, key, n)
+	s.lockState()
+	if ref != "" && len(s.state.byRef[ref]) > 0 {
+		s.counters.add("duplicates", 1)
+		switch s.opts.Duplicates {
+		case DuplicateReject:
+			s.mu.Unlock()
+			release()
+			s.refuseDuplicate(c)
+			return outcome{}, false
+		case DuplicateReplay:
+			res := s.state.results[ref]
+			s.mu.Unlock()
+			release()
+			s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: s.allocateAnswer(res, req.CardAccountID)})
+			return outcome{}, false
+		}
 	}
-	return p
+	res, err := s.state.apply(req, ref, s.rng, s.opts.Now(), true)
+	if err == nil {
+		s.holdPending()
+	}
+	s.mu.Unlock()
+	release()
+	if err != nil {
+		s.refuse(c, err.Error())
+		return outcome{}, false
+	}
+	return res, true
+}
+
+// allocateAnswer renders an outcome as the success payload.
+func (s *Server) allocateAnswer(o outcome, cardAccountID string) allocateAnswer {
+	a := allocateAnswer{
+		EnKashCardID: o.c.id, UserID: o.c.userID, CardAccountID: cardAccountID, EnkashCardTxnID: o.txn.EnKashTransactionID,
+		OTBBalance: s.number(o.otb), MaskedNumber: masked(o.c.mobile),
+		Email: o.c.email, Mobile: o.c.mobile, Title: o.c.title, FirstName: o.c.firstName, Gender: o.c.gender,
+	}
+	if ref := o.txn.PGReferenceNumber; ref != "" {
+		a.PGReferenceNumber = &ref
+	}
+	return a
 }
 
 func (s *Server) handleBulk(c *call) {
@@ -155,7 +172,7 @@ func (s *Server) handleBulk(c *call) {
 		return
 	}
 	forExisting := q.Get("isPointsAllocation") == "true"
-	var items []enkash.BulkItem
+	var items []bulkItem
 	if err := json.Unmarshal(c.plain, &items); err != nil {
 		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: "Invalid request: the body must be a JSON array"})
 		return
@@ -166,19 +183,21 @@ func (s *Server) handleBulk(c *call) {
 	if s.injectBefore(c, key, n) {
 		return
 	}
-	var res enkash.BulkResult
-	s.mu.Lock()
+	var res bulkAnswer
+	s.lockState()
 	for _, it := range items {
-		req := enkash.AllocateRequest{
+		echo := bulkEcho{Title: it.Title, Name: it.Name, Email: it.Email, Mobile: it.Mobile, LoadAmount: s.number(it.LoadAmount),
+			Remarks: it.Remarks, UniqueReferenceNumber: it.UniqueReferenceNumber}
+		req := allocateRequest{
 			CompanyID: s.opts.Credentials.CompanyID, CardAccountID: s.opts.Credentials.CardAccountID,
-			TransactionCode: enkash.TransactionCodeAllocation, TransactionType: enkash.TypeCredit, Type: enkash.KindAllocatePoint,
+			TransactionCode: codeAllocation, TransactionType: typeCredit, Type: kindAllocate,
 			Email: it.Email, Mobile: it.Mobile, Title: it.Title, FirstName: it.Name, LoadAmount: it.LoadAmount,
 		}
 		failure := ""
 		switch ref := it.UniqueReferenceNumber; {
 		case ref != "" && len(s.state.byRef[ref]) > 0 && s.opts.Duplicates != DuplicateApplyAgain:
 			s.counters.add("duplicates", 1)
-			failure = msgDuplicate
+			failure = s.opts.DuplicateMessage
 		case !forExisting && (s.state.byEmail[it.Email] != nil || s.state.byMobile[it.Mobile] != nil):
 			failure = "User already exists; isPointsAllocation is false, so existing users get nothing"
 		default:
@@ -187,13 +206,14 @@ func (s *Server) handleBulk(c *call) {
 				failure = err.Error()
 				break
 			}
+			s.holdPending()
 			s.counters.add("applied", 1)
-			res.Successes = append(res.Successes, enkash.BulkSuccess{BulkItem: it, CompanyID: req.CompanyID,
-				CardAccountID: req.CardAccountID, EnKashCardID: out.EnKashCardID, UserID: out.UserID,
-				EnkashCardTxnID: out.EnkashCardTxnID, OTBBalance: out.OTBBalance})
+			res.Successes = append(res.Successes, bulkSuccess{bulkEcho: echo, CompanyID: req.CompanyID,
+				CardAccountID: req.CardAccountID, EnKashCardID: out.c.id, UserID: out.c.userID,
+				EnkashCardTxnID: out.txn.EnKashTransactionID, OTBBalance: s.number(out.otb)})
 		}
 		if failure != "" {
-			res.Failures = append(res.Failures, enkash.BulkFailure{BulkItem: it, FailureReason: failure})
+			res.Failures = append(res.Failures, bulkFailure{bulkEcho: echo, FailureReason: failure})
 		}
 	}
 	s.mu.Unlock()
@@ -202,4 +222,15 @@ func (s *Server) handleBulk(c *call) {
 		return
 	}
 	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: res})
+}
+
+// refuseDuplicate refuses a repeated reference as DuplicateAnswer says.
+func (s *Server) refuseDuplicate(c *call) {
+	if s.opts.DuplicateAnswer != DuplicateHTTP409 {
+		s.refuse(c, s.opts.DuplicateMessage)
+		return
+	}
+	s.counters.add("refused", 1)
+	c.rec.Message = s.opts.DuplicateMessage
+	s.reply(c, http.StatusConflict, codeEnvelope{Code: http.StatusConflict, Message: s.opts.DuplicateMessage, Payload: s.opts.DuplicateMessage})
 }

@@ -19,6 +19,9 @@ type authState struct {
 	failures map[string]int       // username -> consecutive failed logins
 	locked   map[string]bool
 	issued   []string // every access token ever issued
+	// logins counts the successful token calls and tokenFaults the token
+	// calls failed on purpose, for TokenFailAfter and TokenFailCount.
+	logins, tokenFaults int
 }
 
 type tokenError struct {
@@ -34,7 +37,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, tokenError{"invalid_request", "use POST"})
 		return
 	}
-	if err := r.ParseForm(); err != nil {
+	// The form is read first, even when the call is to fail: a server
+	// notices that the client went away only once the body is read.
+	err := r.ParseForm()
+	if s.throttleToken(w) || s.tokenFault(w, r) {
+		return
+	}
+	if err != nil {
 		writeJSON(w, http.StatusBadRequest, tokenError{"invalid_request", "unreadable form"})
 		return
 	}
@@ -68,6 +77,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.auth.failures[user] = 0
+	s.auth.logins++
 	tok := newToken()
 	s.auth.tokens[tok] = s.opts.Now().Add(s.opts.TokenTTL)
 	s.auth.issued = append(s.auth.issued, tok)

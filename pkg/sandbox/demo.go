@@ -40,6 +40,6 @@ func (b *book) seed(cards []Card) {
 	for _, c := range cards {
 		cd := &card{id: c.ID, userID: "EKU" + c.ID[3:], email: c.Email, mobile: c.Mobile, title: c.Title,
 			firstName: c.FirstName, gender: c.Gender, otb: c.Balance}
-		b.cards[cd.id], b.byEmail[cd.email], b.byMobile[cd.mobile] = cd, cd, cd
+		b.add(cd)
 	}
 }

@@ -2,13 +2,12 @@ package sandbox
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"math"
+	"io"
+	"net/http"
+	"slices"
 	"time"
-
-	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
 // FailMode is how an apply-then-fail fault loses the answer after the
@@ -17,7 +16,9 @@ type FailMode string
 
 // The apply-then-fail modes.
 const (
-	Fail502  FailMode = "502"  // answer 502 Bad Gateway
+	Fail502  FailMode = "502"  // answer 502 Bad Gateway (an HTML page, as nginx does)
+	Fail503  FailMode = "503"  // answer 503 with Envoy's "upstream connect error ..." body
+	Fail504  FailMode = "504"  // answer 504 with Envoy's "upstream request timeout" body
 	FailDrop FailMode = "drop" // close the connection without an answer
 	FailHang FailMode = "hang" // answer nothing until the client gives up
 )
@@ -25,10 +26,35 @@ const (
 // ParseFailMode reads a mode by name.
 func ParseFailMode(s string) (FailMode, error) {
 	switch m := FailMode(s); m {
-	case Fail502, FailDrop, FailHang:
+	case Fail502, Fail503, Fail504, FailDrop, FailHang:
 		return m, nil
 	}
-	return "", fmt.Errorf("fail mode %q: want 502, drop or hang", s)
+	return "", fmt.Errorf("fail mode %q: want 502, 503, 504, drop or hang", s)
+}
+
+// The bodies a gateway in front of the back end answers with.
+const (
+	bodyNginx502     = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+	bodyEnvoyReset   = "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
+	bodyEnvoyTimeout = "upstream request timeout"
+)
+
+// gatewayAnswer writes a gateway's own error page: not JSON, not sealed,
+// and nothing in it says whether the back end applied the request.
+func gatewayAnswer(w http.ResponseWriter, status int) {
+	body, ctype := bodyEnvoyReset, "text/plain"
+	switch status {
+	case http.StatusBadGateway:
+		body, ctype = bodyNginx502, "text/html"
+	case http.StatusGatewayTimeout:
+		body = bodyEnvoyTimeout
+	}
+	if ctype == "text/plain" {
+		w.Header().Set("Server", "envoy")
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
 }
 
 // Faults are the failures the sandbox injects into allocation calls
@@ -44,9 +70,14 @@ type Faults struct {
 	// FailBefore answers FailBeforeStatus (default 503) without applying.
 	FailBefore       float64
 	FailBeforeStatus int
-	// Throttle answers 429 with Retry-After: RetryAfter (default 1s).
-	Throttle   float64
-	RetryAfter time.Duration
+	// Throttle answers 429 with Retry-After: RetryAfter (default 1s), in
+	// seconds or, with RetryAfterStyle "date", as an HTTP date. It hits the
+	// ThrottleEndpoints (default allocate and bulk; also token, account,
+	// lookup and search).
+	Throttle          float64
+	RetryAfter        time.Duration
+	RetryAfterStyle   string
+	ThrottleEndpoints []string
 	// ApplyThenFail applies the credit, then loses the answer as FailMode says.
 	ApplyThenFail float64
 	FailMode      FailMode
@@ -56,6 +87,19 @@ type Faults struct {
 	// ExpireTokensEvery invalidates every token after each N API calls,
 	// emulating token expiry in the middle of a run (0: never).
 	ExpireTokensEvery int64
+	// SlowApply is the share of first create-allocate-points requests
+	// that hold their reference's row for SlowFor before applying and
+	// answering; a repeat of the reference waits on that row, then meets
+	// the duplicate policy. Off unless SlowFor is positive.
+	SlowApply float64
+	SlowFor   time.Duration
+	// TokenFailMode makes the token endpoint fail (TokenFail500,
+	// TokenFail503 or TokenFailHang; "" is off, and 503 is assumed when
+	// TokenFailAfter or TokenFailCount is set) after TokenFailAfter
+	// successful token calls, for TokenFailCount calls (0: every later one).
+	TokenFailAfter int
+	TokenFailCount int
+	TokenFailMode  string
 	// FirstAttemptOnly limits the rate faults to a reference's first send,
 	// so that a retry always reaches the service.
 	FirstAttemptOnly bool
@@ -68,8 +112,17 @@ func (f *Faults) defaults() {
 	if f.RetryAfter <= 0 {
 		f.RetryAfter = time.Second
 	}
+	if f.RetryAfterStyle == "" {
+		f.RetryAfterStyle = RetryAfterSeconds
+	}
+	if len(f.ThrottleEndpoints) == 0 {
+		f.ThrottleEndpoints = slices.Clone(DefaultThrottleEndpoints)
+	}
 	if f.FailMode == "" {
 		f.FailMode = Fail502
+	}
+	if f.TokenFailMode == "" && (f.TokenFailAfter > 0 || f.TokenFailCount > 0) {
+		f.TokenFailMode = TokenFail503
 	}
 	if f.HangFor <= 0 {
 		f.HangFor = 2 * time.Minute
@@ -121,13 +174,6 @@ func (s *Server) latency() time.Duration {
 		s.mu.Unlock()
 	}
 	return d
-}
-
-func jsonAmount(a money.Amount) json.Number { return json.Number(a.String()) }
-
-// retryAfterSeconds renders a Retry-After header, rounding up.
-func retryAfterSeconds(d time.Duration) string {
-	return fmt.Sprint(int(math.Ceil(d.Seconds())))
 }
 
 // faults returns the faults in force.

@@ -5,39 +5,17 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 )
 
-// codeEnvelope and responseEnvelope are the portal's two response forms.
-type codeEnvelope struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-	Payload any    `json:"payload"`
-}
-
-type responseEnvelope struct {
-	ResponseCode    int    `json:"response_code"`
-	ResponseMessage string `json:"response_message"`
-	Payload         any    `json:"payload"`
-}
-
-type listPayload[T any] struct {
-	RecordsCount int `json:"recordsCount"`
-	Data         []T `json:"data"`
-}
-
 func (s *Server) routes() {
-	s.mux.HandleFunc(enkash.PathToken, s.handleToken)
-	s.api(enkash.PathCreateAllocate, s.handleAllocate)
-	s.api(enkash.PathBulkAllocate, s.handleBulk)
-	s.api(enkash.PathAccount, s.handleAccount)
-	s.api(enkash.PathTransactions, s.handleTransactions)
-	s.api(enkash.PathSearch, s.handleSearch)
+	s.mux.HandleFunc(PathToken, s.handleToken)
+	s.api(PathCreateAllocate, s.handleAllocate)
+	s.api(PathBulkAllocate, s.handleBulk)
+	s.api(PathAccount, s.handleAccount)
+	s.api(PathTransactions, s.handleTransactions)
+	s.api(PathSearch, s.handleSearch)
 	s.mux.HandleFunc("GET /__sandbox/transactions", s.handleInspectTransactions)
 	s.mux.HandleFunc("GET /__sandbox/stats", s.handleInspectStats)
 }
@@ -92,12 +70,17 @@ func (s *Server) api(path string, h func(*call)) {
 		if s.opts.Plain {
 			c.plain = body
 		} else {
-			plain, sealed, err := enkash.OpenJSON(s.key, body)
-			if err != nil || !sealed {
+			plain, err := openBody(s.key, body)
+			if err != nil {
 				s.reply(c, http.StatusUnprocessableEntity, codeEnvelope{Code: 1, Message: "Invalid encrypted request", Payload: "Invalid encrypted request"})
 				return
 			}
 			c.plain = plain
+		}
+		// The allocation calls decide their throttle by reference.
+		if ep := endpointOf[path]; ep != EndpointAllocate && ep != EndpointBulk && s.throttled(ep) {
+			s.throttleAPI(c)
+			return
 		}
 		h(c)
 	})
@@ -111,7 +94,7 @@ func (s *Server) reply(c *call, status int, v any) {
 		return
 	}
 	if !s.opts.Plain {
-		b = enkash.SealJSON(s.key, b)
+		b = sealBody(s.key, b)
 	}
 	c.w.Header().Set("Content-Type", "application/json")
 	c.w.WriteHeader(status)
@@ -125,71 +108,20 @@ func (s *Server) refuse(c *call, msg string) {
 }
 
 func (s *Server) handleAccount(c *call) {
-	var req enkash.AccountRequest
+	var req accountQuery
 	if err := json.Unmarshal(c.plain, &req); err != nil || req.CompanyID != s.opts.Credentials.CompanyID ||
 		req.CardAccountID != s.opts.Credentials.CardAccountID {
 		msg := "Card account not found for companyId: " + req.CompanyID + " and cardAccountId: " + req.CardAccountID
 		s.reply(c, http.StatusOK, responseEnvelope{ResponseCode: 1, ResponseMessage: msg, Payload: msg})
 		return
 	}
-	s.mu.Lock()
-	acc := enkash.Account{
+	s.lockState()
+	acc := accountAnswer{
 		CardAccountID: req.CardAccountID, CompanyID: req.CompanyID, CompanyName: "Sandbox Company (no real points)",
-		AvailableBalance: jsonAmount(s.state.balance), TotalCards: json.Number(strconv.Itoa(len(s.state.cards))),
-		ActiveCards: json.Number(strconv.Itoa(len(s.state.cards))),
+		AvailableBalance: s.number(s.state.balance), TotalCards: len(s.state.cards), ActiveCards: len(s.state.cards),
 	}
 	s.mu.Unlock()
 	s.reply(c, http.StatusOK, responseEnvelope{ResponseCode: 0, ResponseMessage: "Success", Payload: acc})
-}
-
-func (s *Server) handleTransactions(c *call) {
-	var q enkash.TransactionQuery
-	if err := json.Unmarshal(c.plain, &q); err != nil {
-		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: "Invalid request"})
-		return
-	}
-	refs := q.PGReferenceNumbers
-	if q.PGReferenceNumber != "" && !slices.Contains(refs, q.PGReferenceNumber) {
-		refs = append(refs, q.PGReferenceNumber)
-	}
-	switch {
-	case len(refs) == 0:
-		s.refuse(c, "pgReferenceNumber is required")
-		return
-	case s.lookupCard.Load() && q.EnKashCardID == "":
-		s.refuse(c, "enKashCardId is required")
-		return
-	}
-	s.mu.Lock()
-	found := s.state.find(refs, q.EnKashCardID)
-	s.mu.Unlock()
-	out := make([]enkash.Transaction, len(found))
-	for i, t := range found {
-		out[i] = enkash.Transaction{EnKashCardID: t.EnKashCardID, EnKashTransactionID: t.EnKashTransactionID,
-			PGReferenceNumber: t.PGReferenceNumber, CardTransactionType: t.TransactionType, Amount: jsonAmount(t.Amount),
-			Status: t.Status, TxnDate: t.Time.UTC().Format(time.RFC3339)}
-	}
-	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: listPayload[enkash.Transaction]{len(out), out}})
-}
-
-func (s *Server) handleSearch(c *call) {
-	var req enkash.AccountRequest
-	if err := json.Unmarshal(c.plain, &req); err != nil || req.CardAccountID != s.opts.Credentials.CardAccountID {
-		s.refuse(c, "Card account does not exist for this partner")
-		return
-	}
-	s.mu.Lock()
-	var users []enkash.User
-	for _, cd := range s.state.cards {
-		if req.EnKashCardID != "" && cd.id != req.EnKashCardID {
-			continue
-		}
-		users = append(users, enkash.User{EnKashCardID: cd.id, UserID: cd.userID, CardAccountID: req.CardAccountID,
-			Email: cd.email, Mobile: cd.mobile, Title: cd.title, FirstName: cd.firstName, MaskedNumber: masked(cd.mobile),
-			OTBBalance: jsonAmount(cd.otb)})
-	}
-	s.mu.Unlock()
-	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: listPayload[enkash.User]{len(users), users}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -37,9 +37,11 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.log...)
 }
 
-// Transactions returns a copy of every applied transaction, in order.
+// Transactions returns a copy of every applied transaction, in order, with
+// its status as of now: a pending one shows Options.PendingStatus, and one
+// that ended FAILED had its points given back.
 func (s *Server) Transactions() []Transaction {
-	s.mu.Lock()
+	s.lockState()
 	defer s.mu.Unlock()
 	return append([]Transaction(nil), s.state.txns...)
 }
@@ -65,7 +67,7 @@ const NoRealPoints = "SANDBOX: no real points moved"
 
 // Stats returns the sandbox's counters and state sizes.
 func (s *Server) Stats() Stats {
-	s.mu.Lock()
+	s.lockState()
 	st := Stats{
 		Note: NoRealPoints, MaxInFlight: s.maxInFlight.Load(), Transactions: len(s.state.txns),
 		Cards: len(s.state.cards), AccountBalance: s.state.balance.Fixed2(), Duplicates: s.opts.Duplicates,

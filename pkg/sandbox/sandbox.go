@@ -1,17 +1,40 @@
 // Package sandbox is a stateful, in-process emulator of the EnKash Rewards
 // API. It speaks the same paths, headers, token flow, AES envelope and
 // response envelopes as the real service, keeps a reward account, cards and
-// transactions in memory, and injects seeded faults (latency, 5xx, 429,
-// apply-then-fail, token expiry) so that every failure the product must
-// survive can be produced on demand.
+// transactions in memory, and can produce on demand every server behaviour
+// the client must survive.
 //
-// Where the portal is unclear the sandbox makes the behaviour a setting:
-// what a repeated reference does ([DuplicatePolicy]), which spelling of the
-// reference field it binds, and whether a lookup needs the card id.
+// It is written apart from the client: it does not import pkg/enkash and
+// decodes and encodes the wire with its own structs and its own envelope
+// code, so that it cannot share the client's misreading of the portal.
+// (sandboxtest builds the client configuration for tests.)
 //
-// Outside the API paths it serves GET /__sandbox/transactions and
-// GET /__sandbox/stats for tests and people. Nothing it does moves real
-// points. A [Server] is safe for concurrent use.
+// Where the portal is unclear, or where real gateways and back ends
+// misbehave, the behaviour is a setting of [Options] or [Faults]:
+//   - what a repeated reference does ([DuplicatePolicy]) and how a refusal
+//     reads (Options.DuplicateAnswer, DuplicateMessage: code 1 or HTTP 409);
+//   - which spelling of the reference it binds (Options.ReferenceField);
+//   - a lookup that needs the card and what it answers without it
+//     (LookupNeedsCard, NoCardAnswer: refused, empty, null, "No records");
+//   - a lagging read replica (LookupLag), non-final statuses that end
+//     SUCCESS or FAILED with the credit reversed (PendingFor, PendingStatus,
+//     PendingFail), paged lookups (PageSize, PageStyle: records or Spring),
+//     numbers printed as Java doubles or strings (NumberStyle);
+//   - seeded faults: latency, 5xx before applying, 429 on any endpoint with
+//     Retry-After in seconds or as a date, apply-then-fail answered by a
+//     gateway page (502, 503, 504), dropped or hung, a slow first apply that
+//     holds the reference's row so that a repeat waits on it, a token
+//     endpoint that fails or hangs mid-run, and token expiry.
+//
+// Faults are decided by a hash of the seed, the fault, the reference and the
+// attempt, so the same seed fails the same rows whatever the order they
+// arrive in. Time-based behaviours read Options.Now, so tests can move the
+// clock instead of sleeping.
+//
+// Outside the API paths it serves GET /__sandbox/transactions, the ground
+// truth (every credit ever applied, a double credit included, with its
+// status now), and GET /__sandbox/stats. Nothing it does moves real points.
+// A [Server] is safe for concurrent use.
 package sandbox
 
 import (
@@ -23,18 +46,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
-	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
 // Credentials are the fixed sandbox credentials and ids. They are public by
 // design: the sandbox guards nothing.
 type Credentials struct {
 	ClientID      string
-	ClientSecret  enkash.Secret
+	ClientSecret  Secret
 	Username      string
-	Password      enkash.Secret
+	Password      Secret
 	PartnerID     string
 	CompanyID     string
 	CardAccountID string
@@ -52,88 +72,10 @@ var DefaultCredentials = Credentials{
 	CardAccountID: "CASANDBOX1",
 }
 
-// DuplicatePolicy is what the sandbox does with a reference it has already
-// applied. EnKash does not document it.
-type DuplicatePolicy string
-
-// The duplicate-reference policies.
-const (
-	DuplicateReject     DuplicatePolicy = "reject"      // code 1, "Duplicate uniqueReferenceNumber" (default)
-	DuplicateReplay     DuplicatePolicy = "replay"      // answer with the original result, credit nothing
-	DuplicateApplyAgain DuplicatePolicy = "apply-again" // credit again: the behaviour the product must survive
-)
-
-// ParseDuplicatePolicy reads a policy by name.
-func ParseDuplicatePolicy(s string) (DuplicatePolicy, error) {
-	switch p := DuplicatePolicy(s); p {
-	case DuplicateReject, DuplicateReplay, DuplicateApplyAgain:
-		return p, nil
-	}
-	return "", fmt.Errorf("duplicate policy %q: want reject, replay or apply-again", s)
-}
-
-// Options configure a [Server]. The zero value is completed by defaults.
-type Options struct {
-	Credentials Credentials
-	// TokenTTL is the life of an access token (default 5 minutes, as the
-	// portal says).
-	TokenTTL time.Duration
-	// TokenStyle is "snake" (access_token, expires_in; default) or "camel"
-	// (accessToken, expiresIn), the two token answers the portal shows.
-	TokenStyle string
-	// Balance is the reward account's funding balance (default 10,000,000).
-	Balance money.Amount
-	// Plain turns the AES envelope off: requests and answers are plain
-	// JSON. By default the sandbox requires and sends envelopes.
-	Plain bool
-	// ReferenceField is the spelling of the reference the server binds; the
-	// other spelling is ignored as an unknown property. RefBoth accepts either.
-	ReferenceField enkash.ReferenceField
-	// Duplicates is what a repeated reference does (default reject).
-	Duplicates DuplicatePolicy
-	// LookupNeedsCard makes transaction/all refuse a query without
-	// enKashCardId, as the portal's schema suggests it might.
-	LookupNeedsCard bool
-	// Cards exist before the first request (see [DemoCards]).
-	Cards []Card
-	// Faults are the injected failures.
-	Faults Faults
-	// Now replaces time.Now, for tests.
-	Now func() time.Time
-}
-
-// DefaultBalance is the funding balance of a new sandbox account.
-var DefaultBalance = money.FromHundredths(10_000_000_00)
-
-func (o *Options) defaults() {
-	if o.Credentials == (Credentials{}) {
-		o.Credentials = DefaultCredentials
-	}
-	if o.TokenTTL <= 0 {
-		o.TokenTTL = enkash.DefaultTokenTTL
-	}
-	if o.TokenStyle == "" {
-		o.TokenStyle = "snake"
-	}
-	if o.Balance.IsZero() {
-		o.Balance = DefaultBalance
-	}
-	if o.ReferenceField == "" {
-		o.ReferenceField = enkash.RefNumber
-	}
-	if o.Duplicates == "" {
-		o.Duplicates = DuplicateReject
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	o.Faults.defaults()
-}
-
 // Server is the emulator. Create it with [New].
 type Server struct {
 	opts Options
-	key  enkash.Key
+	key  envelopeKey
 	mux  *http.ServeMux
 
 	mu       sync.Mutex
@@ -142,6 +84,7 @@ type Server struct {
 	rng      *rand.Rand
 	log      []Request
 	attempts map[string]int
+	rows     rowLocks
 
 	fault       atomic.Pointer[Faults]
 	lookupCard  atomic.Bool
@@ -156,7 +99,7 @@ func New(opts Options) *Server {
 	opts.defaults()
 	s := &Server{
 		opts: opts,
-		key:  enkash.DeriveKey(opts.Credentials.ClientSecret),
+		key:  deriveKey(opts.Credentials.ClientSecret),
 		rng:  rand.New(rand.NewPCG(opts.Faults.Seed, 0x5eed)),
 	}
 	s.state = newBook(opts.Balance)
@@ -174,19 +117,6 @@ func (s *Server) Options() Options { return s.opts }
 
 // Handler returns the sandbox's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
-
-// ClientConfig returns an [enkash.Config] that talks to this sandbox at
-// baseURL with its credentials.
-func (s *Server) ClientConfig(baseURL string) enkash.Config {
-	c := s.opts.Credentials
-	return enkash.Config{
-		BaseURL: baseURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
-		Username: c.Username, Password: c.Password, PartnerID: c.PartnerID,
-		CompanyID: c.CompanyID, CardAccountID: c.CardAccountID,
-		Encrypt: !s.opts.Plain, ReferenceField: enkash.RefNumber,
-		Timeout: enkash.DefaultTimeout, MaxConnsPerHost: enkash.DefaultMaxConnsPerHost,
-	}
-}
 
 // Running is a sandbox listening on a loopback address.
 type Running struct {

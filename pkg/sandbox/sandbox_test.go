@@ -51,7 +51,7 @@ func TestDuplicatePolicies(t *testing.T) {
 			second, err := c.Allocate(ctx, person(t, "DUP1", "9876500001", "100"))
 			assert.Equal(t, tt.second, enkash.Classify(err), "%v", err)
 			if err != nil {
-				assert.Contains(t, err.Error(), "Duplicate uniqueReferenceNumber")
+				assert.Contains(t, err.Error(), "Duplicate reference number")
 			} else if tt.policy == sandbox.DuplicateReplay {
 				assert.Equal(t, first.EnkashCardTxnID, second.EnkashCardTxnID, "a replay returns the original result")
 			}
@@ -151,7 +151,7 @@ func TestLookupByReference(t *testing.T) {
 
 func TestReferenceSpellingTheServerIgnores(t *testing.T) {
 	t.Parallel()
-	env := sandboxtest.Start(t, sandbox.Options{ReferenceField: enkash.RefNum})
+	env := sandboxtest.Start(t, sandbox.Options{ReferenceField: sandbox.RefNum})
 	res, err := env.Client(t, nil).Allocate(context.Background(), person(t, "SP1", "9876500021", "5"))
 	require.NoError(t, err)
 	assert.Empty(t, res.PGReferenceNumber, "a server binding the other spelling echoes no reference")

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
@@ -25,6 +24,7 @@ type Transaction struct {
 type card struct {
 	id, userID, email, mobile, title, firstName, gender string
 	otb                                                 money.Amount
+	created                                             time.Time // zero for the cards the sandbox starts with
 }
 
 // book is the account, its cards and its transactions. The Server's mutex
@@ -32,17 +32,27 @@ type card struct {
 type book struct {
 	balance  money.Amount
 	cards    map[string]*card
+	order    []*card // in creation order, for stable pages
 	byEmail  map[string]*card
 	byMobile map[string]*card
 	txns     []Transaction
-	byRef    map[string][]int // reference -> indexes into txns
-	results  map[string]enkash.AllocateResult
+	byRef    map[string][]int   // reference -> indexes into txns
+	pending  []pendingTxn       // transactions not final yet, oldest first
+	results  map[string]outcome // reference -> its first outcome, for the replay policy
+}
+
+// outcome is what one apply did: the transaction, its card, and the card's
+// balance just after.
+type outcome struct {
+	txn Transaction
+	c   *card
+	otb money.Amount
 }
 
 func newBook(balance money.Amount) book {
 	return book{
 		balance: balance, cards: map[string]*card{}, byEmail: map[string]*card{}, byMobile: map[string]*card{},
-		byRef: map[string][]int{}, results: map[string]enkash.AllocateResult{},
+		byRef: map[string][]int{}, results: map[string]outcome{},
 	}
 }
 
@@ -55,7 +65,8 @@ func (r refusal) Error() string { return string(r) }
 const (
 	msgInsufficientAccount = "Insufficient balance in card account"
 	msgInsufficientCard    = "Insufficient balance in reward card"
-	msgDuplicate           = "Duplicate uniqueReferenceNumber"
+	msgDuplicate           = "Duplicate reference number"
+	msgDuplicate409        = "Transaction ID already exists"
 	msgCardNotFound        = "Card not found"
 )
 
@@ -65,7 +76,7 @@ var (
 )
 
 // checkPerson applies the field rules of the card APIs.
-func checkPerson(r enkash.AllocateRequest, requireGender bool) error {
+func checkPerson(r allocateRequest, requireGender bool) error {
 	switch {
 	case r.FirstName == "":
 		return refusal("firstName is required")
@@ -82,31 +93,31 @@ func checkPerson(r enkash.AllocateRequest, requireGender bool) error {
 }
 
 // apply performs one create-allocate-points request on the book and returns
-// the success payload. ref is the reference as the server bound it ("" when
+// what it did. ref is the reference as the server bound it ("" when
 // the request spelled it in a way the server ignores).
 //
 // The bulk endpoint has no gender field, so it passes requireGender false.
-func (b *book) apply(r enkash.AllocateRequest, ref string, rng *rand.Rand, now time.Time, requireGender bool) (enkash.AllocateResult, error) {
+func (b *book) apply(r allocateRequest, ref string, rng *rand.Rand, now time.Time, requireGender bool) (outcome, error) {
 	if r.LoadAmount.Cmp(money.Amount{}) <= 0 {
-		return enkash.AllocateResult{}, refusal("loadAmount must be greater than 0")
+		return outcome{}, refusal("loadAmount must be greater than 0")
 	}
 	var c *card
 	switch {
-	case r.TransactionCode != enkash.TransactionCodeAllocation:
-		return enkash.AllocateResult{}, refusal("Invalid transactionCode")
-	case r.TransactionType == enkash.TypeCredit && r.Type == enkash.KindAllocatePoint:
+	case r.TransactionCode != codeAllocation:
+		return outcome{}, refusal("Invalid transactionCode")
+	case r.TransactionType == typeCredit && r.Type == kindAllocate:
 		if r.EnkashCardID != "" {
 			var err error
 			if c, err = b.existing(r); err != nil {
-				return enkash.AllocateResult{}, err
+				return outcome{}, err
 			}
 		} else {
 			if err := checkPerson(r, requireGender); err != nil {
-				return enkash.AllocateResult{}, err
+				return outcome{}, err
 			}
 			e, m := b.byEmail[r.Email], b.byMobile[r.Mobile]
 			if e != nil && m != nil && e != m {
-				return enkash.AllocateResult{}, refusal("email and mobile belong to different users")
+				return outcome{}, refusal("email and mobile belong to different users")
 			}
 			c = e
 			if c == nil {
@@ -114,39 +125,35 @@ func (b *book) apply(r enkash.AllocateRequest, ref string, rng *rand.Rand, now t
 			}
 		}
 		if b.balance.Cmp(r.LoadAmount) < 0 {
-			return enkash.AllocateResult{}, refusal(msgInsufficientAccount)
+			return outcome{}, refusal(msgInsufficientAccount)
 		}
 		if c == nil {
-			c = b.newCard(r, rng)
+			c = b.newCard(r, rng, now)
 		}
 		b.balance = b.balance.Sub(r.LoadAmount)
 		c.otb = c.otb.Add(r.LoadAmount)
-	case r.TransactionType == enkash.TypeDebit && r.Type == enkash.KindUnallocatePoint:
+	case r.TransactionType == typeDebit && r.Type == kindUnallocate:
 		var err error
 		if c, err = b.existing(r); err != nil {
-			return enkash.AllocateResult{}, err
+			return outcome{}, err
 		}
 		if c.otb.Cmp(r.LoadAmount) < 0 {
-			return enkash.AllocateResult{}, refusal(msgInsufficientCard)
+			return outcome{}, refusal(msgInsufficientCard)
 		}
 		c.otb = c.otb.Sub(r.LoadAmount)
 		b.balance = b.balance.Add(r.LoadAmount)
 	default:
-		return enkash.AllocateResult{}, refusal("Invalid transactionType and type combination")
+		return outcome{}, refusal("Invalid transactionType and type combination")
 	}
 	txn := Transaction{
 		EnKashTransactionID: fmt.Sprintf("ECTR%09d", len(b.txns)+1), PGReferenceNumber: ref,
-		EnKashCardID: c.id, TransactionType: r.TransactionType, Amount: r.LoadAmount, Status: "SUCCESS", Time: now,
+		EnKashCardID: c.id, TransactionType: r.TransactionType, Amount: r.LoadAmount, Status: statusSucceeded, Time: now,
 	}
 	b.txns = append(b.txns, txn)
 	if ref != "" {
 		b.byRef[ref] = append(b.byRef[ref], len(b.txns)-1)
 	}
-	res := enkash.AllocateResult{
-		EnKashCardID: c.id, UserID: c.userID, CardAccountID: r.CardAccountID, EnkashCardTxnID: txn.EnKashTransactionID,
-		PGReferenceNumber: ref, OTBBalance: jsonAmount(c.otb), MaskedNumber: masked(c.mobile),
-		Email: c.email, Mobile: c.mobile, Title: c.title, FirstName: c.firstName, Gender: c.gender,
-	}
+	res := outcome{txn: txn, c: c, otb: c.otb}
 	if ref != "" {
 		if _, seen := b.results[ref]; !seen {
 			b.results[ref] = res
@@ -157,7 +164,7 @@ func (b *book) apply(r enkash.AllocateRequest, ref string, rng *rand.Rand, now t
 
 // existing finds the card of a topup or debit and checks the optional
 // e-mail and mobile against it.
-func (b *book) existing(r enkash.AllocateRequest) (*card, error) {
+func (b *book) existing(r allocateRequest) (*card, error) {
 	if r.EnkashCardID == "" {
 		return nil, refusal("enkashCardId is required for a top-up or a debit")
 	}
@@ -171,24 +178,31 @@ func (b *book) existing(r enkash.AllocateRequest) (*card, error) {
 	return c, nil
 }
 
-func (b *book) newCard(r enkash.AllocateRequest, rng *rand.Rand) *card {
+func (b *book) newCard(r allocateRequest, rng *rand.Rand, now time.Time) *card {
 	c := &card{
 		id: "EKC" + randomID(rng, 7), userID: "EKU" + randomID(rng, 6), email: r.Email, mobile: r.Mobile,
-		title: r.Title, firstName: r.FirstName, gender: r.Gender,
+		title: r.Title, firstName: r.FirstName, gender: r.Gender, created: now,
 	}
 	for b.cards[c.id] != nil {
 		c.id = "EKC" + randomID(rng, 7)
 	}
-	b.cards[c.id], b.byEmail[c.email], b.byMobile[c.mobile] = c, c, c
+	b.add(c)
 	return c
 }
 
-// find returns the transactions of a reference, optionally on one card.
-func (b *book) find(refs []string, cardID string) []Transaction {
+// add files a new card under its id, e-mail and mobile.
+func (b *book) add(c *card) {
+	b.cards[c.id], b.byEmail[c.email], b.byMobile[c.mobile] = c, c, c
+	b.order = append(b.order, c)
+}
+
+// find returns the transactions of the references applied no later than
+// seen (a lagging replica's view), optionally on one card.
+func (b *book) find(refs []string, cardID string, seen time.Time) []Transaction {
 	var out []Transaction
 	for _, ref := range refs {
 		for _, i := range b.byRef[ref] {
-			if cardID == "" || b.txns[i].EnKashCardID == cardID {
+			if !b.txns[i].Time.After(seen) && (cardID == "" || b.txns[i].EnKashCardID == cardID) {
 				out = append(out, b.txns[i])
 			}
 		}

@@ -1,4 +1,6 @@
-// Package sandboxtest starts an in-process EnKash sandbox for tests.
+// Package sandboxtest starts an in-process EnKash sandbox for tests, and
+// builds the [enkash.Config] that reaches it (the sandbox itself does not
+// know the client).
 package sandboxtest
 
 import (
@@ -23,7 +25,21 @@ func Start(t testing.TB, opts sandbox.Options) *Env {
 	s := sandbox.New(opts)
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
-	return &Env{Server: s, URL: hs.URL, Config: s.ClientConfig(hs.URL)}
+	return &Env{Server: s, URL: hs.URL, Config: ClientConfig(s, hs.URL)}
+}
+
+// ClientConfig returns an [enkash.Config] that talks to the sandbox s at
+// baseURL with its credentials, with the envelope on unless s is plain.
+func ClientConfig(s *sandbox.Server, baseURL string) enkash.Config {
+	o := s.Options()
+	c := o.Credentials
+	return enkash.Config{
+		BaseURL: baseURL, ClientID: c.ClientID, ClientSecret: enkash.Secret(c.ClientSecret.Reveal()),
+		Username: c.Username, Password: enkash.Secret(c.Password.Reveal()), PartnerID: c.PartnerID,
+		CompanyID: c.CompanyID, CardAccountID: c.CardAccountID,
+		Encrypt: !o.Plain, ReferenceField: enkash.RefNumber,
+		Timeout: enkash.DefaultTimeout, MaxConnsPerHost: enkash.DefaultMaxConnsPerHost,
+	}
 }
 
 // Client returns a client for the sandbox, with cfg adjusted by edit (which

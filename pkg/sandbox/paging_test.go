@@ -1,0 +1,98 @@
+package sandbox_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
+)
+
+// page is either paged shape, read loosely.
+type page struct {
+	RecordsCount  *int       `json:"recordsCount"`
+	TotalPages    int        `json:"totalPages"`
+	PageNumber    *int       `json:"pageNumber"`
+	Data          []listItem `json:"data"`
+	Content       []listItem `json:"content"`
+	TotalElements *int       `json:"totalElements"`
+	Number        *int       `json:"number"`
+	Last          *bool      `json:"last"`
+}
+
+func (a answer) page(t testing.TB) page {
+	t.Helper()
+	var p page
+	require.NoError(t, json.Unmarshal(a.Payload, &p), "%s", a.Body)
+	return p
+}
+
+func TestPagedLookups(t *testing.T) {
+	t.Parallel()
+	for _, style := range []string{sandbox.PageRecords, sandbox.PageSpring} {
+		t.Run(style, func(t *testing.T) {
+			t.Parallel()
+			r := startRaw(t, sandbox.Options{PageSize: 2, PageStyle: style, Duplicates: sandbox.DuplicateApplyAgain})
+			var card string
+			for range 5 {
+				card = r.allocate("PG1", "9876500601", "1").cardOf(t)
+			}
+			require.Len(t, r.ground(), 5)
+			first := 1
+			if style == sandbox.PageSpring {
+				first = 0
+			}
+			wantSizes := []int{2, 2, 1, 0}
+			for i, want := range wantSizes {
+				k := first + i
+				extra := map[string]any{"pageNumber": k, "pageSize": 100}
+				if style == sandbox.PageSpring {
+					extra = map[string]any{"page": k, "size": 100}
+				}
+				p := r.lookup("PG1", card, extra).page(t)
+				assert.Equal(t, 3, p.TotalPages)
+				if style == sandbox.PageSpring {
+					assert.Len(t, p.Content, want, "page %d", k)
+					assert.Equal(t, 5, *p.TotalElements)
+					assert.Equal(t, k, *p.Number)
+					assert.Equal(t, i >= 2, *p.Last, "page %d", k)
+					assert.Nil(t, p.Data)
+				} else {
+					assert.Len(t, p.Data, want, "page %d: the server's page size wins", k)
+					assert.Equal(t, 5, *p.RecordsCount, "recordsCount counts every page")
+					assert.Equal(t, k, *p.PageNumber)
+					assert.Nil(t, p.Content)
+				}
+			}
+			p := r.lookup("PG1", card, nil).page(t)
+			assert.Len(t, append(p.Data, p.Content...), 2, "no page asked: the first")
+		})
+	}
+}
+
+func TestSearchListsCardsPagedAndFiltered(t *testing.T) {
+	t.Parallel()
+	r := startRaw(t, sandbox.Options{Cards: sandbox.DemoCards(), PageSize: 15})
+	var emails []string
+	for k := 1; k <= 3; k++ {
+		p := r.search(map[string]any{"pageNumber": k}).page(t)
+		assert.Equal(t, 40, *p.RecordsCount)
+		assert.Equal(t, 3, p.TotalPages)
+		for _, u := range p.Data {
+			emails = append(emails, u.Email)
+		}
+	}
+	require.Len(t, emails, 40)
+	assert.Equal(t, "employee1@example.com", emails[0], "cards come in a stable order")
+	assert.Equal(t, "employee40@example.com", emails[39])
+
+	byEmail := r.search(map[string]any{"email": "employee7@example.com"}).page(t)
+	require.Len(t, byEmail.Data, 1)
+	assert.Equal(t, "EKC1000007", byEmail.Data[0].EnKashCardID)
+	byMobile := r.search(map[string]any{"mobile": "9000000012"}).page(t)
+	require.Len(t, byMobile.Data, 1)
+	assert.Equal(t, "employee12@example.com", byMobile.Data[0].Email)
+	assert.Empty(t, r.search(map[string]any{"email": "nobody@example.com"}).page(t).Data)
+}
