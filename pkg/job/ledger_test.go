@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,7 +65,8 @@ func TestRerunOfAFinishedFileSendsNothing(t *testing.T) {
 
 func TestRerunOfFailedRowsWithTheLedger(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, sandbox.Options{Faults: sandbox.Faults{Seed: 8, FailBefore: 0.25}})
+	// 429s without Retry-After: provably not applied, FAILED after one attempt
+	f := newFixture(t, sandbox.Options{Faults: sandbox.Faults{Seed: 8, FailBefore: 0.25, FailBeforeStatus: 429}})
 	l := f.withLedger(t)
 	o := f.ledgerOptions(t, l, sample)
 	o.Engine.MaxAttempts, o.Engine.FailRatio = 1, -1
@@ -163,18 +165,21 @@ func TestUnsettledReferencesAreLookedUpBeforeAnyResend(t *testing.T) {
 
 func TestReconcileSettlesUnknownRows(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, sandbox.Options{LookupNeedsCard: true, Duplicates: sandbox.DuplicateApplyAgain,
+	// EnKash's lookups lag a minute behind (its own clock): a lost answer
+	// cannot be found within the run's settle window.
+	now := &sandboxClock{at: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)}
+	f := newFixture(t, sandbox.Options{LookupLag: time.Minute, Now: now.Now, Duplicates: sandbox.DuplicateApplyAgain,
 		Faults: sandbox.Faults{Seed: 6, ApplyThenFail: 0.2, FirstAttemptOnly: true}})
 	l := f.withLedger(t)
 	o := f.ledgerOptions(t, l, sample)
 	o.Engine.FailRatio = -1
 	first := f.run(t, o)
-	require.Equal(t, exitcode.Incomplete, first.Code, "lost answers of new allocations cannot be looked up yet")
+	require.Equal(t, exitcode.Incomplete, first.Code, "lost answers cannot be found yet")
 	unknown := first.Summary.Statuses[reward.StatusUnknown]
 	require.Positive(t, unknown)
 	matched := first.Summary.Statuses[reward.StatusMatched]
 
-	f.env.SetLookupNeedsCard(false) // EnKash's lookup works again
+	now.advance(2 * time.Minute) // the replica caught up
 	var out strings.Builder
 	code, err := job.Reconcile(context.Background(), job.ReconcileOptions{Run: first.Dir, Ledger: l, Scope: o.Scope, Stdout: &out}, f.client)
 	require.NoError(t, err)
@@ -255,4 +260,22 @@ func TestDerivedReferencesSurviveFeedingBack(t *testing.T) {
 	require.Equal(t, exitcode.OK, second.Code, f.out.String())
 	assert.Equal(t, 1, second.Summary.Statuses[reward.StatusMatched], "paid, not skipped as the first row")
 	assert.Len(t, f.env.Transactions(), 2)
+}
+
+// sandboxClock is the sandbox's clock, moved by the test.
+type sandboxClock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func (c *sandboxClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at
+}
+
+func (c *sandboxClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = c.at.Add(d)
 }
