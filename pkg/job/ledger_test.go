@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -167,7 +166,7 @@ func TestReconcileSettlesUnknownRows(t *testing.T) {
 	t.Parallel()
 	// EnKash's lookups lag a minute behind (its own clock): a lost answer
 	// cannot be found within the run's settle window.
-	now := &sandboxClock{at: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)}
+	now := enginetest.NewClock()
 	f := newFixture(t, sandbox.Options{LookupLag: time.Minute, Now: now.Now, Duplicates: sandbox.DuplicateApplyAgain,
 		Faults: sandbox.Faults{Seed: 6, ApplyThenFail: 0.2, FirstAttemptOnly: true}})
 	l := f.withLedger(t)
@@ -179,7 +178,7 @@ func TestReconcileSettlesUnknownRows(t *testing.T) {
 	require.Positive(t, unknown)
 	matched := first.Summary.Statuses[reward.StatusMatched]
 
-	now.advance(2 * time.Minute) // the replica caught up
+	now.Advance(2 * time.Minute) // the replica caught up
 	var out strings.Builder
 	code, err := job.Reconcile(context.Background(), job.ReconcileOptions{Run: first.Dir, Ledger: l, Scope: o.Scope, Stdout: &out}, f.client)
 	require.NoError(t, err)
@@ -260,22 +259,4 @@ func TestDerivedReferencesSurviveFeedingBack(t *testing.T) {
 	require.Equal(t, exitcode.OK, second.Code, f.out.String())
 	assert.Equal(t, 1, second.Summary.Statuses[reward.StatusMatched], "paid, not skipped as the first row")
 	assert.Len(t, f.env.Transactions(), 2)
-}
-
-// sandboxClock is the sandbox's clock, moved by the test.
-type sandboxClock struct {
-	mu sync.Mutex
-	at time.Time
-}
-
-func (c *sandboxClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.at
-}
-
-func (c *sandboxClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.at = c.at.Add(d)
 }
