@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/engine/enginetest"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
@@ -152,11 +153,22 @@ func TestUnsettledReferencesAreLookedUpBeforeAnyResend(t *testing.T) {
 	assert.Equal(t, 100, res.Summary.Statuses[reward.StatusUnknown])
 	assert.Equal(t, int64(100), f.sends(), "nothing resent while it may be in flight")
 
+	// Past --resend-after, still absent in a second lookup: sent again,
+	// with the same reference.
+	clock.Advance(engine.DefaultResendAfter + time.Minute)
+	o = f.ledgerOptions(t, l, sample)
+	o.Engine.Clock = clock
+	res = f.run(t, o)
+	require.Equal(t, exitcode.OK, res.Code, f.out.String())
+	assert.Equal(t, 100, res.Summary.Statuses[reward.StatusMatched])
+	assert.Equal(t, 100, res.Summary.Statuses[reward.StatusSkipped])
+	assert.Equal(t, int64(200), f.sends(), "100 sent by the dead run, 100 by the last rerun: none twice")
+
 	per := map[string]int{}
 	for _, tx := range f.env.Transactions() {
 		per[tx.PGReferenceNumber]++
 	}
-	assert.Len(t, per, 100)
+	assert.Len(t, per, 200)
 	for ref, n := range per {
 		assert.Equal(t, 1, n, ref)
 	}
