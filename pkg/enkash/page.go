@@ -235,6 +235,8 @@ func wireCount(raw json.RawMessage) (int, error) {
 	return int(a.Hundredths() / 100), nil
 }
 
+// wrapUnreadable says which part of a list answer could not be read; nil
+// stays nil.
 func wrapUnreadable(err error, what string) error {
 	if err == nil {
 		return nil
