@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
 // Paging is sent with every list request, in both styles a server may read:
@@ -228,11 +226,11 @@ func wireCount(raw json.RawMessage) (int, error) {
 	if raw == nil || string(raw) == "null" {
 		return -1, nil
 	}
-	a, err := money.ParseWire(string(raw))
-	if err != nil || a.Hundredths()%100 != 0 || a.Hundredths() < 0 {
+	n, ok := wholeNumber(raw)
+	if !ok || n < 0 {
 		return -1, fmt.Errorf("unreadable page count %s", raw)
 	}
-	return int(a.Hundredths() / 100), nil
+	return int(n), nil
 }
 
 // wrapUnreadable says which part of a list answer could not be read; nil
