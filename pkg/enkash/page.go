@@ -56,6 +56,9 @@ type lister[T any] struct {
 
 // all reads pages until the answer says it is done: an empty page, Spring's
 // last, the last of totalPages, every counted record, or an unpaged answer.
+// A later page that only repeats items already read means the server does
+// not page as asked, so the rest cannot be seen: that is an error, because
+// a partial list could hide a second credit or the successful try.
 func (l lister[T]) all(ctx context.Context, c *Client) ([]T, error) {
 	var (
 		items []T
@@ -68,17 +71,21 @@ func (l lister[T]) all(ctx context.Context, c *Client) ([]T, error) {
 			return nil, err
 		}
 		read += len(pg.items)
+		fresh := 0
 		for _, it := range pg.items {
 			if err := l.check(it); err != nil {
 				return nil, fmt.Errorf("%s: %w", l.path, err)
 			}
-			if k := l.key(it); k != "" {
-				if seen[k] {
-					continue
-				}
-				seen[k] = true
+			k := l.key(it)
+			if k != "" && seen[k] {
+				continue
 			}
+			seen[k], fresh = true, fresh+1
 			items = append(items, it)
+		}
+		if n > 1 && len(pg.items) > 0 && fresh == 0 {
+			return nil, &AmbiguousError{Endpoint: l.path, HTTPStatus: 200,
+				Err: fmt.Errorf("page %d repeats items already read: the server does not page as asked", n)}
 		}
 		if pg.done(n, read) {
 			return items, nil
