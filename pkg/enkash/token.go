@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -229,8 +228,7 @@ func (a tokenAnswer) token() string { return cmp.Or(a.AccessToken, a.AccessToken
 
 func (a tokenAnswer) ttl() time.Duration {
 	for _, raw := range []json.RawMessage{a.ExpiresIn, a.ExpiresIn2} {
-		s := strings.Trim(string(raw), `" `)
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		if n, ok := wholeNumber(raw); ok && n > 0 {
 			return time.Duration(n) * time.Second
 		}
 	}
