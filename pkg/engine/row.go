@@ -116,8 +116,8 @@ func (e *Engine) fromPrior(ctx context.Context, r *row) action {
 	case reward.PriorRefused:
 		return actSend
 	default: // PriorNew
-		if e.cfg.NoRemoteCheck {
-			return actSend
+		if e.cfg.NoRemoteCheck || e.g.stop.tripped() {
+			return actSend // (after a stop, the send ends NOT_SENT at once)
 		}
 		return e.remoteCheck(ctx, r)
 	}
