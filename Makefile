@@ -56,7 +56,8 @@ bench:
 
 ## fuzz: a short run of every fuzz target
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./pkg/money
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./pkg/money
+	$(GO) test -run '^$$' -fuzz '^FuzzParseWire$$' -fuzztime 30s ./pkg/money
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 30s ./pkg/allocfile
 	$(GO) test -run '^$$' -fuzz FuzzFormulaGuardRoundTrip -fuzztime 30s ./pkg/report
 	$(GO) test -run '^$$' -fuzz FuzzValidate -fuzztime 30s ./pkg/validate

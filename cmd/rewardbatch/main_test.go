@@ -109,8 +109,13 @@ func (w *world) start(t *testing.T, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
 	w.runs++
 	out := filepath.Join(w.dir, fmt.Sprintf("run-%02d", w.runs))
+	// The sandbox runs in this process and applies a request as it
+	// arrives, so a killed run's requests are settled within a second: the
+	// settle window and the resend rule can be far shorter than in
+	// production (3m, 15m).
 	args := append([]string{"run", "--state", w.state, "--out", out, "--rate", "5000", "--workers", "8",
-		"--lookup-grace", "5ms", "--log-level", "warn", "--log-format", "json", "--no-progress"}, extra...)
+		"--lookup-grace", "5ms", "--settle-window", "500ms", "--resend-after", "1s",
+		"--log-level", "warn", "--log-format", "json", "--no-progress"}, extra...)
 	cmd := exec.Command(binary, append(args, w.file)...)
 	cmd.Env = w.env()
 	var logs strings.Builder

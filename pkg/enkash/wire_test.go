@@ -3,6 +3,7 @@ package enkash
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 
@@ -25,6 +26,8 @@ func TestDecodeEnvelopeBothForms(t *testing.T) {
 		{"response_code with string payload", `{"response_code":1,"response_message":"Insufficient balance in card account","payload":"Insufficient balance in card account"}`,
 			1, "Insufficient balance in card account", "Insufficient balance in card account", `"Insufficient balance in card account"`},
 		{"code as a string", `{"code":"1","message":"Failure","payload":"Card not found"}`, 1, "Failure", "Card not found", `"Card not found"`},
+		{"code as a Jackson double", `{"code":1.0,"message":"Failure","payload":"Card not found"}`, 1, "Failure", "Card not found", `"Card not found"`},
+		{"success code as a double", `{"response_code":0.0,"response_message":"Success","payload":{}}`, 0, "Success", "Success", `{}`},
 		{"no message falls back to the payload", `{"code":1,"payload":"Duplicate uniqueReferenceNumber"}`,
 			1, "", "Duplicate uniqueReferenceNumber", `"Duplicate uniqueReferenceNumber"`},
 	}
@@ -39,7 +42,9 @@ func TestDecodeEnvelopeBothForms(t *testing.T) {
 			assert.JSONEq(t, tt.payload, string(env.Payload))
 		})
 	}
-	_, err := DecodeEnvelope([]byte(`{"status":"ok"}`))
+	_, err := DecodeEnvelope([]byte(`{"code":0.5}`))
+	assert.ErrorContains(t, err, "is not a number")
+	_, err = DecodeEnvelope([]byte(`{"status":"ok"}`))
 	assert.ErrorContains(t, err, "neither code nor response_code")
 	_, err = DecodeEnvelope([]byte(`<html>`))
 	assert.Error(t, err)
@@ -76,6 +81,23 @@ func TestRequestSpellsTheReferenceAsConfigured(t *testing.T) {
 	}
 }
 
+func TestTokenLifetimeInEveryJSONForm(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]time.Duration{
+		`{"access_token":"t","expires_in":86399}`:     86399 * time.Second,
+		`{"access_token":"t","expires_in":"300"}`:     300 * time.Second,
+		`{"access_token":"t","expiresIn":8.6399E4}`:   86399 * time.Second,
+		`{"access_token":"t","expires_in":300.0}`:     300 * time.Second,
+		`{"access_token":"t"}`:                        DefaultTokenTTL,
+		`{"access_token":"t","expires_in":-5}`:        DefaultTokenTTL,
+		`{"access_token":"t","expires_in":"forever"}`: DefaultTokenTTL,
+	} {
+		a, err := parseTokenAnswer([]byte(body))
+		require.NoError(t, err, body)
+		assert.Equal(t, want, a.ttl(), body)
+	}
+}
+
 func TestTransactionAcceptsEveryIDSpelling(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{
@@ -87,19 +109,39 @@ func TestTransactionAcceptsEveryIDSpelling(t *testing.T) {
 	}
 }
 
-func TestDecodeListShapes(t *testing.T) {
+func TestNumbersFromEnKashInEveryJSONForm(t *testing.T) {
 	t.Parallel()
-	for name, body := range map[string]string{
-		"array": `[{"pgReferenceNumber":"R"}]`,
-		"paged": `{"recordsCount":1,"data":[{"pgReferenceNumber":"R"}]}`,
-		"one":   `{"pgReferenceNumber":"R"}`,
-	} {
-		got, err := decodeList[Transaction](json.RawMessage(body))
-		require.NoError(t, err, name)
-		require.Len(t, got, 1, name)
-		assert.Equal(t, "R", got[0].PGReferenceNumber, name)
+	tests := []struct {
+		name, number, want string
+	}{
+		{"integer", `25000000`, "25000000"},
+		{"Jackson double", `2.5E7`, "25000000"},
+		{"Jackson double with more digits", `1.2345678E7`, "12345678"},
+		{"double of a whole number", `100.0`, "100.0"},
+		{"string", `"25000000.00"`, "25000000.00"},
 	}
-	got, err := decodeList[Transaction](json.RawMessage(`null`))
-	require.NoError(t, err)
-	assert.Empty(t, got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var acc Account
+			require.NoError(t, json.Unmarshal([]byte(`{"availableBalance":`+tt.number+`}`), &acc))
+			bal, err := acc.Balance()
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, bal.String())
+
+			var tx Transaction
+			require.NoError(t, json.Unmarshal([]byte(`{"pgReferenceNumber":"R","amount":`+tt.number+`}`), &tx))
+			assert.Equal(t, tt.want, tx.Amount.String(), "the amount is rewritten as a plain decimal")
+
+			var res AllocateResult
+			require.NoError(t, json.Unmarshal([]byte(`{"pgReferenceNumber":"R","otbBalance":`+tt.number+`}`), &res))
+			assert.Equal(t, tt.want, res.OTBBalance.String())
+		})
+	}
+	var tx Transaction
+	assert.Error(t, json.Unmarshal([]byte(`{"amount":0.125}`), &tx), "an amount is never rounded")
+	require.NoError(t, json.Unmarshal([]byte(`{"amount":null}`), &tx))
+	assert.Empty(t, tx.Amount)
+	_, err := Account{AvailableBalance: "1.2345E1"}.Balance()
+	assert.Error(t, err)
 }
