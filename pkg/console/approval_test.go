@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rewardbatch/rewardbatch/pkg/console/store"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
@@ -91,8 +92,10 @@ func TestPlanChangedBeforeRun(t *testing.T) {
 // TestResendFailed: rows EnKash refused are offered for resending as a new
 // batch, which is checked and needs a new approval by someone else.
 func TestResendFailed(t *testing.T) {
-	opts := sandbox.Options{Cards: sandbox.DemoCards(), Faults: sandbox.Faults{Seed: 3, FailBefore: 0.2, FailBeforeStatus: 503}}
-	e := newEnv(t, func(c *Config) { c.Engine.MaxAttempts = 1 }, &opts)
+	// 429s are provably not applied, so after one attempt those rows are
+	// FAILED (a 503 would leave them UNKNOWN: it may have been applied).
+	opts := sandbox.Options{Cards: sandbox.DemoCards(), Faults: sandbox.Faults{Seed: 3, FailBefore: 0.2, FailBeforeStatus: 429}}
+	e := newEnv(t, func(c *Config) { c.Engine.MaxAttempts, c.Engine.Default429 = 1, time.Millisecond }, &opts)
 	up := e.login("uploader")
 	b := e.pending(up)
 	ap := e.login("approver")

@@ -39,12 +39,12 @@ func TestReportRebuildsWhatTheRunWrote(t *testing.T) {
 		tune   func(*job.RunOptions)
 		want   []reward.Status
 	}{
-		{"failures", sample, sandbox.Faults{Seed: 8, FailBefore: 0.25}, func(o *job.RunOptions) { o.Engine.MaxAttempts, o.Engine.FailRatio = 1, -1 },
+		{"failures", sample, sandbox.Faults{Seed: 8, FailBefore: 0.25, FailBeforeStatus: 429}, func(o *job.RunOptions) { o.Engine.MaxAttempts, o.Engine.FailRatio = 1, -1 },
 			[]reward.Status{reward.StatusMatched, reward.StatusFailed}},
 		{"skipped and resent", sample, sandbox.Faults{}, nil, []reward.Status{reward.StatusSkipped, reward.StatusMatched}},
 		{"invalid and refused", "testdata/mixed.csv", sandbox.Faults{}, func(o *job.RunOptions) { o.SkipInvalid = true },
 			[]reward.Status{reward.StatusInvalid, reward.StatusFailed, reward.StatusMatched}},
-		{"stopped", "testdata/rebuild-stopped.csv", sandbox.Faults{Seed: 1, FailBefore: 1}, func(o *job.RunOptions) {
+		{"stopped", "testdata/rebuild-stopped.csv", sandbox.Faults{Seed: 1, FailBefore: 1, FailBeforeStatus: 429}, func(o *job.RunOptions) {
 			o.Engine.MaxAttempts, o.Engine.FailWindow, o.Engine.Workers = 1, 4, 1
 		}, []reward.Status{reward.StatusFailed, reward.StatusNotSent}},
 	}

@@ -242,7 +242,7 @@ func (f *API) answer(s Send, a reward.Allocation) (*enkash.AllocateResult, error
 	case SendDuplicate:
 		return nil, &enkash.DuplicateError{Endpoint: p, HTTPStatus: 200, Code: 1, Message: "Duplicate reference number"}
 	case Send429:
-		return nil, &enkash.NotAppliedError{Endpoint: p, HTTPStatus: 429, RetryAfter: time.Second, Err: errors.New("Too Many Requests")}
+		return nil, &enkash.NotAppliedError{Endpoint: p, HTTPStatus: 429, RetryAfter: time.Second, Err: errors.New("too many requests")}
 	case SendNoConnection:
 		return nil, &enkash.NotAppliedError{Endpoint: p, Err: syscall.ECONNREFUSED}
 	case SendLoginFails:
@@ -273,7 +273,7 @@ func (f *API) FindTransactions(_ context.Context, reference, card string) (enkas
 	case l == LookFails:
 		return enkash.Lookup{}, &enkash.AmbiguousError{Endpoint: p, HTTPStatus: 504, Err: errors.New("upstream request timeout")}
 	case l == Look429:
-		return enkash.Lookup{}, &enkash.NotAppliedError{Endpoint: p, HTTPStatus: 429, RetryAfter: time.Second, Err: errors.New("Too Many Requests")}
+		return enkash.Lookup{}, &enkash.NotAppliedError{Endpoint: p, HTTPStatus: 429, RetryAfter: time.Second, Err: errors.New("too many requests")}
 	case card == "" || l == LookNoCard:
 		return enkash.Lookup{}, nil
 	}
