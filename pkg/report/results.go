@@ -113,7 +113,8 @@ func CreateResults(dir string, hdr *allocfile.Header) (*Results, error) {
 	return &Results{results: results, failed: failed, addRef: addRef, tally: NewTally(), lastFlush: time.Now()}, nil
 }
 
-// Add writes one outcome. Outcomes must come in input order.
+// Add writes one outcome. Outcomes come in input order, except rows the
+// engine parked to settle a lost answer, which come when settled.
 func (r *Results) Add(o *reward.Outcome) error {
 	r.tally.Add(o)
 	r.row = append(r.row[:0], o.Item.Values...)
