@@ -87,6 +87,13 @@ func priorOf(ref Ref, onlyRefused bool) (p reward.Prior, resend bool) {
 	case ref.State == StateMismatch:
 		return reward.Prior{Kind: reward.PriorHeld, Message: fmt.Sprintf("run %s got an answer that did not match (%s); "+
 			"it is not resent automatically: check the transaction with EnKash", ref.RunID, ref.ErrorMessage)}, false
+	case ref.State == StateUnknown && ref.ErrorCode == reward.CodeDuplicateRef:
+		// EnKash said the reference exists after one of our answers was
+		// lost: an earlier attempt may have been applied. reconcile may
+		// still find it; a run never sends it again.
+		return reward.Prior{Kind: reward.PriorHeld, Message: fmt.Sprintf("in run %s EnKash said this reference already exists "+
+			"after an answer was lost, and no lookup found it yet; it is never resent: run `rewardbatch reconcile %s` "+
+			"to look it up again, or check it with EnKash", ref.RunID, ref.RunID)}, false
 	case onlyRefused && ref.State == StateRejected:
 		return reward.Prior{Kind: reward.PriorRejected, Message: fmt.Sprintf("EnKash refused this reference in run %s (%s); "+
 			"the row is unchanged, so it is not sent again: correct the row (keeping its reference) and feed it back",

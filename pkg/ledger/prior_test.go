@@ -71,6 +71,29 @@ func TestARefusedRowMayBeCorrected(t *testing.T) {
 	})
 }
 
+// TestADuplicateAfterALostAnswerIsNeverResent: issue 9 asks that a row
+// EnKash called a duplicate after one of our answers was lost is never
+// resent by a later run (reconcile may still settle it).
+func TestADuplicateAfterALostAnswerIsNeverResent(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, loc string) {
+		l, its, j := firstRun(t, loc)
+		lost := reward.Evidence{LastAttemptAt: time.Now(), AbsentLookups: 5, FirstAbsentAt: time.Now(), LastAbsentAt: time.Now()}
+		require.NoError(t, j.Record(&reward.Outcome{Item: its[0], Status: reward.StatusUnknown, ErrorCode: reward.CodeDuplicateRef,
+			ErrorMessage: "EnKash says this reference already exists", Attempts: 2, Evidence: lost}))
+		require.NoError(t, j.Record(&reward.Outcome{Item: its[1], Status: reward.StatusUnknown, ErrorCode: reward.CodeAmbiguous,
+			Attempts: 1, Evidence: lost}))
+		require.NoError(t, j.Close())
+		j2 := start(t, l, "run2")
+		p, err := j2.Begin(context.Background(), its[:2])
+		require.NoError(t, err)
+		require.NoError(t, j2.Close())
+		assert.Equal(t, reward.PriorHeld, p[0].Kind)
+		assert.Contains(t, p[0].Message, "it is never resent: run `rewardbatch reconcile run1`")
+		assert.Equal(t, reward.PriorUnsettled, p[1].Kind, "a plain lost answer follows the resend rule")
+	})
+}
+
 func TestEvidenceIsKeptForUnsettledReferences(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, loc string) {
