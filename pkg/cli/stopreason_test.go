@@ -70,7 +70,7 @@ func TestEveryStopReason(t *testing.T) {
 			reason: job.ReasonInterrupted, level: "error", history: true},
 		{name: "failure threshold", opts: sandbox.Options{Cards: sandbox.DemoCards(), Faults: sandbox.Faults{FailBefore: 1}},
 			extra: []string{"--max-failure-ratio", "0.5", "--failure-window", "4", "--max-attempts", "1", "--workers", "1"},
-			code: exitcode.Incomplete, reason: job.ReasonFailureThreshold, level: "error", history: true},
+			code:  exitcode.Incomplete, reason: job.ReasonFailureThreshold, level: "error", history: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
