@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rewardbatch/rewardbatch/pkg/config"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
@@ -43,6 +44,7 @@ func (f *apiFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.encrypt, "encrypt", true, "wrap requests in the AES envelope (env "+enkash.EnvEncrypt+")")
 	fs.StringVar(&f.refField, "reference-field", "", "JSON name of the reference: uniqueReferenceNumber, uniqueReferenceNum or both (env "+enkash.EnvRefField+")")
 	fs.DurationVar(&f.timeout, "timeout", enkash.DefaultTimeout, "timeout of one HTTP request")
+	_ = config.MarkSecret(fs, "client-secret", "password") // both exist: no error
 }
 
 // config reads the environment, then applies the flags that were set. A
@@ -89,15 +91,18 @@ func (f *apiFlags) secrets(g *globals, cfg *enkash.Config) error {
 		{"client-secret", enkash.EnvClientSecret, f.clientSecret, f.clientSecretFile, &cfg.ClientSecret},
 		{"password", enkash.EnvPassword, f.password, f.passwordFile, &cfg.Password},
 	} {
-		if f.fs.Changed(s.flag) && s.file != "" {
+		given, onCommandLine := g.given(f.fs, s.flag, s.env)
+		if given && s.file != "" {
 			return fmt.Errorf("--%s and --%s-file both give the secret: keep one", s.flag, s.flag)
 		}
-		if f.fs.Changed(s.flag) {
+		if onCommandLine {
 			fmt.Fprintf(g.stderr, "rewardbatch: warning: --%s is visible to every user of this machine in the process list; "+
 				"set %s in the environment or use --%s-file instead\n", s.flag, s.env, s.flag)
+		}
+		if given {
 			*s.dst = enkash.Secret(s.value)
 		}
-		if s.file != "" {
+		if s.file != "" && !g.fileLoses(s.flag+"-file", s.env) {
 			v, err := readSecretFile(g, "--"+s.flag+"-file", s.file)
 			if err != nil {
 				return err

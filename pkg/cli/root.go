@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rewardbatch/rewardbatch/pkg/buildinfo"
+	"github.com/rewardbatch/rewardbatch/pkg/config"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/logging"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
@@ -67,6 +68,10 @@ type globals struct {
 	lookupEnv func(string) (string, bool)
 	log       *zap.Logger
 	jsonLogs  bool // the log is JSON: so is every message on stderr
+	// settings and sources are every flag's value and where it came from
+	// (see configure).
+	settings []config.Setting
+	sources  map[string]config.Source
 }
 
 // NewRoot returns the root command. lookupEnv reads the environment
@@ -94,6 +99,9 @@ remembers what earlier runs did.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := configure(g, cmd); err != nil { // before the logger: the file may set --log-format
+				return exit(exitcode.Fatal, err)
+			}
 			format := logging.Format(g.logFormat)
 			if format == logging.FormatAuto {
 				format = logging.FormatJSON
@@ -114,8 +122,10 @@ remembers what earlier runs did.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "", "log format on stderr: json or console (default: console on a terminal, json otherwise)")
+	root.PersistentFlags().String(config.FlagName, "", "YAML config file: keys are flag names, at the top or in a section named after a command "+
+		"(env "+config.EnvFile+"); precedence: flag > environment (REWARDBATCH_*, ENKASH_*) > file > default")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug (one line per row), info, warn or error")
-	root.AddCommand(newRunCmd(g), newValidateCmd(g), newSandboxCmd(g), newVersionCmd(g), newReportCmd(g))
+	root.AddCommand(newRunCmd(g), newValidateCmd(g), newSandboxCmd(g), newVersionCmd(g), newReportCmd(g), newConfigCmd(g))
 	for _, c := range extraCommands {
 		root.AddCommand(c(g))
 	}
