@@ -32,6 +32,7 @@ type RunOptions struct {
 	noProgress       bool
 	ledger           ledgerFlags
 	ops              opsFlags
+	inbox            inboxFlags
 }
 
 // AddFlags registers the flags.
@@ -53,12 +54,13 @@ func (o *RunOptions) AddFlags(cmd *cobra.Command) {
 	o.ledger.AddFlags(fs)
 	o.ledger.addEnvironmentFlag(fs)
 	o.ops.AddFlags(fs)
+	o.inbox.AddFlags(fs)
 }
 
 func newRunCmd(g *globals) *cobra.Command {
 	o := &RunOptions{}
 	cmd := &cobra.Command{
-		Use:   "run FILE",
+		Use:   "run FILE | run --inbox DIR",
 		Short: "Validate an allocation file, send the valid rows to EnKash and reconcile the answers",
 		Long: `run validates the whole file first and, by default, sends nothing when a row is
 invalid. It then checks that the reward account can fund the credits, sends every
@@ -93,9 +95,20 @@ writes every report; a second one exits at once.
   rewardbatch run reports/20261126T080000Z-allocations/failed.csv
 
   # Check the plan without sending
-  rewardbatch run --dry-run --batch-id 2026-11 hr-export.csv`,
-		Args: cobra.ExactArgs(1),
+  rewardbatch run --dry-run --batch-id 2026-11 hr-export.csv
+
+  # From cron: run every approved file dropped into /srv/rewards/incoming
+  rewardbatch run --inbox /srv/rewards --require-approval --notify https://hooks.slack.com/services/T0/B0/XXXX --notify-format slack`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case o.inbox.dir != "" && len(args) == 0:
+				return runInbox(cmd.Context(), g, o)
+			case o.inbox.dir != "":
+				return exit(exitcode.Fatal, fmt.Errorf("give FILE or --inbox DIR, not both"))
+			case len(args) == 0:
+				return exit(exitcode.Fatal, fmt.Errorf("give the allocation FILE to run (or --inbox DIR)"))
+			}
 			return runRun(cmd.Context(), g, o, args[0])
 		},
 	}
