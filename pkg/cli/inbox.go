@@ -39,6 +39,9 @@ func runInbox(ctx context.Context, g *globals, o *RunOptions) error {
 	if o.check.out != "" {
 		return exit(exitcode.Fatal, errors.New("--out cannot be used with --inbox: every file gets its own run folder in --reports-dir"))
 	}
+	if o.output.format == "json" {
+		return exit(exitcode.Fatal, errors.New("--output json cannot be used with --inbox yet: read each run's summary.json in done/ and failed/"))
+	}
 	if o.dryRun {
 		return exit(exitcode.Fatal, errors.New("--dry-run cannot be used with --inbox: use `rewardbatch validate` on the file"))
 	}

@@ -33,6 +33,7 @@ type RunOptions struct {
 	ledger           ledgerFlags
 	ops              opsFlags
 	inbox            inboxFlags
+	output           outputFlag
 }
 
 // AddFlags registers the flags.
@@ -55,6 +56,7 @@ func (o *RunOptions) AddFlags(cmd *cobra.Command) {
 	o.ledger.addEnvironmentFlag(fs)
 	o.ops.AddFlags(fs)
 	o.inbox.AddFlags(fs)
+	o.output.AddFlags(fs)
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -124,9 +126,13 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 	if err != nil {
 		return exit(exitcode.Fatal, err)
 	}
-	res, err := runJob(ctx, g, o, file, "")
-	o.ops.after(ctx, g, n, res)
+	h := o.output.human(g)
+	res, err := runJob(ctx, h, o, file, "")
+	o.ops.after(ctx, h, n, res)
 	_ = logging.Sync(g.log)
+	if perr := o.output.print(g, Document{Command: "run", ExitCode: res.Code, Folder: res.Dir, Summary: res.Summary}, err); perr != nil && err == nil {
+		err = perr
+	}
 	if res.Code == exitcode.OK && err == nil {
 		return nil
 	}
@@ -140,6 +146,9 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 // checkArgs refuses flag values that no run could use, before the run
 // starts (and so before it leaves a record).
 func (o *RunOptions) checkArgs(g *globals, file string) error {
+	if err := o.output.check(); err != nil {
+		return err
+	}
 	if o.engine.Workers < 1 {
 		return fmt.Errorf("--workers must be at least 1")
 	}

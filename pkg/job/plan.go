@@ -55,3 +55,9 @@ func planPass(ctx context.Context, path string, opts validate.Options, know *val
 	}
 	return s.Plan(), false, nil, nil
 }
+
+// ValidateWithPlan is [Validate] that also returns the plan, for
+// `validate --output json`.
+func ValidateWithPlan(ctx context.Context, o ValidateOptions) (CheckResult, error) {
+	return check(ctx, o, "validate")
+}
