@@ -75,6 +75,7 @@ func runInbox(ctx context.Context, g *globals, o *RunOptions) error {
 // not run at all: the file stays in processing/ for the next time.
 func inboxRun(ctx context.Context, g *globals, o *RunOptions, n *notify.Notifier, t inbox.Task) (inbox.Result, error) {
 	res, err := runJob(ctx, g, o, t.Path, t.ApprovedHash)
+	o.check.applyMode(g, res.Dir)
 	o.ops.after(ctx, g, n, res)
 	if res.Dir == "" {
 		if err == nil {

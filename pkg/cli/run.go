@@ -128,6 +128,7 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 	}
 	h := o.output.human(g)
 	res, err := runJob(ctx, h, o, file, "")
+	o.check.applyMode(g, res.Dir)
 	o.ops.after(ctx, h, n, res)
 	_ = logging.Sync(g.log)
 	if perr := o.output.print(g, Document{Command: "run", ExitCode: res.Code, Folder: res.Dir, Summary: res.Summary}, err); perr != nil && err == nil {

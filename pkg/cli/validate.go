@@ -74,6 +74,7 @@ func runValidate(cmd *cobra.Command, g *globals, o *ValidateOptions, file string
 		return exit(exitcode.Fatal, err)
 	}
 	r, err := job.ValidateWithPlan(cmd.Context(), opts)
+	o.check.applyMode(g, r.Dir)
 	if perr := o.output.print(g, Document{Command: "validate", ExitCode: r.Code, Folder: r.Dir, Plan: r.Plan}, err); perr != nil && err == nil {
 		err = perr
 	}
