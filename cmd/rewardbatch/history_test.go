@@ -20,8 +20,8 @@ func TestHistoryShowsARunningRun(t *testing.T) {
 	cmd, _ := w.start(t, "--workers", "2")
 	w.waitForCredits(t, 20)
 	state := func() string {
-		out, err := exec.Command(binary, "history", "--json", "--state", w.state).Output()
-		require.NoError(t, err)
+		out, err := exec.Command(binary, "history", "--json", "--state", w.state).CombinedOutput()
+		require.NoError(t, err, string(out))
 		var h struct {
 			Runs []struct{ State string } `json:"runs"`
 		}

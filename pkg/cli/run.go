@@ -168,7 +168,7 @@ func runJob(ctx context.Context, g *globals, o *RunOptions, file, approved strin
 		o.useSandbox = false // a dry run talks to nobody
 	}
 	rec := job.RunOptions{ValidateOptions: job.ValidateOptions{File: file, Out: o.check.out, ReportsDir: o.check.reports,
-		Stdout: g.stdout, Log: g.log}, Sandbox: o.useSandbox, Version: Version()}
+		Stdout: g.stdout, Log: g.log}, Sandbox: o.useSandbox, Version: Version(), StopSummary: true}
 	stop := func(code int, err error) (job.Result, error) {
 		s := job.RecordStop(ctx, rec, code, err)
 		res := job.Result{Code: code, Summary: s}
@@ -216,7 +216,7 @@ func runJob(ctx context.Context, g *globals, o *RunOptions, file, approved strin
 	}
 	opts := job.RunOptions{ValidateOptions: vo,
 		DryRun: o.dryRun, SkipInvalid: o.skipInvalid, SkipBalanceCheck: o.skipBalanceCheck,
-		Engine: o.engine, Sandbox: o.useSandbox, Version: Version(), ApprovedHash: approved,
+		Engine: o.engine, Sandbox: o.useSandbox, Version: Version(), ApprovedHash: approved, StopSummary: true,
 	}
 	if f, ok := g.stderr.(*os.File); ok && !o.noProgress && term.IsTerminal(int(f.Fd())) {
 		opts.Progress = f

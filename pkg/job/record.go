@@ -41,9 +41,9 @@ func (o RunOptions) ready(_ context.Context, c *checked) (int, error) {
 }
 
 // RecordStop records a run that stopped before [Run] could start (a
-// missing setting, a locked ledger): it creates the run folder and writes
-// summary.json with the stop reason, records the run in o.Ledger when it
-// is open, and logs "run finished". It returns the summary, or nil when
+// missing setting, a locked ledger): with o.StopSummary it creates the run
+// folder and writes summary.json with the stop reason, records the run in
+// o.Ledger when it is open, and logs "run finished". It returns the summary, or nil when
 // even the folder could not be made (the error is logged).
 func RecordStop(ctx context.Context, o RunOptions, code int, why error) *report.Summary {
 	o.defaults()
@@ -56,7 +56,7 @@ func RecordStop(ctx context.Context, o RunOptions, code int, why error) *report.
 // stopped without a summary of its rows. Its failures are logged: the
 // run's own error is the one that matters.
 func recordStop(ctx context.Context, o RunOptions, st *runState, code int, why error) *report.Summary {
-	if st.dir == "" && !st.noFolder {
+	if st.dir == "" && !st.noFolder && o.StopSummary {
 		f, err := runFolder(o.Out, o.ReportsDir, o.File, st.started, o.Sandbox)
 		if err != nil {
 			o.Log.Error("recording the stopped run: no run folder", zap.Error(err))
@@ -88,11 +88,14 @@ func recordStop(ctx context.Context, o RunOptions, st *runState, code int, why e
 		s.Message = why.Error()
 		s.Stopped += ": " + s.Message
 	}
+	if st.noFolder || st.dir == "" {
+		s.Folder, s.Files = "", nil
+		return s // no folder to name in the ledger either: the log has it
+	}
 	if err := recordLedger(ctx, o, st, s, finished); err != nil {
 		o.Log.Error("recording the stopped run in the ledger", zap.Error(err))
 	}
-	if st.noFolder {
-		s.Folder, s.Files = "", nil
+	if !o.StopSummary {
 		return s
 	}
 	if err := report.WriteJSON(filepath.Join(st.dir, report.SummaryFile), s); err != nil {

@@ -48,6 +48,12 @@ type RunOptions struct {
 	// twice; Scope names the EnKash account its references belong to.
 	Ledger *ledger.Ledger
 	Scope  string
+	// StopSummary writes summary.json (with its stop reason) for a run
+	// that stopped before its rows had a summary, too: a login refused, a
+	// balance short, invalid input. Without it such a run is recorded in
+	// the ledger only (the web console keeps its own record, and takes a
+	// summary.json for a run that has results).
+	StopSummary bool
 	// ApprovedHash, when not empty, is the approved plan hash (a prefix of
 	// it): a file whose plan hash differs is refused before anything is
 	// sent (inbox mode with --require-approval).
@@ -73,11 +79,14 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 	o.defaults()
 	st := &runState{started: o.Now()}
 	res, err := run(ctx, o, api, st)
-	if res.Summary == nil && !(o.DryRun && res.Code == exitcode.OK) {
-		res.Summary = recordStop(context.WithoutCancel(ctx), o, st, res.Code, err)
-		res.Dir = st.dir
+	s := res.Summary
+	if s == nil && !(o.DryRun && res.Code == exitcode.OK) {
+		s = recordStop(context.WithoutCancel(ctx), o, st, res.Code, err)
+		if o.StopSummary {
+			res.Summary, res.Dir = s, st.dir
+		}
 	}
-	logFinished(o.Log, res.Summary, res.Code)
+	logFinished(o.Log, s, res.Code)
 	return res, err
 }
 
