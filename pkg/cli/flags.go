@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/rewardbatch/rewardbatch/pkg/config"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
@@ -43,6 +45,7 @@ func (f *apiFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.encrypt, "encrypt", true, "wrap requests in the AES envelope (env "+enkash.EnvEncrypt+")")
 	fs.StringVar(&f.refField, "reference-field", "", "JSON name of the reference: uniqueReferenceNumber, uniqueReferenceNum or both (env "+enkash.EnvRefField+")")
 	fs.DurationVar(&f.timeout, "timeout", enkash.DefaultTimeout, "timeout of one HTTP request")
+	_ = config.MarkSecret(fs, "client-secret", "password") // both exist: no error
 }
 
 // config reads the environment, then applies the flags that were set. A
@@ -89,15 +92,18 @@ func (f *apiFlags) secrets(g *globals, cfg *enkash.Config) error {
 		{"client-secret", enkash.EnvClientSecret, f.clientSecret, f.clientSecretFile, &cfg.ClientSecret},
 		{"password", enkash.EnvPassword, f.password, f.passwordFile, &cfg.Password},
 	} {
-		if f.fs.Changed(s.flag) && s.file != "" {
+		given, onCommandLine := g.given(f.fs, s.flag, s.env)
+		if given && s.file != "" {
 			return fmt.Errorf("--%s and --%s-file both give the secret: keep one", s.flag, s.flag)
 		}
-		if f.fs.Changed(s.flag) {
+		if onCommandLine {
 			fmt.Fprintf(g.stderr, "rewardbatch: warning: --%s is visible to every user of this machine in the process list; "+
 				"set %s in the environment or use --%s-file instead\n", s.flag, s.env, s.flag)
+		}
+		if given {
 			*s.dst = enkash.Secret(s.value)
 		}
-		if s.file != "" {
+		if s.file != "" && !g.fileLoses(s.flag+"-file", s.env) {
 			v, err := readSecretFile(g, "--"+s.flag+"-file", s.file)
 			if err != nil {
 				return err
@@ -146,6 +152,7 @@ type checkFlags struct {
 	// allowRepeats and strict: see validate.Options.
 	allowRepeats bool
 	strict       bool
+	reportMode   string
 }
 
 func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
@@ -153,13 +160,32 @@ func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.maxAmount, "max-amount", validate.DefaultMaxAmount.String(), "refuse a row above this many points, as a probable typing mistake")
 	fs.IntVar(&f.expectRows, "expect-rows", -1, "control total: refuse the file unless it has exactly this many data rows")
 	fs.StringVar(&f.expectTotal, "expect-total", "", "control total: refuse the file unless its loadAmount column sums to exactly this")
-	fs.StringVar(&f.reports, "reports-dir", "reports", "folder in which each run gets its own folder")
+	fs.StringVar(&f.reports, "reports-dir", defaultReportsDir(runtime.GOOS, os.LookupEnv), "folder in which each run gets its own folder")
 	fs.BoolVar(&f.allowRepeats, "allow-repeats", false, "let a row that repeats an earlier one (same operation, person and amount) through as a second payment, with a warning; "+
 		"without it such a row is refused unless its \"repeat\" column says why")
 	fs.BoolVar(&f.strict, "strict", false, "refuse every row with a warning, as if it were an error")
 	fs.StringVar(&f.out, "out", "", "the run folder to write: a new or empty folder, or this file's own earlier run folder (default: a new <reports-dir>/<UTC time>-<file name>)")
 	fs.StringVar(&f.maxFileSize, "max-file-size", "1GB", "refuse an input larger than this (bytes, or with KB, MB or GB)")
 	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "accept a file with a header and no rows (default: exit 2, \"the file has no rows\")")
+	fs.StringVar(&f.reportMode, "report-mode", "0600", "permissions of the run folder's files (octal), optionally /folders': "+
+		"0600 (owner only, the default; folders 0700), or 0640 (folders 0750) so that the group of the reports folder can read them")
+}
+
+// mode is --report-mode.
+func (f *checkFlags) mode() (reportMode, error) { return parseReportMode(f.reportMode) }
+
+// defaultReportsDir is "reports" in the working folder, except on Windows,
+// where a scheduled task starts in C:\Windows\System32: there it is
+// %LocalAppData%\rewardbatch\reports (see config.DefaultPaths).
+func defaultReportsDir(goos string, lookupEnv func(string) (string, bool)) string {
+	if goos != "windows" {
+		return job.DefaultReportsDir
+	}
+	p, err := config.DefaultPaths(goos, lookupEnv)
+	if err != nil {
+		return job.DefaultReportsDir
+	}
+	return p.Reports
 }
 
 func errMaxAmount(v string) error {
@@ -169,6 +195,9 @@ func errMaxAmount(v string) error {
 // jobOptions are the job's settings from these flags; file "-" reads
 // stdin.
 func (f *checkFlags) jobOptions(g *globals, file string, cfg enkash.Config) (job.ValidateOptions, error) {
+	if _, err := f.mode(); err != nil {
+		return job.ValidateOptions{}, err
+	}
 	vopts, total, err := f.options(cfg)
 	if err != nil {
 		return job.ValidateOptions{}, err

@@ -246,7 +246,7 @@ func TestARefusedRunIsInHistoryWithAHintThatPaysEveryRow(t *testing.T) {
 	require.Equal(t, exitcode.OK, code, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	require.Len(t, lines, 2, stdout)
-	assert.Regexp(t, `run-a\s+\.\./job/testdata/mixed\.csv\s+7\s+INVALID 1\s+0\.00\s+0\.00\s+2$`, lines[1])
+	assert.Regexp(t, `run-a\s+\.\./job/testdata/mixed\.csv\s+7\s+INVALID 1\s+0\.00\s+0\.00\s+2\s+INPUT_INVALID$`, lines[1])
 }
 
 // TestACorrectedRefusedRowIsAccepted feeds back a top-up that EnKash

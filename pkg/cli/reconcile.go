@@ -27,6 +27,7 @@ type ReconcileOptions struct {
 	ledger ledgerFlags
 	settle settleFlags
 	engine engine.Config
+	output outputFlag
 }
 
 func newReconcileCmd(g *globals) *cobra.Command {
@@ -48,31 +49,10 @@ again with the same reference.
 ` + exitCodesHelp,
 		Example: `  rewardbatch reconcile 20261126T080000Z-allocations
   rewardbatch reconcile reports/20261126T080000Z-allocations`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeRunIDs(g, &o.ledger),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := o.api.config(g)
-			if err != nil {
-				return exit(exitcode.Fatal, err)
-			}
-			if err := o.settle.apply(&o.engine, g.lookupEnv); err != nil {
-				return exit(exitcode.Fatal, err)
-			}
-			client, err := enkash.New(cfg, enkash.WithLogger(g.log))
-			if err != nil {
-				return exit(exitcode.Fatal, err)
-			}
-			l, closeLedger, err := o.ledger.open(cmd.Context(), g, false)
-			if err != nil {
-				return exit(exitcode.Fatal, err)
-			}
-			defer closeLedger() //nolint:errcheck // a read-mostly use; errors were reported by the writes
-			scope, err := o.ledger.bind(cmd.Context(), g, l, cfg, false)
-			if err != nil {
-				return exit(exitcode.Fatal, err)
-			}
-			code, err := job.Reconcile(cmd.Context(), job.ReconcileOptions{Run: args[0], Ledger: l,
-				Scope: scope, Engine: o.engine, Stdout: g.stdout, Log: g.log}, client)
-			return exit(code, err)
+			return runReconcile(cmd, g, o, args[0])
 		},
 	}
 	o.api.AddFlags(cmd.Flags())
@@ -82,23 +62,77 @@ again with the same reference.
 	o.settle.AddFlags(cmd.Flags())
 	cmd.Flags().IntVar(&o.engine.Workers, "workers", engine.DefaultWorkers, "lookups at the same time")
 	cmd.Flags().Float64Var(&o.engine.Rate, "rate", engine.DefaultRate, "requests per second, shared by all lookups")
+	o.output.AddFlags(cmd.Flags())
 	return cmd
+}
+
+func runReconcile(cmd *cobra.Command, g *globals, o *ReconcileOptions, run string) error {
+	if err := o.output.check(); err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	h := o.output.human(g)
+	code, folder, err := reconcile(cmd, h, o, run)
+	doc := Document{Command: "reconcile", ExitCode: code, Folder: folder}
+	if folder != "" {
+		doc.Summary = readSummary(folder)
+	}
+	if perr := o.output.print(g, doc, err); perr != nil && err == nil {
+		err = perr
+	}
+	return exit(code, err)
+}
+
+// reconcile settles the run's open rows; folder is the run's folder once
+// the ledger named it.
+func reconcile(cmd *cobra.Command, g *globals, o *ReconcileOptions, run string) (int, string, error) {
+	ctx := cmd.Context()
+	cfg, err := o.api.config(g)
+	if err != nil {
+		return exitcode.Fatal, "", err
+	}
+	if err := o.settle.apply(&o.engine, g.lookupEnv); err != nil {
+		return exitcode.Fatal, "", err
+	}
+	client, err := enkash.New(cfg, enkash.WithLogger(g.log))
+	if err != nil {
+		return exitcode.Fatal, "", err
+	}
+	l, closeLedger, err := o.ledger.open(ctx, g, false)
+	if err != nil {
+		return exitcode.Fatal, "", err
+	}
+	defer closeLedger() //nolint:errcheck // a read-mostly use; errors were reported by the writes
+	scope, err := o.ledger.bind(ctx, g, l, cfg, false)
+	if err != nil {
+		return exitcode.Fatal, "", err
+	}
+	code, err := job.Reconcile(ctx, job.ReconcileOptions{Run: run, Ledger: l,
+		Scope: scope, Engine: o.engine, Stdout: g.stdout, Log: g.log}, client)
+	var folder string
+	if r, rerr := l.Run(ctx, run); rerr == nil {
+		folder = r.Folder
+	}
+	return code, folder, err
 }
 
 func newHistoryCmd(g *globals) *cobra.Command {
 	var (
-		lf    ledgerFlags
-		limit int
+		lf     ledgerFlags
+		limit  int
+		asJSON bool
 	)
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "List the recent runs recorded in the ledger",
 		Long: `history lists the most recent runs of the ledger: when, which file, rows per
-status, points credited and debited, and the exit code. A run without an exit code
-did not finish (it was killed): run its file again, or reconcile it. It only reads
-the ledger, so it works while a run is going on.`,
+status, points credited and debited, the exit code and the stop reason. A run
+without an exit code is "running" while its process holds the ledger, and "did
+not finish" when it was killed: run its file again, or reconcile it. It only reads
+the ledger, so it works while a run is going on. --json prints the runs as one
+JSON document (schemaVersion 1, see the README).`,
 		Example: `  rewardbatch history
-  rewardbatch history --limit 50 --state /var/lib/rewardbatch/ledger.db`,
+  rewardbatch history --limit 50 --state /var/lib/rewardbatch/ledger.db
+  rewardbatch history --json | jq '.runs[0].summary.stopReason'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return lf.read(cmd.Context(), g, func(l *ledger.Ledger) error {
@@ -106,20 +140,25 @@ the ledger, so it works while a run is going on.`,
 				if err != nil {
 					return err
 				}
-				return printHistory(g, runs)
+				running := runningCheck(cmd.Context(), l.Path())
+				if asJSON {
+					return writeJSON(g, historyRuns(runs, running))
+				}
+				return printHistory(g, runs, running)
 			})
 		},
 	}
 	lf.AddFlags(cmd.Flags())
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs to list")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the runs as one JSON document (schemaVersion "+fmt.Sprint(OutputSchemaVersion)+")")
 	return cmd
 }
 
-func printHistory(g *globals, runs []ledger.RunRecord) error {
+func printHistory(g *globals, runs []ledger.RunRecord, running func(ledger.RunRecord) bool) error {
 	tw := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STARTED (UTC)\tRUN\tFILE\tROWS\tSTATUSES\tCREDITED\tDEBITED\tEXIT")
+	fmt.Fprintln(tw, "STARTED (UTC)\tRUN\tFILE\tROWS\tSTATUSES\tCREDITED\tDEBITED\tEXIT\tREASON")
 	for _, r := range runs {
-		rows, statuses, credited, debited, exitCode := "-", "did not finish", "-", "-", "-"
+		rows, statuses, credited, debited, exitCode, reason := "-", runState(r, running), "-", "-", "-", ""
 		if r.ExitCode >= 0 {
 			exitCode = fmt.Sprint(r.ExitCode)
 		}
@@ -141,14 +180,14 @@ func printHistory(g *globals, runs []ledger.RunRecord) error {
 					dr = dr.Add(t.ConfirmedPoints)
 				}
 			}
-			credited, debited = cr.Fixed2(), dr.Fixed2()
+			credited, debited, reason = cr.Fixed2(), dr.Fixed2(), s.StopReason
 		}
 		name := r.Input
 		if r.Sandbox {
 			name += " (sandbox)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.ID, name, rows,
-			statuses, credited, debited, exitCode)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.ID, name, rows,
+			statuses, credited, debited, exitCode, reason)
 	}
 	return tw.Flush()
 }

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rewardbatch/rewardbatch/pkg/buildinfo"
+	"github.com/rewardbatch/rewardbatch/pkg/config"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/logging"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
@@ -36,8 +37,9 @@ const exitCodesHelp = `Exit codes:
 // exitError carries an exit code out of a command. err may be nil when the
 // command already said everything (a summary with failed rows).
 type exitError struct {
-	code int
-	err  error
+	code   int
+	err    error
+	fields []zap.Field // a run's stop reason and folder, for the JSON line
 }
 
 func (e *exitError) Error() string {
@@ -65,11 +67,21 @@ type globals struct {
 	stderr    io.Writer
 	lookupEnv func(string) (string, bool)
 	log       *zap.Logger
+	jsonLogs  bool // the log is JSON: so is every message on stderr
+	// settings and sources are every flag's value and where it came from
+	// (see configure).
+	settings []config.Setting
+	sources  map[string]config.Source
 }
 
 // NewRoot returns the root command. lookupEnv reads the environment
 // (os.LookupEnv outside tests).
 func NewRoot(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
+	root, _ := newRoot(stdout, stderr, lookupEnv)
+	return root
+}
+
+func newRoot(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) (*cobra.Command, *globals) {
 	g := &globals{stdin: os.Stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, log: zap.NewNop()}
 	root := &cobra.Command{
 		Use:   "rewardbatch",
@@ -87,6 +99,9 @@ remembers what earlier runs did.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := configure(g, cmd); err != nil { // before the logger: the file may set --log-format
+				return exit(exitcode.Fatal, err)
+			}
 			format := logging.Format(g.logFormat)
 			if format == logging.FormatAuto {
 				format = logging.FormatJSON
@@ -98,7 +113,7 @@ remembers what earlier runs did.
 			if err != nil {
 				return exit(exitcode.Fatal, err)
 			}
-			g.log = l
+			g.log, g.jsonLogs = l, format == logging.FormatJSON
 			return nil
 		},
 	}
@@ -107,12 +122,14 @@ remembers what earlier runs did.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "", "log format on stderr: json or console (default: console on a terminal, json otherwise)")
+	root.PersistentFlags().String(config.FlagName, "", "YAML config file: keys are flag names, at the top or in a section named after a command "+
+		"(env "+config.EnvFile+"); precedence: flag > environment (REWARDBATCH_*, ENKASH_*) > file > default")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug (one line per row), info, warn or error")
-	root.AddCommand(newRunCmd(g), newValidateCmd(g), newSandboxCmd(g), newVersionCmd(g), newReportCmd(g))
+	root.AddCommand(newRunCmd(g), newValidateCmd(g), newSandboxCmd(g), newVersionCmd(g), newReportCmd(g), newConfigCmd(g))
 	for _, c := range extraCommands {
 		root.AddCommand(c(g))
 	}
-	return root
+	return root, g
 }
 
 // extraCommands are added by other files of this package (the ledger's
@@ -121,7 +138,7 @@ var extraCommands []func(*globals) *cobra.Command
 
 // Execute runs the command line and returns the process exit code.
 func Execute(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
-	root := NewRoot(stdout, stderr, lookupEnv)
+	root, g := newRoot(stdout, stderr, lookupEnv)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	var ee *exitError
@@ -130,13 +147,29 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer, looku
 		return exitcode.OK
 	case errors.As(err, &ee):
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "rewardbatch: %v\n", ee.err)
+			fatalLine(g, ee.code, ee.err, "", ee.fields...)
 		}
 		return ee.code
 	default: // cobra's own errors: unknown flags, missing arguments
-		fmt.Fprintf(stderr, "rewardbatch: %v\nRun 'rewardbatch --help' for usage.\n", err)
+		fatalLine(g, exitcode.Fatal, err, "\nRun 'rewardbatch --help' for usage.")
 		return exitcode.Fatal
 	}
+}
+
+// fatalLine says why the command failed on stderr: a JSON log line when
+// the logs are JSON (--log-format json, even when cobra refused the
+// arguments before the logger was built), else plain text with hint.
+func fatalLine(g *globals, code int, err error, hint string, fields ...zap.Field) {
+	if g.jsonLogs || logging.Format(g.logFormat) == logging.FormatJSON {
+		l := g.log
+		if !g.jsonLogs {
+			l, _ = logging.New(g.stderr, logging.FormatJSON, "info") // json and info are valid
+		}
+		l.Error("rewardbatch: "+err.Error(), append([]zap.Field{zap.Int("exitCode", code)}, fields...)...)
+		_ = logging.Sync(l)
+		return
+	}
+	fmt.Fprintf(g.stderr, "rewardbatch: %v%s\n", err, hint)
 }
 
 // Main is the whole program: signals, the command line, the exit code. The

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -30,6 +31,9 @@ type RunOptions struct {
 	noProgress       bool
 	ledger           ledgerFlags
 	settle           settleFlags
+	ops              opsFlags
+	inbox            inboxFlags
+	output           outputFlag
 }
 
 // AddFlags registers the flags.
@@ -56,12 +60,15 @@ func (o *RunOptions) AddFlags(cmd *cobra.Command) {
 	o.ledger.AddFlags(fs)
 	o.ledger.addEnvironmentFlag(fs)
 	o.ledger.addWaitFlag(fs)
+	o.ops.AddFlags(fs)
+	o.inbox.AddFlags(fs)
+	o.output.AddFlags(fs)
 }
 
 func newRunCmd(g *globals) *cobra.Command {
 	o := &RunOptions{}
 	cmd := &cobra.Command{
-		Use:   "run FILE",
+		Use:   "run FILE | run --inbox DIR",
 		Short: "Validate an allocation file, send the valid rows to EnKash and reconcile the answers",
 		Long: `run validates the whole file first and, by default, sends nothing when a row is
 invalid. It then checks that the reward account can fund the credits, sends every
@@ -96,9 +103,20 @@ writes every report; a second one exits at once.
   rewardbatch run reports/20261126T080000Z-allocations/failed.csv
 
   # Check the plan without sending
-  rewardbatch run --dry-run --batch-id 2026-11 hr-export.csv`,
-		Args: cobra.ExactArgs(1),
+  rewardbatch run --dry-run --batch-id 2026-11 hr-export.csv
+
+  # From cron: run every approved file dropped into /srv/rewards/incoming
+  rewardbatch run --inbox /srv/rewards --require-approval --notify https://hooks.slack.com/services/T0/B0/XXXX --notify-format slack`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case o.inbox.dir != "" && len(args) == 0:
+				return runInbox(cmd.Context(), g, o)
+			case o.inbox.dir != "":
+				return exit(exitcode.Fatal, fmt.Errorf("give FILE or --inbox DIR, not both"))
+			case len(args) == 0:
+				return exit(exitcode.Fatal, fmt.Errorf("give the allocation FILE to run (or --inbox DIR)"))
+			}
 			return runRun(cmd.Context(), g, o, args[0])
 		},
 	}
@@ -107,22 +125,85 @@ writes every report; a second one exits at once.
 }
 
 func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
+	if err := o.checkArgs(g, file); err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	n, err := o.ops.notifier(g)
+	if err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	h := o.output.human(g)
+	res, err := runJob(ctx, h, o, file, "")
+	o.check.applyMode(g, res.Dir)
+	o.ops.after(ctx, h, n, res)
+	_ = logging.Sync(g.log)
+	if perr := o.output.print(g, Document{Command: "run", ExitCode: res.Code, Folder: res.Dir, Summary: res.Summary}, err); perr != nil && err == nil {
+		err = perr
+	}
+	if res.Code == exitcode.OK && err == nil {
+		return nil
+	}
+	ee := &exitError{code: res.Code, err: err}
+	if s := res.Summary; s != nil {
+		ee.fields = []zap.Field{zap.String("stopReason", s.StopReason), zap.String("folder", s.Folder)}
+	}
+	return ee
+}
+
+// checkArgs refuses flag values that no run could use, before the run
+// starts (and so before it leaves a record).
+func (o *RunOptions) checkArgs(g *globals, file string) error {
+	if err := o.output.check(); err != nil {
+		return err
+	}
 	if o.engine.Workers < 1 {
-		return exit(exitcode.Fatal, fmt.Errorf("--workers must be at least 1"))
+		return fmt.Errorf("--workers must be at least 1")
 	}
 	if o.engine.Rate <= 0 {
-		return exit(exitcode.Fatal, fmt.Errorf("--rate must be positive"))
+		return fmt.Errorf("--rate must be positive")
 	}
 	if err := o.settle.apply(&o.engine, g.lookupEnv); err != nil {
-		return exit(exitcode.Fatal, err)
+		return err
 	}
 	if o.engine.NoRemoteCheck {
 		g.log.Warn("--no-remote-check: references the ledger has never seen are sent without looking them up first")
 	}
 	o.engine.LookupGrace, o.engine.SettleWindow = disabledIfZero(o.engine.LookupGrace), disabledIfZero(o.engine.SettleWindow)
 	o.engine.FailRatio = disabledIfZero(o.engine.FailRatio)
+	_, err := o.check.jobOptions(g, file, enkash.Config{})
+	return err
+}
+
+// runJob runs one file. Whatever stops it after the arguments were read
+// leaves summary.json and, once the ledger is open, a history row.
+// approved is the approved plan hash in inbox mode.
+func runJob(ctx context.Context, g *globals, o *RunOptions, file, approved string) (job.Result, error) {
 	if o.dryRun {
 		o.useSandbox = false // a dry run talks to nobody
+	}
+	rec := job.RunOptions{ValidateOptions: job.ValidateOptions{File: file, Out: o.check.out, ReportsDir: o.check.reports,
+		Stdout: g.stdout, Log: g.log}, Sandbox: o.useSandbox, Version: Version(), StopSummary: true}
+	stop := func(code int, err error) (job.Result, error) {
+		s := job.RecordStop(ctx, rec, code, err)
+		res := job.Result{Code: code, Summary: s}
+		if s != nil {
+			res.Dir = s.Folder
+		}
+		return res, err
+	}
+	if !o.dryRun {
+		l, closeLedger, err := o.ops.openLedger(ctx, g, &o.ledger, o.useSandbox)
+		if errors.Is(err, context.Canceled) {
+			return stop(exitcode.Incomplete, err)
+		} else if err != nil {
+			return stop(exitcode.Fatal, err)
+		}
+		defer func() {
+			if cerr := closeLedger(); cerr != nil {
+				g.log.Error("closing the ledger", zap.Error(cerr))
+			}
+		}()
+		rec.Ledger = l
 	}
 	var (
 		cfg enkash.Config
@@ -131,25 +212,25 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 	if o.useSandbox {
 		sb, err := sandbox.New(sandbox.Options{Cards: sandbox.DemoCards()}).Start("127.0.0.1:0")
 		if err != nil {
-			return exit(exitcode.Fatal, err)
+			return stop(exitcode.Fatal, err)
 		}
 		defer sb.Close(context.Background())
 		if cfg, err = sandboxConfig(sb); err != nil {
-			return exit(exitcode.Fatal, err)
+			return stop(exitcode.Fatal, err)
 		}
 		g.log.Warn(reward.NoRealPoints, zap.String("sandbox", sb.URL))
 	} else if cfg, err = o.api.config(g); err != nil {
-		return exit(exitcode.Fatal, err)
+		return stop(exitcode.Fatal, err)
 	}
 	cfg.Timeout = o.api.timeout
 	cfg.MaxConnsPerHost = o.engine.Workers + 2
 	vo, err := o.check.jobOptions(g, file, cfg)
 	if err != nil {
-		return exit(exitcode.Fatal, err)
+		return stop(exitcode.Fatal, err)
 	}
 	opts := job.RunOptions{ValidateOptions: vo,
 		DryRun: o.dryRun, SkipInvalid: o.skipInvalid, SkipBalanceCheck: o.skipBalanceCheck,
-		Engine: o.engine, Sandbox: o.useSandbox, Version: Version(),
+		Engine: o.engine, Sandbox: o.useSandbox, Version: Version(), ApprovedHash: approved, StopSummary: true,
 	}
 	if f, ok := g.stderr.(*os.File); ok && !o.noProgress && term.IsTerminal(int(f.Fd())) {
 		opts.Progress = f
@@ -158,25 +239,14 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 	if !o.dryRun {
 		c, err := enkash.New(cfg, enkash.WithLogger(g.log)) // validates cfg, naming what is missing
 		if err != nil {
-			return exit(exitcode.Fatal, err)
+			return stop(exitcode.Fatal, err)
 		}
 		api = c
-		l, closeLedger, err := o.ledger.open(ctx, g, o.useSandbox)
+		scope, err := o.ledger.bind(ctx, g, rec.Ledger, cfg, o.useSandbox)
 		if err != nil {
-			return exit(exitcode.Fatal, err)
+			return stop(exitcode.Fatal, job.WithReason(job.ReasonLedger, err))
 		}
-		defer func() {
-			if cerr := closeLedger(); cerr != nil {
-				g.log.Error("closing the ledger", zap.Error(cerr))
-			}
-		}()
-		scope, err := o.ledger.bind(ctx, g, l, cfg, o.useSandbox)
-		if err != nil {
-			return exit(exitcode.Fatal, err)
-		}
-		opts.Ledger, opts.Scope = l, scope
+		opts.Ledger, opts.Scope = rec.Ledger, scope
 	}
-	res, err := job.Run(ctx, opts, api)
-	_ = logging.Sync(g.log)
-	return exit(res.Code, err)
+	return job.Run(ctx, opts, api)
 }

@@ -9,14 +9,16 @@ import (
 
 // ValidateOptions are the flags of `rewardbatch validate`.
 type ValidateOptions struct {
-	check checkFlags
-	api   apiFlags
+	check  checkFlags
+	api    apiFlags
+	output outputFlag
 }
 
 // AddFlags registers the flags.
 func (o *ValidateOptions) AddFlags(cmd *cobra.Command) {
 	o.check.AddFlags(cmd.Flags())
 	o.api.AddFlags(cmd.Flags())
+	o.output.AddFlags(cmd.Flags())
 	for _, hidden := range []string{"base-url", "token-url", "client-id", "client-secret", "client-secret-file", "username", "password", "password-file", "partner-id", "encrypt", "timeout"} {
 		_ = cmd.Flags().MarkHidden(hidden)
 	}
@@ -59,14 +61,22 @@ refuses every row with a warning.
 }
 
 func runValidate(cmd *cobra.Command, g *globals, o *ValidateOptions, file string) error {
-	cfg, err := o.api.config(g)
+	if err := o.output.check(); err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	h := o.output.human(g)
+	cfg, err := o.api.config(h)
 	if err != nil {
 		return exit(exitcode.Fatal, err)
 	}
-	opts, err := o.check.jobOptions(g, file, cfg)
+	opts, err := o.check.jobOptions(h, file, cfg)
 	if err != nil {
 		return exit(exitcode.Fatal, err)
 	}
-	code, _, err := job.Validate(cmd.Context(), opts)
-	return exit(code, err)
+	r, err := job.ValidateWithPlan(cmd.Context(), opts)
+	o.check.applyMode(g, r.Dir)
+	if perr := o.output.print(g, Document{Command: "validate", ExitCode: r.Code, Folder: r.Dir, Plan: r.Plan}, err); perr != nil && err == nil {
+		err = perr
+	}
+	return exit(r.Code, err)
 }

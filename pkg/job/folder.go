@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -119,7 +118,7 @@ func (f folder) checkResume(sum string) error {
 		return nil
 	}
 	refuse := fmt.Errorf("--out %s is not empty and is not a run of this file: choose a new folder, or leave --out out to get a fresh one", f.dir)
-	in, err := os.OpenFile(filepath.Join(f.dir, SnapshotFile), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	in, err := os.OpenFile(filepath.Join(f.dir, SnapshotFile), os.O_RDONLY|oNoFollow|oNonBlock, 0)
 	if err != nil {
 		return refuse
 	}

@@ -267,6 +267,8 @@ func TestRefusals(t *testing.T) {
 		{"total differs", sandbox.Options{}, func(o *job.RunOptions) { t := money.FromHundredths(1); o.ExpectTotal = &t }, exitcode.InvalidInput,
 			"control total: the file has 349060.00 points in total but 0.01 was expected"},
 		{"dry run", sandbox.Options{}, func(o *job.RunOptions) { o.DryRun = true }, exitcode.OK, ""},
+		{"approval of another plan", sandbox.Options{}, func(o *job.RunOptions) { o.ApprovedHash = "0123456789abcdef" }, exitcode.InvalidInput,
+			"but its approval holds 0123456789abcdef: the file changed since it was approved; nothing was sent"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"go.uber.org/zap"
 
@@ -76,7 +75,7 @@ func Report(ctx context.Context, o ReportOptions) (int, error) {
 // checkSnapshot refuses a snapshot that is missing, a link, or not the
 // bytes the run read.
 func checkSnapshot(path, sum string) error {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow|oNonBlock, 0)
 	if err != nil {
 		return fmt.Errorf("reading the run's copy of its input: %w", err)
 	}

@@ -48,6 +48,16 @@ type RunOptions struct {
 	// twice; Scope names the EnKash account its references belong to.
 	Ledger *ledger.Ledger
 	Scope  string
+	// StopSummary writes summary.json (with its stop reason) for a run
+	// that stopped before its rows had a summary, too: a login refused, a
+	// balance short, invalid input. Without it such a run is recorded in
+	// the ledger only (the web console keeps its own record, and takes a
+	// summary.json for a run that has results).
+	StopSummary bool
+	// ApprovedHash, when not empty, is the approved plan hash (a prefix of
+	// it): a file whose plan hash differs is refused before anything is
+	// sent (inbox mode with --require-approval).
+	ApprovedHash string
 	// Progress, when not nil, receives a progress bar (a terminal).
 	Progress io.Writer
 }
@@ -62,35 +72,67 @@ type Result struct {
 // Run validates the whole file, and unless it is a dry run or a row is
 // invalid, checks the balance, sends every valid row through the engine and
 // writes results.csv, failed.csv and summary.json. The returned error
-// explains a non-zero code that is not about rows.
+// explains a non-zero code that is not about rows. Every run but a dry run
+// that passed leaves summary.json (and a ledger row when there is a
+// ledger) with its stop reason, however it ended, and logs "run finished".
 func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 	o.defaults()
+	st := &runState{started: o.Now()}
+	res, err := run(ctx, o, api, st)
+	s := res.Summary
+	if s == nil && !(o.DryRun && res.Code == exitcode.OK) {
+		s = recordStop(context.WithoutCancel(ctx), o, st, res.Code, err)
+		if o.StopSummary {
+			res.Summary, res.Dir = s, st.dir
+		}
+	}
+	logFinished(o.Log, s, res.Code)
+	return res, err
+}
+
+// runState is what a run knows so far, for the record of a run that
+// stopped.
+type runState struct {
+	started  time.Time
+	dir, sum string
+	c        *checked
+	runID    string // the ledger's run, once the journal started it
+	// noFolder: the input was refused before its folder was made, which
+	// is then removed; the record is the ledger's row and the log only.
+	noFolder bool
+}
+
+func run(ctx context.Context, o RunOptions, api Client, st *runState) (Result, error) {
 	// A signal (ctx) only stops dispatching: the engine turns it into
 	// NOT_SENT rows and full reports. Everything else runs to its end.
 	sig := ctx
 	ctx = context.WithoutCancel(ctx)
-	started := o.Now()
 	if o.Sandbox {
 		fmt.Fprintf(o.Stdout, "*** %s: this run goes to the embedded sandbox ***\n", reward.NoRealPoints)
 	}
-	dir, source, sum, err := prepare(sig, &o.ValidateOptions, started, o.Sandbox, false)
+	dir, source, sum, err := prepare(sig, &o.ValidateOptions, st.started, o.Sandbox, false)
 	if err != nil {
+		st.noFolder = true
 		return Result{Code: inputCode(err)}, err
 	}
+	st.dir, st.sum = dir, sum
 	res := Result{Dir: dir}
 	c, err := checkFile(ctx, o.File, source, dir, o.Validate)
 	if err != nil {
 		return res.with(exitcode.FromError(err)), err
 	}
+	st.c = c
 	code, _, cerr := concludeCheck(o.ValidateOptions, c, dir, "run")
 	switch {
 	case code != exitcode.OK && !(o.SkipInvalid && errors.Is(cerr, exitcode.ErrInvalidInput)):
-		return res.with(code), refused(ctx, o, c, dir, sum, started, code, cerr)
+		return res.with(code), refused(o, dir, cerr)
 	case o.DryRun:
 		fmt.Fprintln(o.Stdout, "Dry run: nothing was sent.")
 		return res.with(exitcode.OK), nil
 	}
-
+	if code, err := o.ready(ctx, c); err != nil {
+		return res.with(code), err
+	}
 	if err := api.Login(ctx); err != nil {
 		return res.with(exitcode.Fatal), fmt.Errorf("nothing was sent: %w", err)
 	}
@@ -101,7 +143,7 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 		}
 	}
 
-	s, err := sendAll(sig, ctx, o, api, c, dir, source, sum, started)
+	s, err := sendAll(sig, ctx, o, api, c, source, st)
 	if err != nil && s == nil {
 		return res.with(exitcode.Fatal), reportHint(err, o.Ledger != nil, dir)
 	}
@@ -109,15 +151,14 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 	if perr := s.Print(o.Stdout); perr != nil && err == nil {
 		err = perr
 	}
-	o.Log.Info("run finished", zap.String("run", s.RunID), zap.Int("exitCode", s.ExitCode), zap.Int("rows", s.Rows),
-		zap.Any("statuses", s.Statuses), zap.Bool("sandbox", o.Sandbox))
 	return res.with(s.ExitCode), err
 }
 
 // sendAll sends the checked file through the engine, writes results.csv,
 // failed.csv and summary.json, and records the run in the ledger. sig
 // stops dispatching. A nil summary means the reports could not be written.
-func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, dir, source, sum string, started time.Time) (*report.Summary, error) {
+func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, source string, st *runState) (*report.Summary, error) {
+	dir, sum, started := st.dir, st.sum, st.started
 	results, err := report.CreateResults(dir, c.header)
 	if err != nil {
 		return nil, err
@@ -133,6 +174,7 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, dir
 		}
 		defer j.Close() //nolint:errcheck // closed below; this covers the early returns
 		journal, runID = j, j.RunID()
+		st.runID = runID
 		warnIfNew(o, j)
 	}
 	eng := engine.New(o.Engine, api, journal, o.Log)
@@ -181,6 +223,13 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, dir
 		fatal = fmt.Errorf("the run stopped: %w", fatal)
 	}
 	s.ExitMeaning = exitcode.Meaning(s.ExitCode)
+	s.StopReason, s.Message = engineReason(sig, rep), rep.Stopped
+	if s.StopReason == "" {
+		s.StopReason = StopReason(s.ExitCode, fatal)
+	}
+	if fatal != nil {
+		s.Message = fatal.Error()
+	}
 	if err := report.WriteJSON(filepath.Join(dir, report.SummaryFile), s); err != nil {
 		return nil, err
 	}
@@ -205,11 +254,15 @@ func (r Result) with(code int) Result {
 func checkBalance(ctx context.Context, api Client, plan *validate.Plan, done func() (money.Amount, error), out io.Writer) error {
 	acc, err := api.Account(ctx)
 	if err != nil {
-		return fmt.Errorf("checking the reward account balance (use --skip-balance-check to skip it): %w", err)
+		err = fmt.Errorf("checking the reward account balance (use --skip-balance-check to skip it): %w", err)
+		if StopReason(exitcode.Fatal, err) == ReasonFatal {
+			err = WithReason(ReasonBalanceCheck, err)
+		}
+		return err
 	}
 	bal, err := acc.Balance()
 	if err != nil {
-		return fmt.Errorf("reading the reward account balance %q: %w", acc.AvailableBalance, err)
+		return WithReason(ReasonBalanceCheck, fmt.Errorf("reading the reward account balance %q: %w", acc.AvailableBalance, err))
 	}
 	need := plan.Credits()
 	fmt.Fprintf(out, "Reward account %s: available %s, this file credits %s\n", acc.CardAccountID, bal.Fixed2(), need.Fixed2())
@@ -224,8 +277,8 @@ func checkBalance(ctx context.Context, api Client, plan *validate.Plan, done fun
 		}
 	}
 	if bal.Cmp(need) < 0 {
-		return fmt.Errorf("the reward account has %s points available but the file credits %s: fund the account, or split the file; nothing was sent",
-			bal.Fixed2(), need.Fixed2())
+		return fmt.Errorf("%w: the reward account has %s points available but the file credits %s: fund the account, or split the file; nothing was sent",
+			ErrBalanceShort, bal.Fixed2(), need.Fixed2())
 	}
 	return nil
 }
@@ -282,44 +335,4 @@ func warnIfNew(o RunOptions, j *ledger.Journal) {
 		"every reference is looked up at EnKash before its first send, and one EnKash already has is not sent again"
 	fmt.Fprintf(o.Stdout, "Note: %s (ledger %s, scope %s)\n", msg, o.Ledger.Path(), o.Scope)
 	o.Log.Warn("new ledger", zap.String("ledger", o.Ledger.Path()), zap.String("scope", o.Scope), zap.String("meaning", msg))
-}
-
-// refused explains a run refused before anything was sent, with a hint
-// that leaves no valid row unpaid and none paid twice, and records the run
-// in the ledger so that history lists it.
-func refused(ctx context.Context, o RunOptions, c *checked, dir, sum string, started time.Time, code int, why error) error {
-	if errors.Is(why, exitcode.ErrInvalidInput) {
-		why = fmt.Errorf("%w; nothing was sent. Either fix those rows in %s itself and run the whole file again "+
-			"(rows an earlier run already did are SKIPPED, none is paid twice), or send the valid rows now with "+
-			"--skip-invalid and later run the corrected %s", why, o.File, filepath.Join(dir, report.InvalidFile))
-	}
-	if err := recordRefused(ctx, o, c, dir, sum, started, code, why); err != nil {
-		o.Log.Error("recording the refused run in the ledger", zap.Error(err))
-	}
-	return why
-}
-
-// recordRefused records in the ledger a run refused before anything was
-// sent, so that history lists it with its exit code.
-func recordRefused(ctx context.Context, o RunOptions, c *checked, dir, sum string, started time.Time, code int, why error) error {
-	if o.Ledger == nil {
-		return nil
-	}
-	finished := o.Now()
-	s := &report.Summary{Tool: "rewardbatch", Version: o.Version, RunID: filepath.Base(dir), Sandbox: o.Sandbox,
-		Input: o.File, InputSHA256: sum, PlanHash: c.plan.Hash, StartedAt: started.UTC(), FinishedAt: finished.UTC(),
-		Tally: report.NewTally(), ExitCode: code, ExitMeaning: exitcode.Meaning(code), Folder: dir}
-	s.Rows = c.plan.RowsRead
-	s.Statuses[reward.StatusInvalid] = c.plan.Invalid
-	s.Stopped = "refused before sending"
-	if why != nil {
-		s.Stopped += ": " + why.Error()
-	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	_, err = o.Ledger.RecordRun(ctx, ledger.RunInfo{ID: s.RunID, Input: o.File, InputSHA256: sum, PlanHash: c.plan.Hash,
-		Folder: dir, Scope: o.Scope, Sandbox: o.Sandbox, StartedAt: started}, finished, code, string(b))
-	return err
 }

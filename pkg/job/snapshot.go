@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
@@ -113,7 +112,7 @@ func (in input) open(ctx context.Context) (io.ReadCloser, os.FileInfo, error) {
 	}
 	// O_NONBLOCK: should the path have become a FIFO since, opening it
 	// must not wait for a writer.
-	f, err := os.OpenFile(in.name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(in.name, os.O_RDONLY|oNonBlock, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the input: %w", err)
 	}

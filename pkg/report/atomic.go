@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // WriteError is a report file that could not be written. The ledger still
@@ -47,7 +46,7 @@ func CreateAtomic(path string) (*AtomicFile, error) {
 	for try := 0; ; try++ {
 		_, _ = rand.Read(b[:])
 		tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+hex.EncodeToString(b[:])+TempSuffix)
-		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, FileMode)
+		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow, FileMode)
 		if errors.Is(err, os.ErrExist) && try < 10 {
 			continue
 		}

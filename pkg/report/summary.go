@@ -24,7 +24,12 @@ type Summary struct {
 	DurationSeconds float64   `json:"durationSeconds"`
 	RowsPerSecond   float64   `json:"rowsPerSecond"`
 	Tally
-	Stopped     string   `json:"stopped,omitempty"`
+	Stopped string `json:"stopped,omitempty"`
+	// StopReason is a stable code for why the run did not end with every
+	// row done (see job's Reason constants); empty when it did. Message
+	// says it in words.
+	StopReason  string   `json:"stopReason,omitempty"`
+	Message     string   `json:"message,omitempty"`
 	ExitCode    int      `json:"exitCode"`
 	ExitMeaning string   `json:"exitMeaning"`
 	Folder      string   `json:"folder"`
@@ -58,6 +63,9 @@ func (s *Summary) Print(w io.Writer) error {
 	}
 	if s.Stopped != "" {
 		fmt.Fprintf(&b, "  stopped early: %s\n", s.Stopped)
+	}
+	if s.StopReason != "" {
+		fmt.Fprintf(&b, "  stop reason: %s\n", s.StopReason)
 	}
 	fmt.Fprintf(&b, "  exit code %d: %s\n", s.ExitCode, s.ExitMeaning)
 	fmt.Fprintf(&b, "Reports: %s\n", s.Folder)

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
+)
+
+// shown runs `config show run` and returns each setting's value and
+// source ("flag", "env NAME", "file PATH: key", "default").
+func shown(t *testing.T, env map[string]string, args ...string) map[string][2]string {
+	t.Helper()
+	code, stdout, stderr := execute(t, env, append(args, "config", "show", "run")...)
+	require.Equal(t, exitcode.OK, code, stderr)
+	out := map[string][2]string{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n")[1:] {
+		f := strings.Fields(line)
+		if f[len(f)-1] == "default" {
+			out[f[0]] = [2]string{strings.Join(f[1:len(f)-1], " "), "default"}
+			continue
+		}
+		for i := 1; i < len(f); i++ {
+			if f[i] == "env" || f[i] == "file" || f[i] == "flag" {
+				out[f[0]] = [2]string{strings.Join(f[1:i], " "), strings.Join(f[i:], " ")}
+				break
+			}
+		}
+	}
+	return out
+}
+
+func writeConfig(t *testing.T, text string, mode os.FileMode) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "rewardbatch.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(text), mode))
+	require.NoError(t, os.Chmod(path, mode))
+	return path
+}
+
+// TestConfigPrecedence: flag > environment > file > default, for a
+// REWARDBATCH_* variable and for an ENKASH_* one, a command's section over
+// the top level, and secrets masked.
+func TestConfigPrecedence(t *testing.T) {
+	t.Parallel()
+	file := writeConfig(t, "reports-dir: /file/reports\nbase-url: https://file.example.com\nworkers: 4\n"+
+		"password: from-the-file\nrun:\n  workers: 8\n", 0o600)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		setting string
+		value   string
+		source  string
+	}{
+		{"default", nil, nil, "reports-dir", "reports", "default"},
+		{"file", map[string]string{"REWARDBATCH_CONFIG": file}, nil, "reports-dir", "/file/reports", "file " + file + ": reports-dir"},
+		{"env over file", map[string]string{"REWARDBATCH_CONFIG": file, "REWARDBATCH_REPORTS_DIR": "/env/reports"}, nil,
+			"reports-dir", "/env/reports", "env REWARDBATCH_REPORTS_DIR"},
+		{"command section over top level", nil, []string{"--config", file},
+			"workers", "8", "file " + file + ": run.workers"},
+		{"ENKASH_* over file", map[string]string{enkash.EnvBaseURL: "https://env.example.com"}, []string{"--config", file},
+			"base-url", "https://env.example.com", "env " + enkash.EnvBaseURL},
+		{"secret masked", nil, []string{"--config", file}, "password", "***", "file " + file + ": password"},
+		{"secret never from REWARDBATCH_*", map[string]string{"REWARDBATCH_PASSWORD": "leaked"}, nil, "password", "", "default"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := shown(t, tt.env, tt.args...)
+			assert.Equal(t, [2]string{tt.value, tt.source}, got[tt.setting])
+		})
+	}
+}
+
+// TestConfigThroughARun: a run takes its settings from the file, an
+// ENKASH_* password beats the file's, and the flag beats everything.
+func TestConfigThroughARun(t *testing.T) {
+	t.Parallel()
+	env := sandboxtest.Start(t, sandbox.Options{Cards: sandbox.DemoCards()})
+	vars := envFor(env)
+	dir := t.TempDir()
+	file := writeConfig(t, "reports-dir: "+filepath.Join(dir, "from-file")+"\npassword: wrong-password\nrun:\n  rate: 1000\n", 0o600)
+	vars["REWARDBATCH_CONFIG"] = file
+
+	code, _, stderr := execute(t, vars, "run", sample)
+	require.Equal(t, exitcode.OK, code, "ENKASH_PASSWORD beats the file's password: %s", stderr)
+	entries, err := os.ReadDir(filepath.Join(dir, "from-file"))
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "the run folder is in the file's reports-dir")
+
+	// The flag beats the environment, which beats the file.
+	vars["REWARDBATCH_REPORTS_DIR"] = filepath.Join(dir, "from-env")
+	code, _, stderr = execute(t, vars, "validate", "--reports-dir", filepath.Join(dir, "from-flag"), sample)
+	require.Equal(t, exitcode.OK, code, stderr)
+	assert.NoDirExists(t, filepath.Join(dir, "from-env"))
+	entries, err = os.ReadDir(filepath.Join(dir, "from-flag"))
+	require.NoError(t, err)
+	assert.Len(t, entries, 1)
+
+	// Without ENKASH_PASSWORD the file's (wrong) password is used.
+	delete(vars, enkash.EnvPassword)
+	delete(vars, "REWARDBATCH_REPORTS_DIR")
+	code, _, stderr = execute(t, vars, "run", sample)
+	assert.Equal(t, exitcode.Fatal, code)
+	assert.Contains(t, stderr, "LOGIN_REFUSED")
+}
+
+// TestConfigFileRefused: a secret in a file others can read, and a key no
+// command knows, are refused before anything runs.
+func TestConfigFileRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, text string
+		mode       os.FileMode
+		want       string
+	}{
+		{"secret readable by others", "password: x\n", 0o644, "password"},
+		{"unknown key", "reprots-dir: /x\n", 0o600, "reprots-dir"},
+		{"bad value", "workers: many\n", 0o600, "workers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := writeConfig(t, tt.text, tt.mode)
+			code, _, stderr := execute(t, nil, "--config", path, "run", "--log-format", "console", sample)
+			assert.Equal(t, exitcode.Fatal, code)
+			assert.Contains(t, stderr, tt.want)
+			assert.Contains(t, stderr, path)
+		})
+	}
+}
