@@ -132,6 +132,14 @@ func (e *Engine) resume(ctx context.Context, r *row) action {
 	r.o.Evidence = r.prior.Evidence
 	st := e.settler.Settle(ctx, r.target, &r.o.Evidence)
 	r.learn(st)
+	if st.Finding == Found && st.Judgement.Status == reward.StatusFailed {
+		// Only a failed try is visible; a later, applied one may still be
+		// hidden by a lagging replica: the same rule as an absence.
+		NoteAbsent(&r.o.Evidence, st.At)
+		if e.settler.MayResend(r.o.Evidence) {
+			return actSend
+		}
+	}
 	if e.settled(r, st) {
 		return actDone
 	}
@@ -149,8 +157,15 @@ func (e *Engine) remoteCheck(ctx context.Context, r *row) action {
 	st := e.settler.Settle(ctx, r.target, nil)
 	r.learn(st)
 	switch {
-	case st.Finding == LookupFailed:
-		e.log.Warn("the lookup before the first send failed; sending", zap.Int("line", r.o.Item.Line), zap.Error(st.Err))
+	case st.Finding == LookupFailed || st.Finding == Unproven:
+		// Without an answer nothing shows that another ledger's run did
+		// not pay it already: never send on a guess.
+		o := r.o
+		o.Status, o.ErrorCode = reward.StatusNotSent, reward.CodeRemoteCheck
+		o.ErrorMessage = "not sent: the lookup at EnKash that comes before a reference's first send could not be made " +
+			"(" + lookupTrouble(st) + "); a rerun looks it up again and sends it when EnKash does not have it"
+		e.log.Warn("the lookup before the first send could not be made; the row is not sent", zap.Int("line", o.Item.Line), zap.Error(st.Err))
+		return actDone
 	case st.Finding != Found || st.Judgement.Status == reward.StatusFailed:
 		// absent, or recorded as failed: not applied
 	case st.Judgement.Status == reward.StatusMatched:
@@ -163,6 +178,14 @@ func (e *Engine) remoteCheck(ctx context.Context, r *row) action {
 		return actDone
 	}
 	return actSend
+}
+
+// lookupTrouble says why a lookup settled nothing.
+func lookupTrouble(st Settlement) string {
+	if st.Err != nil {
+		return st.Err.Error()
+	}
+	return "no card is known for it, and EnKash's answer without the card proves nothing"
 }
 
 // settled applies a lookup that found the reference with a final status.

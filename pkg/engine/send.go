@@ -81,12 +81,13 @@ func (e *Engine) notApplied(ctx context.Context, r *row, err error) (action, boo
 }
 
 // duplicate handles a duplicate refusal. For a reference an earlier run
-// sent, it is evidence that that attempt was applied: the row is parked
-// to be looked up, and never ends FAILED. For one this ledger never sent,
-// the reference was used at EnKash by someone else.
+// or an earlier attempt of this run sent, it is evidence that that
+// attempt was applied: the row is parked to be looked up, and never ends
+// FAILED. For one this ledger never sent, the reference was used at
+// EnKash by someone else.
 func (e *Engine) duplicate(r *row, err error, at time.Time) action {
 	o := r.o
-	if !r.sentBefore {
+	if !r.sentBefore && o.Attempts <= 1 && r.prior.Kind != reward.PriorRefused {
 		o.Status, o.ErrorCode = reward.StatusFailed, reward.CodeDuplicateRef
 		o.ErrorMessage = "EnKash says this reference already exists, though no run of this ledger sent it: it was used at EnKash " +
 			"before (another tool, a manual upload, or a run with another ledger). Check that transaction with EnKash before paying this row again"
@@ -98,13 +99,12 @@ func (e *Engine) duplicate(r *row, err error, at time.Time) action {
 }
 
 // rejected handles a refusal. It proves this attempt was not applied,
-// not that an earlier run's was: when that one was judged absent on one
-// lookup alone (EnKash deduplicates), the row is looked up before it may
-// end FAILED.
+// not that an earlier run's was (it may land late): such a row is looked
+// up, and ends UNKNOWN rather than FAILED while that attempt is unsettled.
 func (e *Engine) rejected(r *row, err error) action {
 	var rej *enkash.RejectedError
 	errors.As(err, &rej)
-	if r.sentBefore && e.cfg.Deduplicates {
+	if r.sentBefore {
 		r.code, r.cause, r.refusal = reward.CodeAmbiguous, err, rejectionText(rej)
 		return actPark
 	}

@@ -53,7 +53,8 @@ func Judge(op reward.Operation, amount money.Amount, ref string, txns []enkash.T
 		return Verdict(op, amount, ref, applied[0])
 	}
 	return Judgement{Status: reward.StatusFailed, Code: reward.CodeTxnFailed, Receipt: receiptOf(failed[0]),
-		Message: fmt.Sprintf("EnKash recorded the transaction with status %s: not applied; a rerun of the file sends it again", failed[0].Status)}
+		Message: fmt.Sprintf("EnKash recorded the transaction with status %s: not applied; a rerun of the file sends it again with the same reference "+
+			"(if EnKash then refuses that reference as a duplicate, ask EnKash before giving the row a new one)", failed[0].Status)}
 }
 
 // Verdict judges an applied transaction that a lookup found under

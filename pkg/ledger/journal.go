@@ -168,8 +168,12 @@ var stmtSQL = [nStmts]string{
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, reference) DO NOTHING`,
 	stSelectRef: `SELECT ` + refColumns + ` FROM refs WHERE scope = ? AND reference = ?`,
 	// A resend claims the reference only from the record it read: of two
-	// runs that read the same record at once, one claims it.
-	stResend: `UPDATE refs SET state = ?, run_id = ?, input_sha256 = ?, ambiguous = MAX(ambiguous, ?), updated_at = ?
+	// runs that read the same record at once, one claims it. It forgets the
+	// evidence of earlier lookups (the engine carries it in the outcome):
+	// after a crash mid-resend that evidence would predate the resend, and
+	// a reconcile building on it could call a landed resend absent.
+	stResend: `UPDATE refs SET state = ?, run_id = ?, input_sha256 = ?, ambiguous = MAX(ambiguous, ?), last_attempt_at = '',
+		absent_lookups = 0, first_absent_at = '', last_absent_at = '', updated_at = ?
 		WHERE scope = ? AND reference = ? AND run_id = ? AND state = ?`,
 	stCorrect: `UPDATE refs SET fingerprint = ?, operation = ?, amount = ?, card_id = ?, person = ?, email = ?,
 		mobile = ?, company_id = ?, card_account_id = ?, state = ?, run_id = ?, input_sha256 = ?, error_code = '',
@@ -245,9 +249,13 @@ func (j *Journal) Begin(ctx context.Context, items []*reward.Item) ([]reward.Pri
 
 // Record queues a row's outcome for the next group commit.
 func (j *Journal) Record(o *reward.Outcome) error {
-	if o.Status == reward.StatusSkipped || o.Status == reward.StatusInvalid || o.ErrorCode == reward.CodeConflict ||
+	skippedFromLedger := o.Status == reward.StatusSkipped && o.ErrorCode != reward.CodeAlreadyAtEnKash
+	if skippedFromLedger || o.Status == reward.StatusInvalid || o.ErrorCode == reward.CodeConflict ||
 		o.ErrorCode == reward.CodeHeld || (o.ErrorCode == reward.CodeRejected && o.Attempts == 0) {
-		return nil // nothing new to remember (the last: a refusal repeated from the ledger, not sent)
+		// Nothing new to remember (the last: a refusal repeated from the
+		// ledger, not sent). A row found at EnKash before its first send
+		// is recorded: it is confirmed from now on.
+		return nil
 	}
 	return j.send(context.Background(), request{record: o})
 }
@@ -360,7 +368,7 @@ func (j *Journal) commitGroup(group []request) ([]beginReply, error) {
 // acts on.
 func StateOf(status reward.Status, code string) string {
 	switch status {
-	case reward.StatusMatched:
+	case reward.StatusMatched, reward.StatusSkipped: // SKIPPED reaches here only when found at EnKash
 		return StateConfirmed
 	case reward.StatusMismatch:
 		return StateMismatch
@@ -395,7 +403,7 @@ func ambiguous(o *reward.Outcome) bool {
 		return false
 	}
 	switch o.ErrorCode {
-	case reward.CodeRejected, reward.CodeRetriesExhausted, reward.CodeStopped, reward.CodeAuth:
+	case reward.CodeRejected, reward.CodeRetriesExhausted, reward.CodeStopped, reward.CodeAuth, reward.CodeRemoteCheck:
 		return o.Status == reward.StatusUnknown
 	}
 	return true

@@ -40,6 +40,7 @@ const (
 	CodePending          = "PENDING"             // EnKash has the reference with a non-final status
 	CodeDuplicateRef     = "DUPLICATE_REFERENCE" // EnKash says the reference already exists
 	CodeAlreadyAtEnKash  = "ALREADY_AT_ENKASH"   // found at EnKash before the first send (a new ledger)
+	CodeRemoteCheck      = "REMOTE_CHECK_FAILED" // the lookup before a first send could not be made: not sent
 )
 
 // Outcome is the result of one input row.
