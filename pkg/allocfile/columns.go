@@ -39,6 +39,9 @@ const (
 	ColCompanyID     = "companyId"
 	ColCardAccountID = "cardAccountId"
 	ColRemarks       = "remarks"
+	// ColInputCardID names the input's card column in results.csv, where
+	// enkashCardId is the card EnKash answered with.
+	ColInputCardID = "inputCardId"
 )
 
 const numFields = 12
@@ -138,7 +141,7 @@ var aliases = map[string]string{
 	"email": ColEmail, "emailid": ColEmail, "emailaddress": ColEmail,
 	"mobile": ColMobile, "mobilenumber": ColMobile, "mobileno": ColMobile,
 	"loadamount": ColAmount, "amount": ColAmount, "points": ColAmount,
-	"enkashcardid": ColCardID, "cardid": ColCardID,
+	"enkashcardid": ColCardID, "cardid": ColCardID, "inputcardid": ColCardID,
 	"companyid": ColCompanyID, "cardaccountid": ColCardAccountID,
 	"remarks": ColRemarks,
 }
@@ -153,7 +156,13 @@ var reportColumns = map[string]bool{
 	"status": true, "reason": true, "error": true, "row": true, "pgreferencenumber": true,
 	"enkashcardtxnid": true, "otbbalance": true, "attempts": true, "errorcode": true,
 	"errormessage": true, "latencyms": true,
+	"sentmobile": true, "senttitle": true, "sentgender": true, "sentemail": true,
 }
+
+// answerColumns are EnKash's answers in results.csv that share a name
+// with an input column: after the first report column they are EnKash's,
+// and dropped.
+var answerColumns = map[string]bool{"enkashcardid": true}
 
 // fold is the matching form of a header name: lower case, without spaces,
 // underscores, dashes and zero-width characters.
@@ -218,9 +227,11 @@ func (h *Header) DescribeCol(col string) string {
 func resolveHeader(file string, names []string) (*Header, error) {
 	h := &Header{Names: names, Canonical: make([]string, len(names)), Dropped: make([]bool, len(names)), Index: map[string]int{}}
 	var unknown, dropped []string
+	inReport := false
 	for i, n := range names {
 		f := fold(n)
-		if col, ok := aliases[f]; ok {
+		inReport = inReport || reportColumns[f]
+		if col, ok := aliases[f]; ok && !(inReport && answerColumns[f]) {
 			if j, dup := h.Index[col]; dup {
 				return nil, &FileError{File: file, Line: 1, Column: h.Describe(i),
 					Problem: fmt.Sprintf("%s and %s both mean %s", h.Describe(j), h.Describe(i), col),
@@ -233,7 +244,7 @@ func resolveHeader(file string, names []string) (*Header, error) {
 			}
 			continue
 		}
-		if reportColumns[f] {
+		if inReport && (reportColumns[f] || answerColumns[f]) {
 			h.Dropped[i] = true
 			dropped = append(dropped, fmt.Sprintf("%q", n))
 			continue

@@ -245,20 +245,28 @@ func (r *Reader) row(rec Record, unmatched map[string]string) *Row {
 		}
 	}
 	out := &row.Record
-	if r.fedBack {
-		for i := range numFields {
-			*out.field(i) = Unguard(*out.field(i))
-		}
+	unguard := r.unguard()
+	for i := range numFields {
+		*out.field(i) = unguard(*out.field(i))
 	}
 	row.Values = make([]string, len(r.out))
 	for i, c := range r.out {
 		if c.field >= 0 {
 			row.Values[i] = *out.field(c.field)
-		} else if row.Values[i] = unmatched[c.name]; r.fedBack {
-			row.Values[i] = Unguard(row.Values[i])
+		} else {
+			row.Values[i] = unguard(unmatched[c.name])
 		}
 	}
 	return row
+}
+
+// unguard is how cells lose the guard: all of it in a report fed back,
+// only the apostrophe that keeps digits from Excel in any other file.
+func (r *Reader) unguard() func(string) string {
+	if r.fedBack {
+		return Unguard
+	}
+	return UnguardDigits
 }
 
 // recover re-reads a malformed record leniently, so that its cells still
@@ -276,9 +284,7 @@ func (r *Reader) recover(pe *csv.ParseError, raw []byte) *Row {
 		if r.header.Dropped[i] {
 			continue
 		}
-		if r.fedBack {
-			cell = Unguard(cell)
-		}
+		cell = r.unguard()(cell)
 		row.Record.SetField(col, cell)
 		row.Values = append(row.Values, cell)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
@@ -146,6 +147,7 @@ type checkFlags struct {
 	// allowRepeats and strict: see validate.Options.
 	allowRepeats bool
 	strict       bool
+	noBOM        bool
 }
 
 func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
@@ -159,8 +161,12 @@ func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.strict, "strict", false, "refuse every row with a warning, as if it were an error")
 	fs.StringVar(&f.out, "out", "", "the run folder to write: a new or empty folder, or this file's own earlier run folder (default: a new <reports-dir>/<UTC time>-<file name>)")
 	fs.StringVar(&f.maxFileSize, "max-file-size", "1GB", "refuse an input larger than this (bytes, or with KB, MB or GB)")
+	fs.BoolVar(&f.noBOM, "no-bom", false, noBOMUsage)
 	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "accept a file with a header and no rows (default: exit 2, \"the file has no rows\")")
 }
+
+// noBOMUsage is the help of --no-bom.
+const noBOMUsage = "write the report files without the UTF-8 byte-order mark that Excel needs (for programs that do not expect one)"
 
 func errMaxAmount(v string) error {
 	return fmt.Errorf("--max-amount %q: give a positive number of points, for example 100000", v)
@@ -178,7 +184,7 @@ func (f *checkFlags) jobOptions(g *globals, file string, cfg enkash.Config) (job
 		return job.ValidateOptions{}, fmt.Errorf("--max-file-size %q: %w", f.maxFileSize, err)
 	}
 	return job.ValidateOptions{File: file, Out: f.out, ReportsDir: f.reports, Validate: vopts, ExpectRows: f.expectRows,
-		ExpectTotal: total, Stdin: g.stdin, MaxFileSize: size, AllowEmpty: f.allowEmpty, Stdout: g.stdout, Log: g.log}, nil
+		ExpectTotal: total, Stdin: g.stdin, MaxFileSize: size, AllowEmpty: f.allowEmpty, Style: report.Style{NoBOM: f.noBOM}, Stdout: g.stdout, Log: g.log}, nil
 }
 
 // parseSize reads a size such as 1GB, 500MB, 64KB or 1048576 (bytes); the

@@ -63,7 +63,8 @@ row through a bounded worker pool under one shared rate limit, and writes into
 the run folder:
 
   results.csv   every input row, in input order, with status, pgReferenceNumber,
-                enKashCardId, enkashCardTxnId, otbBalance, attempts and any error
+                enkashCardId, enkashCardTxnId, otbBalance, attempts, any error
+                and the values sent (sentMobile, sentTitle, sentGender, sentEmail)
   failed.csv    the rows that are not MATCHED or SKIPPED, in your own columns plus
                 status and reason: correct them and feed the file back to run
   summary.json  counts per status, rows and points per operation, exit code

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
@@ -76,6 +77,14 @@ func readCSV(t *testing.T, path string) [][]string {
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
+	if len(rows) > 0 { // the reports' BOM and guard, as the reader takes them off
+		rows[0][0] = strings.TrimPrefix(rows[0][0], report.BOM)
+	}
+	for _, row := range rows {
+		for i := range row {
+			row[i] = allocfile.Unguard(row[i])
+		}
+	}
 	return rows
 }
 

@@ -34,6 +34,7 @@ type ReportOptions struct {
 	// plan hash. BatchID and MaxAmount must be the run's.
 	Validate validate.Options
 	Version  string // the tool's version, for a summary the run never wrote
+	Style    report.Style
 	Stdout   io.Writer
 	Log      *zap.Logger
 }
@@ -152,7 +153,7 @@ func rebuild(ctx context.Context, run ledger.RunRecord, o ReportOptions, source 
 			return nil, fmt.Errorf("reading the run's summary from the ledger: %w", err)
 		}
 	}
-	results, err := report.CreateResults(run.Folder, hdr)
+	results, err := report.CreateResults(run.Folder, hdr, o.Style)
 	if err != nil {
 		return nil, err
 	}

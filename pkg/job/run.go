@@ -78,7 +78,7 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 		return Result{Code: inputCode(err)}, err
 	}
 	res := Result{Dir: dir}
-	c, err := checkFile(ctx, o.File, source, dir, o.Validate)
+	c, err := checkFile(ctx, o.File, source, dir, o.Validate, o.Style)
 	if err != nil {
 		return res.with(exitcode.FromError(err)), err
 	}
@@ -118,7 +118,7 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 // failed.csv and summary.json, and records the run in the ledger. sig
 // stops dispatching. A nil summary means the reports could not be written.
 func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, dir, source, sum string, started time.Time) (*report.Summary, error) {
-	results, err := report.CreateResults(dir, c.header)
+	results, err := report.CreateResults(dir, c.header, o.Style)
 	if err != nil {
 		return nil, err
 	}

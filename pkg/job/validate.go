@@ -37,9 +37,11 @@ type ValidateOptions struct {
 	MaxFileSize int64
 	// AllowEmpty accepts a file with a header and no rows.
 	AllowEmpty bool
-	Stdout     io.Writer
-	Log        *zap.Logger
-	Now        func() time.Time
+	// Style is how the report files are written (--no-bom).
+	Style  report.Style
+	Stdout io.Writer
+	Log    *zap.Logger
+	Now    func() time.Time
 
 	afterChunk func() // tests: runs after each chunk of the snapshot copy
 }
@@ -70,10 +72,10 @@ const maxPrintedErrors = 10
 // validation.csv and invalid.csv into dir. When the first pass finds a
 // reference used twice after passing its first row, a second pass with
 // that knowledge refuses both rows.
-func checkFile(ctx context.Context, name, source, dir string, opts validate.Options) (*checked, error) {
+func checkFile(ctx context.Context, name, source, dir string, opts validate.Options, style report.Style) (*checked, error) {
 	var know *validate.Knowledge
 	for {
-		c, again, err := checkPass(ctx, name, source, dir, opts, know)
+		c, again, err := checkPass(ctx, name, source, dir, opts, know, style)
 		if err != nil || !again {
 			return c, err
 		}
@@ -81,7 +83,7 @@ func checkFile(ctx context.Context, name, source, dir string, opts validate.Opti
 	}
 }
 
-func checkPass(ctx context.Context, name, source, dir string, opts validate.Options, know *validate.Knowledge) (*checked, bool, error) {
+func checkPass(ctx context.Context, name, source, dir string, opts validate.Options, know *validate.Knowledge, style report.Style) (*checked, bool, error) {
 	f, err := os.Open(source)
 	if err != nil {
 		return nil, false, fmt.Errorf("opening the input: %w", err)
@@ -92,7 +94,7 @@ func checkPass(ctx context.Context, name, source, dir string, opts validate.Opti
 		return nil, false, err
 	}
 	defer s.Close()
-	w, err := report.CreateValidation(dir, s.Header())
+	w, err := report.CreateValidation(dir, s.Header(), style)
 	if err != nil {
 		return nil, false, err
 	}
