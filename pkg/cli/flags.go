@@ -148,6 +148,7 @@ type checkFlags struct {
 	allowRepeats bool
 	strict       bool
 	noBOM        bool
+	expectPlan   string
 }
 
 func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
@@ -162,6 +163,7 @@ func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.out, "out", "", "the run folder to write: a new or empty folder, or this file's own earlier run folder (default: a new <reports-dir>/<UTC time>-<file name>)")
 	fs.StringVar(&f.maxFileSize, "max-file-size", "1GB", "refuse an input larger than this (bytes, or with KB, MB or GB)")
 	fs.BoolVar(&f.noBOM, "no-bom", false, noBOMUsage)
+	fs.StringVar(&f.expectPlan, "expect-plan", "", "the approved plan hash (as validate prints it, at least 12 hex digits): refuse the file, sending nothing, unless its plan is that one")
 	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "accept a file with a header and no rows (default: exit 2, \"the file has no rows\")")
 }
 
@@ -183,8 +185,14 @@ func (f *checkFlags) jobOptions(g *globals, file string, cfg enkash.Config) (job
 	if err != nil {
 		return job.ValidateOptions{}, fmt.Errorf("--max-file-size %q: %w", f.maxFileSize, err)
 	}
+	var plan string
+	if f.expectPlan != "" {
+		if plan, err = validate.ParsePlanHash(f.expectPlan); err != nil {
+			return job.ValidateOptions{}, err
+		}
+	}
 	return job.ValidateOptions{File: file, Out: f.out, ReportsDir: f.reports, Validate: vopts, ExpectRows: f.expectRows,
-		ExpectTotal: total, Stdin: g.stdin, MaxFileSize: size, AllowEmpty: f.allowEmpty, Style: report.Style{NoBOM: f.noBOM}, Stdout: g.stdout, Log: g.log}, nil
+		ExpectTotal: total, ExpectPlan: plan, Stdin: g.stdin, MaxFileSize: size, AllowEmpty: f.allowEmpty, Style: report.Style{NoBOM: f.noBOM}, Stdout: g.stdout, Log: g.log}, nil
 }
 
 // parseSize reads a size such as 1GB, 500MB, 64KB or 1048576 (bytes); the

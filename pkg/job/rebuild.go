@@ -96,15 +96,21 @@ func checkSnapshot(path, sum string) error {
 }
 
 // runSettings finds the validation settings of the run: the company and
-// account of its scope, and the reference spelling whose plan hash is the
-// run's. It returns the knowledge of the last pass and the header.
+// account of its scope, and the plan hash's version (and for v1 the
+// reference spelling) that gives the run's plan hash. It returns the
+// knowledge of the last pass and the header.
 func runSettings(ctx context.Context, run ledger.RunRecord, source string, opts validate.Options) (validate.Options, *validate.Knowledge, *allocfile.Header, error) {
 	parts := strings.Split(run.Scope, "|")
 	if len(parts) == 3 {
 		opts.CompanyID, opts.CardAccountID = parts[1], parts[2]
 	}
+	tries := []validate.Options{opts}
 	for _, field := range []enkash.ReferenceField{enkash.RefNumber, enkash.RefNum, enkash.RefBoth} {
-		opts.Extra = []string{"referenceField=" + string(field)}
+		v1 := opts
+		v1.PlanV1, v1.Extra = true, []string{"referenceField=" + string(field)}
+		tries = append(tries, v1)
+	}
+	for _, opts := range tries {
 		pass, know, err := planOf(ctx, run.Input, source, opts)
 		if err != nil {
 			return opts, nil, nil, err

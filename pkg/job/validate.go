@@ -31,6 +31,10 @@ type ValidateOptions struct {
 	// stated; ExpectRows < 0 and a nil ExpectTotal are not checked.
 	ExpectRows  int
 	ExpectTotal *money.Amount
+	// ExpectPlan is the approved plan hash (validate.ParsePlanHash): a
+	// file whose plan differs is refused, even with --skip-invalid. ""
+	// checks nothing.
+	ExpectPlan string
 	// Stdin is read when File is "-".
 	Stdin io.Reader
 	// MaxFileSize refuses a larger input; 0 is DefaultMaxFileSize.
@@ -175,6 +179,9 @@ func concludeCheck(o ValidateOptions, c *checked, dir, verb string) (int, string
 			"(check that this is the file you meant; --allow-empty accepts it)", exitcode.ErrInvalidInput, o.File)
 	}
 	if err := c.plan.CheckControls(o.ExpectRows, o.ExpectTotal); err != nil {
+		return exitcode.InvalidInput, dir, err
+	}
+	if err := c.plan.CheckApproved(o.ExpectPlan); err != nil {
 		return exitcode.InvalidInput, dir, err
 	}
 	if c.plan.Invalid > 0 {

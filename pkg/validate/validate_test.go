@@ -341,10 +341,38 @@ func TestPlanHashFollowsWhatWouldBeSent(t *testing.T) {
 	_, p1 := scan(t, base, Options{})
 	_, p2 := scan(t, strings.ReplaceAll(base, "Mr,", "MR,"), Options{})
 	_, p3 := scan(t, strings.ReplaceAll(base, ",500,", ",501,"), Options{})
-	_, p4 := scan(t, base, Options{Extra: []string{"referenceField=both"}})
+	_, p4 := scan(t, base, Options{BatchID: "B1"})
+	_, p5 := scan(t, base, Options{MaxAmount: money.FromHundredths(100000)})
 	assert.Equal(t, p1.Hash, p2.Hash, "normalisation does not change what is sent")
 	assert.NotEqual(t, p1.Hash, p3.Hash)
-	assert.NotEqual(t, p1.Hash, p4.Hash)
+	assert.NotEqual(t, p1.Hash, p4.Hash, "the batch id derives references")
+	assert.NotEqual(t, p1.Hash, p5.Hash, "the ceiling decides which rows are valid")
+}
+
+// TestPlanHashLeavesTheConfigurationOut: the same file gives the same plan
+// hash whatever the configuration (the ENKASH_* company, account and
+// reference spelling, present or not); a company or account the file
+// itself gives does enter it. v1, kept for runs recorded then, took them.
+func TestPlanHashLeavesTheConfigurationOut(t *testing.T) {
+	t.Parallel()
+	base := csvOf(header, row(nil))
+	configured := Options{CompanyID: "CMP1", CardAccountID: "ACC1", Extra: []string{"referenceField=both"}}
+	_, bare := scan(t, base, Options{})
+	_, withConfig := scan(t, base, configured)
+	assert.Equal(t, bare.Hash, withConfig.Hash)
+
+	withCol := strings.Replace(base, "\n", ",companyId\n", 1)
+	withCol = strings.TrimSuffix(withCol, "\n") + ",CMP1\n"
+	_, own := scan(t, withCol, Options{})
+	require.Equal(t, 1, own.Valid)
+	assert.NotEqual(t, bare.Hash, own.Hash, "the file's own company is part of what it asks")
+
+	v1 := configured
+	v1.PlanV1 = true
+	_, old := scan(t, base, v1)
+	_, oldBare := scan(t, base, Options{PlanV1: true})
+	assert.NotEqual(t, old.Hash, oldBare.Hash, "v1 took the configuration")
+	assert.NotEqual(t, old.Hash, withConfig.Hash)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/report"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
+)
+
+var planHashRE = regexp.MustCompile(`plan hash\s+([0-9a-f]{16})`)
+
+// planHashOf runs validate and returns the plan hash it printed.
+func planHashOf(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	code, out, stderr := execute(t, env, append([]string{"validate", "--log-level", "warn", "--out", filepath.Join(t.TempDir(), "v")}, args...)...)
+	require.Equal(t, exitcode.OK, code, stderr)
+	m := planHashRE.FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	return m[1]
+}
+
+// TestThePlanHashIgnoresTheConfiguration: validate prints the same plan
+// hash with and without ENKASH_* (credentials, company, account, the
+// reference spelling); --batch-id, which changes what is sent, changes it.
+func TestThePlanHashIgnoresTheConfiguration(t *testing.T) {
+	t.Parallel()
+	env := sandboxtest.Start(t, sandbox.Options{Cards: sandbox.DemoCards()})
+	full := envFor(env)
+	full[enkash.EnvRefField] = string(enkash.RefBoth)
+	bare := planHashOf(t, nil, sample)
+	assert.Equal(t, bare, planHashOf(t, full, sample))
+	assert.NotEqual(t, bare, planHashOf(t, nil, "--batch-id", "2026-11", sample))
+}
+
+// TestRunExpectPlan: a run given another plan's hash refuses the file with
+// exit 2 and sends nothing; given the file's own (12 digits are enough),
+// it runs.
+func TestRunExpectPlan(t *testing.T) {
+	t.Parallel()
+	env := sandboxtest.Start(t, sandbox.Options{Cards: sandbox.DemoCards()})
+	hash := planHashOf(t, nil, sample)
+	other := "0123456789ab"
+	if hash[:12] == other {
+		other = "ba9876543210"
+	}
+	before := len(env.Transactions())
+	dir := filepath.Join(t.TempDir(), "refused")
+	code, _, stderr := execute(t, envFor(env), "run", "--log-level", "warn", "--rate", "1000", "--out", dir, "--skip-invalid", "--expect-plan", other, sample)
+	assert.Equal(t, exitcode.InvalidInput, code)
+	assert.Contains(t, stderr, "was approved (--expect-plan)")
+	assert.Len(t, env.Transactions(), before, "nothing was sent")
+	assert.NoFileExists(t, filepath.Join(dir, report.ResultsFile))
+
+	code, _, stderr = execute(t, envFor(env), "run", "--log-level", "warn", "--rate", "1000", "--out", filepath.Join(t.TempDir(), "ok"), "--expect-plan", hash[:12], sample)
+	assert.Equal(t, exitcode.OK, code, stderr)
+	assert.Greater(t, len(env.Transactions()), before)
+
+	code, _, _ = execute(t, envFor(env), "run", "--expect-plan", "12345", sample)
+	assert.Equal(t, exitcode.Fatal, code, "a hash too short to identify a plan")
+}
