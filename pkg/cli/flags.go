@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
@@ -149,6 +151,41 @@ type checkFlags struct {
 	strict       bool
 	noBOM        bool
 	expectPlan   string
+	columns      columnFlags
+}
+
+// columnFlags are --map and --mapping: which of the file's columns holds
+// which of the tool's.
+type columnFlags struct {
+	maps    []string
+	mapping string
+}
+
+// AddFlags registers the flags.
+func (f *columnFlags) AddFlags(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.maps, "map", nil, "read a column of the file as one of the tool's, for example --map \"Employee Name=firstName\" (repeatable; before the built-in names)")
+	fs.StringVar(&f.mapping, "mapping", "", "a file of column mappings, one \"Header in the file=column\" per line (# starts a comment); --map adds to it")
+}
+
+// columns returns the mapping of the flags; nil when none is given.
+func (f *columnFlags) columns() (map[string]string, error) {
+	m := map[string]string{}
+	if f.mapping != "" {
+		fm, err := allocfile.ReadMapping(f.mapping)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(m, fm)
+	}
+	fm, err := allocfile.ParseMap(f.maps)
+	if err != nil {
+		return nil, fmt.Errorf("--map: %w", err)
+	}
+	maps.Copy(m, fm)
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
 }
 
 func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
@@ -163,6 +200,7 @@ func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.out, "out", "", "the run folder to write: a new or empty folder, or this file's own earlier run folder (default: a new <reports-dir>/<UTC time>-<file name>)")
 	fs.StringVar(&f.maxFileSize, "max-file-size", "1GB", "refuse an input larger than this (bytes, or with KB, MB or GB)")
 	fs.BoolVar(&f.noBOM, "no-bom", false, noBOMUsage)
+	f.columns.AddFlags(fs)
 	fs.StringVar(&f.expectPlan, "expect-plan", "", "the approved plan hash (as validate prints it, at least 12 hex digits): refuse the file, sending nothing, unless its plan is that one")
 	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "accept a file with a header and no rows (default: exit 2, \"the file has no rows\")")
 }
@@ -227,6 +265,9 @@ func (f *checkFlags) options(cfg enkash.Config) (validate.Options, *money.Amount
 		return opts, nil, errMaxAmount(f.maxAmount)
 	}
 	opts.MaxAmount = ceiling
+	if opts.Columns, err = f.columns.columns(); err != nil {
+		return opts, nil, err
+	}
 	if f.expectTotal == "" {
 		return opts, nil, nil
 	}

@@ -35,7 +35,7 @@ func normMobile(v string) (string, []finding) {
 	if strings.ContainsAny(v, "eE") && mobileSci.MatchString(v) {
 		return "", []finding{{reward.SevError,
 			"the mobile is in scientific notation (" + clip(v) + "): Excel turned it into a number and the last digits are lost",
-			"format the mobile column as Text and type or paste the numbers again from the source"}}
+			"format the mobile column as Text and type or paste the numbers again from the source (rewardbatch template writes a sheet whose mobile column is Text already)"}}
 	}
 	var notes []finding
 	s := v
@@ -200,6 +200,11 @@ var (
 )
 
 func checkReference(v string) *finding {
+	if strings.ContainsAny(v, "eE") && mobileSci.MatchString(v) {
+		return errf("format the reference column as Text and type or paste the references again from the source "+
+			"(rewardbatch template writes a sheet whose reference column is Text already)",
+			"the reference is in scientific notation (%s): Excel turned it into a number and the last digits are lost", clip(v))
+	}
 	ok := len(v) > 0 && len(v) <= MaxReferenceLen && isAlnum(v[0])
 	for i := 1; ok && i < len(v); i++ {
 		ok = isAlnum(v[i]) || v[i] == '-' || v[i] == '_'

@@ -37,7 +37,7 @@ const batchSize = 256
 // columns. know is the [Knowledge] of an earlier pass, or nil. Call Close
 // when done.
 func NewScanner(name string, src io.Reader, opts Options, know *Knowledge) (*Scanner, error) {
-	r, err := allocfile.NewReader(name, src)
+	r, err := allocfile.NewReaderWith(name, src, allocfile.Options{Map: opts.Columns})
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +90,22 @@ func (s *Scanner) Header() *allocfile.Header { return s.r.Header() }
 // Validator returns the validator, for NeedsSecondPass and Knowledge.
 func (s *Scanner) Validator() *Validator { return s.v }
 
-// Next returns the next validated row, or io.EOF after the last one.
+// Next returns the next validated row, or io.EOF after the last one. Rows
+// of the sheet's layout (see Validator.skip) are passed over.
 func (s *Scanner) Next() (*reward.Item, error) {
+	for {
+		row, err := s.nextRow()
+		if err != nil {
+			return nil, err
+		}
+		if !s.v.skip(row) {
+			return s.v.Check(row), nil
+		}
+	}
+}
+
+// nextRow returns the next row read ahead.
+func (s *Scanner) nextRow() (*allocfile.Row, error) {
 	for s.pos >= len(s.cur.rows) {
 		if s.err != nil || s.cur.err != nil {
 			if s.err == nil {
@@ -114,7 +128,7 @@ func (s *Scanner) Next() (*reward.Item, error) {
 	row := s.cur.rows[s.pos]
 	s.cur.rows[s.pos] = nil
 	s.pos++
-	return s.v.Check(row), nil
+	return row, nil
 }
 
 // Plan returns the plan of the rows read so far; call it after Next has

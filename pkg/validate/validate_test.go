@@ -79,7 +79,7 @@ func TestRowRules(t *testing.T) {
 	}{
 		{"mobile in scientific notation", map[string]string{"mobile": "9.87654E+09"}, "mobile", reward.SevError,
 			"the mobile is in scientific notation (9.87654E+09): Excel turned it into a number and the last digits are lost",
-			"format the mobile column as Text and type or paste the numbers again from the source"},
+			"format the mobile column as Text and type or paste the numbers again from the source (rewardbatch template writes a sheet whose mobile column is Text already)"},
 		{"mobile lost a digit", map[string]string{"mobile": "987654321"}, "mobile", reward.SevError,
 			"the mobile has 9 digits, an Indian mobile has 10: digits were lost (Excel drops leading zeros and rounds long numbers) or mistyped",
 			"format the mobile column as Text and enter the full 10-digit number"},
@@ -294,11 +294,11 @@ func TestMissingColumns(t *testing.T) {
 		{"no reference", "firstName,title,gender,email,mobile,loadAmount", Options{},
 			"in.csv line 1: the file has no uniqueReferenceNumber column, so rows have no reference that keeps them from being paid twice. Fix: add a uniqueReferenceNumber column with a unique value per row, or run with --batch-id (for example --batch-id 2026-11) to derive stable references"},
 		{"no amount and no gender", "firstName,title,email,mobile,ref", Options{},
-			"in.csv line 1: the file has no loadAmount, gender column. Fix: add the missing column"},
+			"in.csv line 1: the file has no loadAmount, gender column (its columns: \"firstName\", \"title\", \"email\", \"mobile\", \"ref\"). Fix: add the missing column"},
 		{"delimiter not recognised", "firstName|title|gender|email|mobile|loadAmount|ref", Options{},
 			`in.csv line 1: the header has a single column ("firstName|title|gender|email|mobile|loadAmount|ref"), so the delimiter was not recognised`},
 		{"everything missing", "employee,department", Options{},
-			"in.csv line 1: the file has no loadAmount, firstName, title, gender, email, mobile, uniqueReferenceNumber column. Fix: add the missing column"},
+			"in.csv line 1: the file has no loadAmount, firstName, title, gender, email, mobile, uniqueReferenceNumber column (its columns: \"employee\", \"department\"). Fix: add the missing column"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,6 +49,9 @@ type Options struct {
 	AllowRepeats bool
 	// Strict turns every warning into an error.
 	Strict bool
+	// Columns maps header names as the file has them to canonical columns
+	// (--map, --mapping; see allocfile.ParseMap).
+	Columns map[string]string
 	// SpillAt is the number of key hashes a first pass keeps in memory
 	// before it uses a temporary file (default [DefaultSpillAt]).
 	SpillAt int
@@ -113,7 +116,7 @@ func New(file string, hdr *allocfile.Header, opts Options, know *Knowledge) (*Va
 
 func checkColumns(file string, hdr *allocfile.Header, opts Options) error {
 	if len(hdr.Names) == 1 {
-		return &allocfile.FileError{File: file, Line: 1,
+		return &allocfile.FileError{File: file, Line: hdr.Line,
 			Problem: fmt.Sprintf("the header has a single column (%q), so the delimiter was not recognised", hdr.Names[0]),
 			Fix:     "separate the columns with commas, semicolons or tabs (Excel: Save As > CSV UTF-8)"}
 	}
@@ -131,14 +134,17 @@ func checkColumns(file string, hdr *allocfile.Header, opts Options) error {
 	noRef := !hdr.Has(allocfile.ColReference) && opts.BatchID == ""
 	switch {
 	case len(missing) > 0:
-		fix := "add the missing column (header names are matched ignoring case, spaces, _ and -; name, amount and points are accepted too)"
+		fix := "add the missing column (header names are matched ignoring case, spaces and punctuation; Employee Name, Mobile No., Ref No, Points " +
+			"and Amount (INR) are accepted too), or name the column that holds it with --map \"Your header=" + missing[0] + "\"" +
+			closestHint(hdr, missing) + "; rewardbatch template writes a file with every column"
 		if noRef {
 			missing = append(missing, allocfile.ColReference)
 			fix += "; for the reference, add a unique value per row or run with --batch-id (for example --batch-id 2026-11)"
 		}
-		return &allocfile.FileError{File: file, Line: 1, Problem: fmt.Sprintf("the file has no %s column", strings.Join(missing, ", ")), Fix: fix}
+		return &allocfile.FileError{File: file, Line: hdr.Line, Problem: fmt.Sprintf("the file has no %s column (its columns: %s)",
+			strings.Join(missing, ", "), foundColumns(hdr)), Fix: fix}
 	case noRef:
-		return &allocfile.FileError{File: file, Line: 1,
+		return &allocfile.FileError{File: file, Line: hdr.Line,
 			Problem: "the file has no uniqueReferenceNumber column, so rows have no reference that keeps them from being paid twice",
 			Fix:     "add a uniqueReferenceNumber column with a unique value per row, or run with --batch-id (for example --batch-id 2026-11) to derive stable references"}
 	}
