@@ -19,6 +19,7 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/htmlreport"
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
@@ -182,6 +183,9 @@ func rebuild(ctx context.Context, run ledger.RunRecord, o ReportOptions, source 
 	if err := report.WriteJSON(filepath.Join(run.Folder, report.SummaryFile), s); err != nil {
 		return nil, err
 	}
+	if err := htmlreport.Write(run.Folder, s); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -207,7 +211,7 @@ func summaryOf(run ledger.RunRecord, stored *report.Summary, t report.Tally, ver
 	}
 	s := &report.Summary{Tool: "rewardbatch", Version: version, RunID: run.ID, Sandbox: run.Sandbox, Input: run.Input,
 		InputSHA256: run.InputSHA256, PlanHash: run.PlanHash, StartedAt: run.StartedAt.UTC(), Tally: t, Folder: run.Folder,
-		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, report.ValidationFile, report.InvalidFile, SnapshotFile}}
+		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, SnapshotFile}}
 	if run.Sandbox {
 		s.Note = reward.NoRealPoints
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/htmlreport"
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
@@ -164,9 +165,9 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, dir
 	finished := o.Now()
 	s := &report.Summary{
 		Tool: "rewardbatch", Version: o.Version, RunID: runID, Sandbox: o.Sandbox,
-		Input: o.File, InputSHA256: sum, PlanHash: c.plan.Hash, StartedAt: started.UTC(), FinishedAt: finished.UTC(),
+		Input: o.File, InputSHA256: sum, PlanHash: c.plan.Hash, RunBy: report.RunBy(), StartedAt: started.UTC(), FinishedAt: finished.UTC(),
 		Tally: results.Tally(), Stopped: rep.Stopped, Folder: dir,
-		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, report.ValidationFile, report.InvalidFile, SnapshotFile},
+		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, SnapshotFile},
 	}
 	if o.Sandbox {
 		s.Note = reward.NoRealPoints
@@ -182,6 +183,9 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, dir
 	}
 	s.ExitMeaning = exitcode.Meaning(s.ExitCode)
 	if err := report.WriteJSON(filepath.Join(dir, report.SummaryFile), s); err != nil {
+		return nil, err
+	}
+	if err := htmlreport.Write(dir, s); err != nil {
 		return nil, err
 	}
 	if o.Ledger != nil {
