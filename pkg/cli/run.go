@@ -29,6 +29,7 @@ type RunOptions struct {
 	skipBalanceCheck bool
 	useSandbox       bool
 	noProgress       bool
+	xlsx             bool
 	ledger           ledgerFlags
 }
 
@@ -42,6 +43,7 @@ func (o *RunOptions) AddFlags(cmd *cobra.Command) {
 	fs.BoolVar(&o.skipBalanceCheck, "skip-balance-check", false, "do not compare the reward account's available balance with the credits first")
 	fs.BoolVar(&o.useSandbox, "sandbox", false, "run against an embedded EnKash sandbox on loopback; no real points move")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar, even on a terminal")
+	fs.BoolVar(&o.xlsx, "xlsx", false, "also write results.xlsx: every cell as text, a frozen header, filters, the status in words")
 	fs.IntVar(&o.engine.Workers, "workers", engine.DefaultWorkers, "rows sent at the same time")
 	fs.Float64Var(&o.engine.Rate, "rate", engine.DefaultRate, "requests per second, shared by all workers")
 	fs.IntVar(&o.engine.MaxAttempts, "max-attempts", engine.DefaultMaxAttempts, "sends of a row that EnKash provably did not apply (429, 503, refused connection)")
@@ -136,7 +138,7 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 	}
 	opts := job.RunOptions{ValidateOptions: vo,
 		DryRun: o.dryRun, SkipInvalid: o.skipInvalid, SkipBalanceCheck: o.skipBalanceCheck,
-		Engine: o.engine, Sandbox: o.useSandbox, Version: Version(),
+		Engine: o.engine, Sandbox: o.useSandbox, Version: Version(), XLSX: o.xlsx,
 	}
 	if f, ok := g.stderr.(*os.File); ok && !o.noProgress && term.IsTerminal(int(f.Fd())) {
 		opts.Progress = f

@@ -22,6 +22,7 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
+	"github.com/rewardbatch/rewardbatch/pkg/xlsxreport"
 )
 
 // Client is what a run needs of EnKash; *enkash.Client satisfies it.
@@ -44,6 +45,7 @@ type RunOptions struct {
 	SkipBalanceCheck bool // do not compare the account balance with the credits
 	Engine           engine.Config
 	Sandbox          bool   // the run goes to the sandbox: say so in every output
+	XLSX             bool   // also write results.xlsx (--xlsx)
 	Version          string // the tool's version, for summary.json
 	// Ledger, when not nil, records the run so that reruns never pay a row
 	// twice; Scope names the EnKash account its references belong to.
@@ -171,6 +173,12 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, dir
 	}
 	if o.Sandbox {
 		s.Note = reward.NoRealPoints
+	}
+	if o.XLSX {
+		if err := xlsxreport.Write(dir); err != nil {
+			return nil, err
+		}
+		s.Files = append(s.Files, xlsxreport.File)
 	}
 	s.DurationSeconds = finished.Sub(started).Seconds()
 	if s.DurationSeconds > 0 {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -10,9 +11,11 @@ import (
 
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/htmlreport"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
+	"github.com/rewardbatch/rewardbatch/pkg/xlsxreport"
 )
 
 var planHashRE = regexp.MustCompile(`plan hash\s+([0-9a-f]{16})`)
@@ -65,4 +68,18 @@ func TestRunExpectPlan(t *testing.T) {
 
 	code, _, _ = execute(t, envFor(env), "run", "--expect-plan", "12345", sample)
 	assert.Equal(t, exitcode.Fatal, code, "a hash too short to identify a plan")
+}
+
+// TestRunXLSX: --xlsx adds results.xlsx to the run folder and to
+// summary.json's files; summary.html is always there.
+func TestRunXLSX(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "run")
+	code, _, stderr := execute(t, nil, "run", "--sandbox", "--log-level", "warn", "--rate", "1000", "--no-progress", "--xlsx", "--out", dir, sample)
+	require.Equal(t, exitcode.OK, code, stderr)
+	assert.FileExists(t, filepath.Join(dir, xlsxreport.File))
+	assert.FileExists(t, filepath.Join(dir, htmlreport.File))
+	b, err := os.ReadFile(filepath.Join(dir, report.SummaryFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"results.xlsx"`)
 }
