@@ -159,11 +159,13 @@ type checkFlags struct {
 type columnFlags struct {
 	maps    []string
 	mapping string
+	sheet   string
 }
 
 // AddFlags registers the flags.
 func (f *columnFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.maps, "map", nil, "read a column of the file as one of the tool's, for example --map \"Employee Name=firstName\" (repeatable; before the built-in names)")
+	fs.StringVar(&f.sheet, "sheet", "", "the sheet of an .xlsx workbook to read (default: the first)")
 	fs.StringVar(&f.mapping, "mapping", "", "a file of column mappings, one \"Header in the file=column\" per line (# starts a comment); --map adds to it")
 }
 
@@ -268,6 +270,7 @@ func (f *checkFlags) options(cfg enkash.Config) (validate.Options, *money.Amount
 	if opts.Columns, err = f.columns.columns(); err != nil {
 		return opts, nil, err
 	}
+	opts.Sheet = f.columns.sheet
 	if f.expectTotal == "" {
 		return opts, nil, nil
 	}

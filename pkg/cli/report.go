@@ -68,7 +68,7 @@ must check exactly as it did (the plan hash is compared).
 			}
 			defer l.Close() //nolint:errcheck // nothing written but the reports
 			code, err := job.Report(cmd.Context(), job.ReportOptions{Run: args[0], Ledger: l,
-				Validate: validate.Options{BatchID: o.batchID, MaxAmount: ceiling, Columns: columns}, Version: Version(), Style: report.Style{NoBOM: o.noBOM}, Stdout: g.stdout, Log: g.log})
+				Validate: validate.Options{BatchID: o.batchID, MaxAmount: ceiling, Columns: columns, Sheet: o.columns.sheet}, Version: Version(), Style: report.Style{NoBOM: o.noBOM}, Stdout: g.stdout, Log: g.log})
 			return exit(code, err)
 		},
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
@@ -82,4 +83,40 @@ func TestRunXLSX(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, report.SummaryFile))
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"results.xlsx"`)
+}
+
+// TestValidateAWorkbook: an .xlsx is recognised by its content (here
+// named .csv), snapshotted as it is and read from the snapshot, sheet by
+// --sheet; an .xls gets what to do.
+func TestValidateAWorkbook(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	defer f.Close()
+	require.NoError(t, f.SetSheetRow("Sheet1", "A1", &[]any{"Employee Name", "Salutation", "Gender", "Email ID", "Mobile No.", "Points", "Ref No"}))
+	require.NoError(t, f.SetSheetRow("Sheet1", "A2", &[]any{"Aarav", "Mr", "M", "a@example.com", 9876543210, 100, "R-1"}))
+	_, err := f.NewSheet("November")
+	require.NoError(t, err)
+	require.NoError(t, f.SetSheetRow("November", "A1", &[]any{"Employee Name", "Salutation", "Gender", "Email ID", "Mobile No.", "Points", "Ref No"}))
+	require.NoError(t, f.SetSheetRow("November", "A2", &[]any{"Diya", "Ms", "F", "d@example.com", 9876543211, 250.5, "R-2"}))
+	saved := filepath.Join(t.TempDir(), "book.xlsx")
+	require.NoError(t, f.SaveAs(saved))
+	path := filepath.Join(t.TempDir(), "named-like-a.csv")
+	require.NoError(t, os.Rename(saved, path))
+
+	out := filepath.Join(t.TempDir(), "v")
+	code, stdout, stderr := execute(t, nil, "validate", "--log-level", "warn", "--sheet", "November", "--out", out, path)
+	require.Equal(t, exitcode.OK, code, stderr)
+	assert.Contains(t, stdout, "named-like-a.csv, sheet November")
+	assert.Contains(t, stdout, "allocate          1           250.50")
+	snap, err := os.ReadFile(filepath.Join(out, "input.csv"))
+	require.NoError(t, err)
+	orig, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, orig, snap, "the snapshot is the workbook's bytes")
+
+	xls := filepath.Join(t.TempDir(), "old.xls")
+	require.NoError(t, os.WriteFile(xls, append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 600)...), 0o600))
+	code, _, stderr = execute(t, nil, "validate", "--log-level", "warn", "--out", filepath.Join(t.TempDir(), "x"), xls)
+	assert.Equal(t, exitcode.InvalidInput, code)
+	assert.Contains(t, stderr, "save it again as an Excel workbook (.xlsx) or as CSV UTF-8")
 }

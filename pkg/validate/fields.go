@@ -25,6 +25,9 @@ const (
 	noteTrimmed = "spaces around the value were removed"
 )
 
+// amountDate is a date as the sheet reader writes a cell formatted as one.
+var amountDate = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?$`)
+
 var mobileSci = regexp.MustCompile(`^[0-9](?:[.,][0-9]+)?[eE][+]?[0-9]+$`)
 
 // normMobile returns the 10-digit mobile, or why the value is not one.
@@ -227,6 +230,10 @@ func checkID(what, v string) *finding {
 // rules.
 func checkAmount(v string, ceiling money.Amount) (money.Amount, *finding) {
 	a, err := money.Parse(v)
+	if err != nil && amountDate.MatchString(v) {
+		return money.Amount{}, errf("format the amount column as Number (not Date) and enter the points again",
+			"the amount is a date (%s): the cell is formatted as a date in the sheet, so the number in it is not the points meant", clip(v))
+	}
 	if err != nil {
 		pe := err.(*money.ParseError)
 		return money.Amount{}, errf(pe.Fix, "the amount %q %s", clip(v), pe.Problem)

@@ -49,6 +49,8 @@ type Options struct {
 	AllowRepeats bool
 	// Strict turns every warning into an error.
 	Strict bool
+	// Sheet is the sheet of an .xlsx file to read; "" reads the first.
+	Sheet string
 	// Columns maps header names as the file has them to canonical columns
 	// (--map, --mapping; see allocfile.ParseMap).
 	Columns map[string]string
