@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 )
 
@@ -111,7 +112,7 @@ func TestReportAfterAKill(t *testing.T) {
 	require.Len(t, rows, w.rows+1, "every row has a line")
 	counts := map[string]int{}
 	for _, r := range rows[1:] {
-		counts[r[len(r)-9]]++ // the status column
+		counts[r[len(r)-len(report.ResultColumns)+1]]++ // the status column
 	}
 	assert.Equal(t, w.rows, counts["MATCHED"]+counts["UNKNOWN"]+counts["NOT_SENT"], "%v", counts)
 	assert.LessOrEqual(t, counts["MATCHED"], applied)

@@ -24,6 +24,7 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/ledger/pgtest"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/samplegen"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 )
@@ -261,7 +262,7 @@ func TestSIGTERMStopsGracefully(t *testing.T) {
 	require.Len(t, rows, w.rows+1, "every row has a result")
 	counts := map[string]int{}
 	for _, r := range rows[1:] {
-		counts[r[len(r)-9]]++ // the status column
+		counts[r[len(r)-len(report.ResultColumns)+1]]++ // the status column
 	}
 	assert.Equal(t, w.rows, counts["MATCHED"]+counts["NOT_SENT"], "%v", counts)
 	assert.Positive(t, counts["NOT_SENT"])

@@ -39,6 +39,9 @@ const (
 	ColCompanyID     = "companyId"
 	ColCardAccountID = "cardAccountId"
 	ColRemarks       = "remarks"
+	// ColInputCardID names the input's card column in results.csv, where
+	// enkashCardId is the card EnKash answered with.
+	ColInputCardID = "inputCardId"
 )
 
 const numFields = 12
@@ -132,16 +135,26 @@ func (r *Record) SetField(col, v string) {
 var aliases = map[string]string{
 	"operation": ColOperation, "op": ColOperation,
 	"uniquereferencenumber": ColReference, "uniquereferencenum": ColReference, "reference": ColReference,
-	"ref": ColReference, "referencenumber": ColReference,
-	"firstname": ColFirstName, "name": ColFirstName,
-	"title": ColTitle, "gender": ColGender,
-	"email": ColEmail, "emailid": ColEmail, "emailaddress": ColEmail,
+	"ref": ColReference, "referencenumber": ColReference, "refno": ColReference, "referenceno": ColReference,
+	"refnumber": ColReference, "uniquereference": ColReference, "uniqueref": ColReference, "urn": ColReference,
+	"firstname": ColFirstName, "name": ColFirstName, "employeename": ColFirstName, "empname": ColFirstName,
+	"fullname": ColFirstName, "employeefullname": ColFirstName, "nameofemployee": ColFirstName,
+	"title": ColTitle, "salutation": ColTitle, "gender": ColGender, "sex": ColGender,
+	"email": ColEmail, "emailid": ColEmail, "emailaddress": ColEmail, "mailid": ColEmail, "officialemail": ColEmail,
+	"officialemailid": ColEmail, "workemail": ColEmail, "employeeemail": ColEmail, "employeeemailid": ColEmail,
 	"mobile": ColMobile, "mobilenumber": ColMobile, "mobileno": ColMobile,
-	"loadamount": ColAmount, "amount": ColAmount, "points": ColAmount,
-	"enkashcardid": ColCardID, "cardid": ColCardID,
+	"contactno": ColMobile, "contactnumber": ColMobile, "employeemobile": ColMobile,
+	"employeemobileno": ColMobile, "mobilenum": ColMobile,
+	"loadamount": ColAmount, "amount": ColAmount, "points": ColAmount, "amountinr": ColAmount, "amountrs": ColAmount,
+	"rewardpoints": ColAmount, "pointsamount": ColAmount, "rewardamount": ColAmount, "amountinrs": ColAmount,
+	"pointstoload": ColAmount, "loadamountinr": ColAmount,
+	"enkashcardid": ColCardID, "cardid": ColCardID, "inputcardid": ColCardID,
 	"companyid": ColCompanyID, "cardaccountid": ColCardAccountID,
 	"remarks": ColRemarks,
 }
+
+// Fold returns the matching form of a header name (see fold).
+func Fold(name string) string { return fold(name) }
 
 // Canonical returns the canonical column a header cell means, or "" for a
 // column the tool does not use.
@@ -153,14 +166,21 @@ var reportColumns = map[string]bool{
 	"status": true, "reason": true, "error": true, "row": true, "pgreferencenumber": true,
 	"enkashcardtxnid": true, "otbbalance": true, "attempts": true, "errorcode": true,
 	"errormessage": true, "latencyms": true,
+	"sentmobile": true, "senttitle": true, "sentgender": true, "sentemail": true,
 }
 
+// answerColumns are EnKash's answers in results.csv that share a name
+// with an input column: after the first report column they are EnKash's,
+// and dropped.
+var answerColumns = map[string]bool{"enkashcardid": true}
+
 // fold is the matching form of a header name: lower case, without spaces,
-// underscores, dashes and zero-width characters.
+// underscores, dashes, dots, brackets, #, :, ₹ and zero-width characters
+// ("Mobile No." is mobileno, "Amount (INR)" amountinr).
 func fold(name string) string {
 	return strings.Map(func(r rune) rune {
 		switch r {
-		case ' ', '_', '-', '\t', '\u00a0', '\u200b', '\u200c', '\u200d', '\ufeff':
+		case ' ', '_', '-', '.', '(', ')', '#', ':', '\t', '\u00a0', '\u200b', '\u200c', '\u200d', '\ufeff', '₹':
 			return -1
 		}
 		if r >= 'A' && r <= 'Z' {
@@ -193,6 +213,8 @@ type Header struct {
 	Index map[string]int
 	// Notes are remarks about the header for the person running the tool.
 	Notes []string
+	// Line is the file line of the header (below any title rows).
+	Line int
 }
 
 // Has reports whether the file has the canonical column.
@@ -214,13 +236,25 @@ func (h *Header) DescribeCol(col string) string {
 	return "column " + col
 }
 
-// resolveHeader matches header cells to canonical columns.
-func resolveHeader(file string, names []string) (*Header, error) {
+// resolveHeader matches header cells to canonical columns: first through
+// mapping (folded header name to canonical column: --map, --mapping),
+// then through the aliases. A column without a header (Excel's trailing
+// empty columns) is not reported; its cells, if any, are kept.
+func resolveHeader(file string, names []string, mapping map[string]string) (*Header, error) {
 	h := &Header{Names: names, Canonical: make([]string, len(names)), Dropped: make([]bool, len(names)), Index: map[string]int{}}
 	var unknown, dropped []string
+	inReport := false
 	for i, n := range names {
 		f := fold(n)
-		if col, ok := aliases[f]; ok {
+		inReport = inReport || reportColumns[f]
+		col, ok := mapping[f]
+		if !ok {
+			col, ok = aliases[f]
+		}
+		if f == "" && !ok {
+			continue
+		}
+		if ok && !(inReport && answerColumns[f]) {
 			if j, dup := h.Index[col]; dup {
 				return nil, &FileError{File: file, Line: 1, Column: h.Describe(i),
 					Problem: fmt.Sprintf("%s and %s both mean %s", h.Describe(j), h.Describe(i), col),
@@ -233,7 +267,7 @@ func resolveHeader(file string, names []string) (*Header, error) {
 			}
 			continue
 		}
-		if reportColumns[f] {
+		if inReport && (reportColumns[f] || answerColumns[f]) {
 			h.Dropped[i] = true
 			dropped = append(dropped, fmt.Sprintf("%q", n))
 			continue

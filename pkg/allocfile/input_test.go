@@ -29,8 +29,11 @@ func TestNonTextIsCalledWhatItIs(t *testing.T) {
 		want  string
 	}{
 		{"random bytes", random, "the file is binary data, not text"},
-		{"xlsx", append([]byte("PK\x03\x04\x14\x00\x06\x00"), random[:200]...), "the file is a ZIP archive (an Excel .xlsx"},
-		{"xls", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, random[:200]...), "an old Excel workbook (.xls)"},
+		{"zip", append([]byte("PK\x03\x04\x14\x00\x06\x00"), random[:200]...), "the file is a ZIP archive, not a spreadsheet"},
+		{"xlsx from the standard input", append([]byte("PK\x03\x04\x14\x00\x06\x00[Content_Types].xml"), random[:200]...), "a workbook is read from a file"},
+		{"ods", append([]byte("PK\x03\x04\x14\x00\x00\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheet"), random[:200]...),
+			"an OpenDocument spreadsheet (.ods), which this tool does not read. Fix: open it and save it again as an Excel workbook (.xlsx) or as CSV UTF-8"},
+		{"xls", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, random[:200]...), "an old Excel workbook (.xls), which this tool does not read. Fix: open it and save it again as an Excel workbook (.xlsx) or as CSV UTF-8"},
 		{"pdf", []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"), "the file is a PDF document"},
 		{"utf-16 without a BOM", utf16le, "the file is UTF-16"},
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
@@ -79,10 +80,25 @@ func (r *Row) LineOf(col int) int {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
+// Options are how a file is read.
+type Options struct {
+	// Map maps header names, as the file has them, to canonical columns
+	// (--map, --mapping; see [ParseMap]); they are matched as the aliases
+	// are, and before them.
+	Map map[string]string
+}
+
 // NewReader reads the header of the file named file from src and returns a
 // reader positioned on the first data row. Problems that stop the file
 // from being read are a [*FileError].
 func NewReader(file string, src io.Reader) (*Reader, error) {
+	return NewReaderWith(file, src, Options{})
+}
+
+// NewReaderWith is [NewReader] with options. The header is looked for in
+// the first rows: title rows above it are skipped, with a note.
+func NewReaderWith(file string, src io.Reader, o Options) (*Reader, error) {
+	mapping := foldMap(o.Map)
 	br := bufio.NewReaderSize(src, peekSize)
 	head, err := br.Peek(peekSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -96,6 +112,15 @@ func NewReader(file string, src io.Reader) (*Reader, error) {
 		head = head[len(utf8BOM):]
 	}
 	r := &Reader{file: file, comma: detectComma(head)}
+	skip, titles, comma := findHeader(head, mapping)
+	if skip > 0 {
+		// The title rows become empty lines, which encoding/csv passes
+		// over while counting them: every line number stays the file's.
+		_, _ = br.Discard(skip)
+		pad := strings.Repeat("\n", titles)
+		br = bufio.NewReaderSize(io.MultiReader(strings.NewReader(pad), br), peekSize)
+		r.comma = comma
+	}
 	r.rec = &recorder{src: lineEnds{br}, limit: MaxRecordBytes}
 	r.csv = csv.NewReader(r.rec)
 	r.csv.Comma = r.comma
@@ -113,8 +138,13 @@ func NewReader(file string, src io.Reader) (*Reader, error) {
 		return nil, r.parseError(err)
 	}
 	r.um = um
-	if r.header, err = resolveHeader(file, um.Headers); err != nil {
+	if r.header, err = resolveHeader(file, um.Headers, mapping); err != nil {
 		return nil, err
+	}
+	r.header.Line = titles + 1
+	if titles > 0 {
+		r.header.Notes = append([]string{fmt.Sprintf("the header is on line %d: %s above it skipped (a title)", titles+1,
+			plural(titles, "line", "lines"))}, r.header.Notes...)
 	}
 	if err := r.mapColumns(); err != nil {
 		return nil, err
@@ -141,7 +171,7 @@ func (r *Reader) mapColumns() error {
 	for i, col := range r.header.Canonical {
 		switch {
 		case r.header.Dropped[i]:
-			r.fedBack = true
+			r.fedBack = r.fedBack || reportColumns[fold(r.header.Names[i])]
 		case col != "":
 			r.out = append(r.out, outColumn{field: fieldOf(col)})
 		default:
@@ -245,20 +275,28 @@ func (r *Reader) row(rec Record, unmatched map[string]string) *Row {
 		}
 	}
 	out := &row.Record
-	if r.fedBack {
-		for i := range numFields {
-			*out.field(i) = Unguard(*out.field(i))
-		}
+	unguard := r.unguard()
+	for i := range numFields {
+		*out.field(i) = unguard(*out.field(i))
 	}
 	row.Values = make([]string, len(r.out))
 	for i, c := range r.out {
 		if c.field >= 0 {
 			row.Values[i] = *out.field(c.field)
-		} else if row.Values[i] = unmatched[c.name]; r.fedBack {
-			row.Values[i] = Unguard(row.Values[i])
+		} else {
+			row.Values[i] = unguard(unmatched[c.name])
 		}
 	}
 	return row
+}
+
+// unguard is how cells lose the guard: all of it in a report fed back,
+// only the apostrophe that keeps digits from Excel in any other file.
+func (r *Reader) unguard() func(string) string {
+	if r.fedBack {
+		return Unguard
+	}
+	return UnguardDigits
 }
 
 // recover re-reads a malformed record leniently, so that its cells still
@@ -276,9 +314,7 @@ func (r *Reader) recover(pe *csv.ParseError, raw []byte) *Row {
 		if r.header.Dropped[i] {
 			continue
 		}
-		if r.fedBack {
-			cell = Unguard(cell)
-		}
+		cell = r.unguard()(cell)
 		row.Record.SetField(col, cell)
 		row.Values = append(row.Values, cell)
 	}

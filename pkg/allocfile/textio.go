@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"github.com/rewardbatch/rewardbatch/pkg/sheet"
 	"io"
 )
 
@@ -114,11 +115,19 @@ func detectComma(head []byte) rune {
 // sniff refuses a file that is not text, naming what it is instead.
 func sniff(file string, head []byte) error {
 	const reSave = "open it in the spreadsheet and save it again as CSV: " + SaveAsUTF8
+	const asXLSX = "open it and save it again as an Excel workbook (.xlsx) or as CSV UTF-8: " + SaveAsUTF8
+	switch sheet.Detect(head) {
+	case sheet.XLS:
+		return &FileError{File: file, Problem: "the file is an old Excel workbook (.xls), which this tool does not read", Fix: asXLSX}
+	case sheet.ODS:
+		return &FileError{File: file, Problem: "the file is an OpenDocument spreadsheet (.ods), which this tool does not read", Fix: asXLSX}
+	case sheet.XLSX:
+		return &FileError{File: file, Problem: "the file is an Excel workbook (.xlsx); a workbook is read from a file, not here",
+			Fix: "give the workbook's path to validate or run, or save the sheet as CSV UTF-8"}
+	case sheet.ZIP:
+		return &FileError{File: file, Problem: "the file is a ZIP archive, not a spreadsheet", Fix: reSave}
+	}
 	switch {
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return &FileError{File: file, Problem: "the file is a ZIP archive (an Excel .xlsx or LibreOffice .ods workbook is one), not a CSV file", Fix: reSave}
-	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
-		return &FileError{File: file, Problem: "the file is an old Excel workbook (.xls), not a CSV file", Fix: reSave}
 	case bytes.HasPrefix(head, []byte("%PDF-")):
 		return &FileError{File: file, Problem: "the file is a PDF document, not a CSV file", Fix: "export the data from the spreadsheet it came from as CSV; a PDF cannot be read"}
 	case utf16Like(head):

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"runtime"
@@ -12,10 +13,12 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"github.com/rewardbatch/rewardbatch/pkg/config"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
@@ -153,6 +156,45 @@ type checkFlags struct {
 	allowRepeats bool
 	strict       bool
 	reportMode   string
+	noBOM        bool
+	expectPlan   string
+	columns      columnFlags
+}
+
+// columnFlags are --map and --mapping: which of the file's columns holds
+// which of the tool's.
+type columnFlags struct {
+	maps    []string
+	mapping string
+	sheet   string
+}
+
+// AddFlags registers the flags.
+func (f *columnFlags) AddFlags(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.maps, "map", nil, "read a column of the file as one of the tool's, for example --map \"Employee Name=firstName\" (repeatable; before the built-in names)")
+	fs.StringVar(&f.sheet, "sheet", "", "the sheet of an .xlsx workbook to read (default: the first)")
+	fs.StringVar(&f.mapping, "mapping", "", "a file of column mappings, one \"Header in the file=column\" per line (# starts a comment); --map adds to it")
+}
+
+// columns returns the mapping of the flags; nil when none is given.
+func (f *columnFlags) columns() (map[string]string, error) {
+	m := map[string]string{}
+	if f.mapping != "" {
+		fm, err := allocfile.ReadMapping(f.mapping)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(m, fm)
+	}
+	fm, err := allocfile.ParseMap(f.maps)
+	if err != nil {
+		return nil, fmt.Errorf("--map: %w", err)
+	}
+	maps.Copy(m, fm)
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
 }
 
 func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
@@ -166,6 +208,9 @@ func (f *checkFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.strict, "strict", false, "refuse every row with a warning, as if it were an error")
 	fs.StringVar(&f.out, "out", "", "the run folder to write: a new or empty folder, or this file's own earlier run folder (default: a new <reports-dir>/<UTC time>-<file name>)")
 	fs.StringVar(&f.maxFileSize, "max-file-size", "1GB", "refuse an input larger than this (bytes, or with KB, MB or GB)")
+	fs.BoolVar(&f.noBOM, "no-bom", false, noBOMUsage)
+	f.columns.AddFlags(fs)
+	fs.StringVar(&f.expectPlan, "expect-plan", "", "the approved plan hash (as validate prints it, at least 12 hex digits): refuse the file, sending nothing, unless its plan is that one")
 	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "accept a file with a header and no rows (default: exit 2, \"the file has no rows\")")
 	fs.StringVar(&f.reportMode, "report-mode", "0600", "permissions of the run folder's files (octal), optionally /folders': "+
 		"0600 (owner only, the default; folders 0700), or 0640 (folders 0750) so that the group of the reports folder can read them")
@@ -188,6 +233,9 @@ func defaultReportsDir(goos string, lookupEnv func(string) (string, bool)) strin
 	return p.Reports
 }
 
+// noBOMUsage is the help of --no-bom.
+const noBOMUsage = "write the report files without the UTF-8 byte-order mark that Excel needs (for programs that do not expect one)"
+
 func errMaxAmount(v string) error {
 	return fmt.Errorf("--max-amount %q: give a positive number of points, for example 100000", v)
 }
@@ -206,8 +254,14 @@ func (f *checkFlags) jobOptions(g *globals, file string, cfg enkash.Config) (job
 	if err != nil {
 		return job.ValidateOptions{}, fmt.Errorf("--max-file-size %q: %w", f.maxFileSize, err)
 	}
+	var plan string
+	if f.expectPlan != "" {
+		if plan, err = validate.ParsePlanHash(f.expectPlan); err != nil {
+			return job.ValidateOptions{}, err
+		}
+	}
 	return job.ValidateOptions{File: file, Out: f.out, ReportsDir: f.reports, Validate: vopts, ExpectRows: f.expectRows,
-		ExpectTotal: total, Stdin: g.stdin, MaxFileSize: size, AllowEmpty: f.allowEmpty, Stdout: g.stdout, Log: g.log}, nil
+		ExpectTotal: total, ExpectPlan: plan, Stdin: g.stdin, MaxFileSize: size, AllowEmpty: f.allowEmpty, Style: report.Style{NoBOM: f.noBOM}, Stdout: g.stdout, Log: g.log}, nil
 }
 
 // parseSize reads a size such as 1GB, 500MB, 64KB or 1048576 (bytes); the
@@ -242,6 +296,10 @@ func (f *checkFlags) options(cfg enkash.Config) (validate.Options, *money.Amount
 		return opts, nil, errMaxAmount(f.maxAmount)
 	}
 	opts.MaxAmount = ceiling
+	if opts.Columns, err = f.columns.columns(); err != nil {
+		return opts, nil, err
+	}
+	opts.Sheet = f.columns.sheet
 	if f.expectTotal == "" {
 		return opts, nil, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/job"
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
@@ -16,6 +17,8 @@ type reportFlags struct {
 	ledger    ledgerFlags
 	batchID   string
 	maxAmount string
+	noBOM     bool
+	columns   columnFlags
 }
 
 // AddFlags registers the flags.
@@ -23,6 +26,8 @@ func (o *reportFlags) AddFlags(fs *pflag.FlagSet) {
 	o.ledger.AddFlags(fs)
 	fs.StringVar(&o.batchID, "batch-id", "", "the --batch-id the run was given, if any")
 	fs.StringVar(&o.maxAmount, "max-amount", validate.DefaultMaxAmount.String(), "the --max-amount the run was given")
+	fs.BoolVar(&o.noBOM, "no-bom", false, noBOMUsage)
+	o.columns.AddFlags(fs)
 }
 
 func newReportCmd(g *globals) *cobra.Command {
@@ -49,6 +54,10 @@ must check exactly as it did (the plan hash is compared).
 			if err != nil || ceiling.IsZero() {
 				return exit(exitcode.Fatal, errMaxAmount(o.maxAmount))
 			}
+			columns, err := o.columns.columns()
+			if err != nil {
+				return exit(exitcode.Fatal, err)
+			}
 			path, err := o.ledger.path(g)
 			if err != nil {
 				return exit(exitcode.Fatal, err)
@@ -59,7 +68,7 @@ must check exactly as it did (the plan hash is compared).
 			}
 			defer l.Close() //nolint:errcheck // nothing written but the reports
 			code, err := job.Report(cmd.Context(), job.ReportOptions{Run: args[0], Ledger: l,
-				Validate: validate.Options{BatchID: o.batchID, MaxAmount: ceiling}, Version: Version(), Stdout: g.stdout, Log: g.log})
+				Validate: validate.Options{BatchID: o.batchID, MaxAmount: ceiling, Columns: columns, Sheet: o.columns.sheet}, Version: Version(), Style: report.Style{NoBOM: o.noBOM}, Stdout: g.stdout, Log: g.log})
 			return exit(code, err)
 		},
 	}

@@ -29,6 +29,7 @@ type RunOptions struct {
 	skipBalanceCheck bool
 	useSandbox       bool
 	noProgress       bool
+	xlsx             bool
 	ledger           ledgerFlags
 	settle           settleFlags
 	ops              opsFlags
@@ -46,6 +47,7 @@ func (o *RunOptions) AddFlags(cmd *cobra.Command) {
 	fs.BoolVar(&o.skipBalanceCheck, "skip-balance-check", false, "do not compare the reward account's available balance with the credits first")
 	fs.BoolVar(&o.useSandbox, "sandbox", false, "run against an embedded EnKash sandbox on loopback; no real points move")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar, even on a terminal")
+	fs.BoolVar(&o.xlsx, "xlsx", false, "also write results.xlsx: every cell as text, a frozen header, filters, the status in words")
 	fs.IntVar(&o.engine.Workers, "workers", engine.DefaultWorkers, "rows sent at the same time")
 	fs.Float64Var(&o.engine.Rate, "rate", engine.DefaultRate, "requests per second, shared by all workers")
 	fs.IntVar(&o.engine.MaxAttempts, "max-attempts", engine.DefaultMaxAttempts, "sends of a row that EnKash provably did not apply (429, 503, refused connection)")
@@ -76,7 +78,8 @@ row through a bounded worker pool under one shared rate limit, and writes into
 the run folder:
 
   results.csv   every input row, in input order, with status, pgReferenceNumber,
-                enKashCardId, enkashCardTxnId, otbBalance, attempts and any error
+                enkashCardId, enkashCardTxnId, otbBalance, attempts, any error
+                and the values sent (sentMobile, sentTitle, sentGender, sentEmail)
   failed.csv    the rows that are not MATCHED or SKIPPED, in your own columns plus
                 status and reason: correct them and feed the file back to run
   summary.json  counts per status, rows and points per operation, exit code
@@ -230,7 +233,7 @@ func runJob(ctx context.Context, g *globals, o *RunOptions, file, approved strin
 	}
 	opts := job.RunOptions{ValidateOptions: vo,
 		DryRun: o.dryRun, SkipInvalid: o.skipInvalid, SkipBalanceCheck: o.skipBalanceCheck,
-		Engine: o.engine, Sandbox: o.useSandbox, Version: Version(), ApprovedHash: approved, StopSummary: true,
+		Engine: o.engine, Sandbox: o.useSandbox, Version: Version(), ApprovedHash: approved, StopSummary: true, XLSX: o.xlsx,
 	}
 	if f, ok := g.stderr.(*os.File); ok && !o.noProgress && term.IsTerminal(int(f.Fd())) {
 		opts.Progress = f

@@ -67,6 +67,9 @@ func readTable(path string, f filter, page int) (*table, error) {
 	if t.Header, err = r.Read(); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
+	if len(t.Header) > 0 { // the reports start with a UTF-8 BOM, for Excel
+		t.Header[0] = strings.TrimPrefix(t.Header[0], "\ufeff")
+	}
 	f.text = strings.ToLower(strings.TrimSpace(f.text))
 	first := (t.Page - 1) * pageSize
 	for {

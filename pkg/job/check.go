@@ -30,7 +30,7 @@ func check(ctx context.Context, o ValidateOptions, verb string) (CheckResult, er
 	if err != nil {
 		return CheckResult{Code: inputCode(err)}, err
 	}
-	c, err := checkFile(ctx, o.File, source, dir, o.Validate)
+	c, err := checkFile(ctx, o.File, source, dir, o.Validate, o.Style)
 	if err != nil {
 		return CheckResult{Code: exitcode.FromError(err), Dir: dir}, err
 	}

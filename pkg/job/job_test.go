@@ -19,9 +19,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/htmlreport"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
@@ -77,6 +79,14 @@ func readCSV(t *testing.T, path string) [][]string {
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
+	if len(rows) > 0 { // the reports' BOM and guard, as the reader takes them off
+		rows[0][0] = strings.TrimPrefix(rows[0][0], report.BOM)
+	}
+	for _, row := range rows {
+		for i := range row {
+			row[i] = allocfile.Unguard(row[i])
+		}
+	}
 	return rows
 }
 
@@ -159,7 +169,7 @@ func normaliseSummary(t *testing.T, path string) string {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber() // keep the amounts' digits
 	require.NoError(t, dec.Decode(&m))
-	for _, k := range []string{"startedAt", "finishedAt", "durationSeconds", "rowsPerSecond", "folder", "version"} {
+	for _, k := range []string{"startedAt", "finishedAt", "durationSeconds", "rowsPerSecond", "folder", "version", "runBy"} {
 		m[k] = "<varies>"
 	}
 	out, err := json.MarshalIndent(m, "", "  ")
@@ -190,7 +200,7 @@ func TestRunReportsGolden(t *testing.T) {
 	golden(t, "run/results.csv", normaliseResults(t, filepath.Join(res.Dir, report.ResultsFile)))
 	golden(t, "run/failed.csv", normaliseResults(t, filepath.Join(res.Dir, report.FailedFile)))
 	golden(t, "run/summary.json", normaliseSummary(t, filepath.Join(res.Dir, report.SummaryFile)))
-	for _, name := range []string{report.ResultsFile, report.FailedFile, report.SummaryFile, report.ValidationFile, report.InvalidFile, job.SnapshotFile} {
+	for _, name := range []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, job.SnapshotFile} {
 		st, err := os.Stat(filepath.Join(res.Dir, name))
 		require.NoError(t, err, name)
 		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), name)

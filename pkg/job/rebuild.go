@@ -18,6 +18,7 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/htmlreport"
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
@@ -33,6 +34,7 @@ type ReportOptions struct {
 	// plan hash. BatchID and MaxAmount must be the run's.
 	Validate validate.Options
 	Version  string // the tool's version, for a summary the run never wrote
+	Style    report.Style
 	Stdout   io.Writer
 	Log      *zap.Logger
 }
@@ -94,15 +96,21 @@ func checkSnapshot(path, sum string) error {
 }
 
 // runSettings finds the validation settings of the run: the company and
-// account of its scope, and the reference spelling whose plan hash is the
-// run's. It returns the knowledge of the last pass and the header.
+// account of its scope, and the plan hash's version (and for v1 the
+// reference spelling) that gives the run's plan hash. It returns the
+// knowledge of the last pass and the header.
 func runSettings(ctx context.Context, run ledger.RunRecord, source string, opts validate.Options) (validate.Options, *validate.Knowledge, *allocfile.Header, error) {
 	parts := strings.Split(run.Scope, "|")
 	if len(parts) == 3 {
 		opts.CompanyID, opts.CardAccountID = parts[1], parts[2]
 	}
+	tries := []validate.Options{opts}
 	for _, field := range []enkash.ReferenceField{enkash.RefNumber, enkash.RefNum, enkash.RefBoth} {
-		opts.Extra = []string{"referenceField=" + string(field)}
+		v1 := opts
+		v1.PlanV1, v1.Extra = true, []string{"referenceField=" + string(field)}
+		tries = append(tries, v1)
+	}
+	for _, opts := range tries {
 		pass, know, err := planOf(ctx, run.Input, source, opts)
 		if err != nil {
 			return opts, nil, nil, err
@@ -151,7 +159,7 @@ func rebuild(ctx context.Context, run ledger.RunRecord, o ReportOptions, source 
 			return nil, fmt.Errorf("reading the run's summary from the ledger: %w", err)
 		}
 	}
-	results, err := report.CreateResults(run.Folder, hdr)
+	results, err := report.CreateResults(run.Folder, hdr, o.Style)
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +180,9 @@ func rebuild(ctx context.Context, run ledger.RunRecord, o ReportOptions, source 
 	}
 	s := summaryOf(run, stored, results.Tally(), o.Version)
 	if err := report.WriteJSON(filepath.Join(run.Folder, report.SummaryFile), s); err != nil {
+		return nil, err
+	}
+	if err := htmlreport.Write(run.Folder, s); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -199,7 +210,7 @@ func summaryOf(run ledger.RunRecord, stored *report.Summary, t report.Tally, ver
 	}
 	s := &report.Summary{Tool: "rewardbatch", Version: version, RunID: run.ID, Sandbox: run.Sandbox, Input: run.Input,
 		InputSHA256: run.InputSHA256, PlanHash: run.PlanHash, StartedAt: run.StartedAt.UTC(), Tally: t, Folder: run.Folder,
-		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, report.ValidationFile, report.InvalidFile, SnapshotFile}}
+		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, SnapshotFile}}
 	if run.Sandbox {
 		s.Note = reward.NoRealPoints
 	}

@@ -17,10 +17,12 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/htmlreport"
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
+	"github.com/rewardbatch/rewardbatch/pkg/xlsxreport"
 )
 
 // Client is what a run needs of EnKash; *enkash.Client satisfies it.
@@ -43,6 +45,7 @@ type RunOptions struct {
 	SkipBalanceCheck bool // do not compare the account balance with the credits
 	Engine           engine.Config
 	Sandbox          bool   // the run goes to the sandbox: say so in every output
+	XLSX             bool   // also write results.xlsx (--xlsx)
 	Version          string // the tool's version, for summary.json
 	// Ledger, when not nil, records the run so that reruns never pay a row
 	// twice; Scope names the EnKash account its references belong to.
@@ -117,7 +120,7 @@ func run(ctx context.Context, o RunOptions, api Client, st *runState) (Result, e
 	}
 	st.dir, st.sum = dir, sum
 	res := Result{Dir: dir}
-	c, err := checkFile(ctx, o.File, source, dir, o.Validate)
+	c, err := checkFile(ctx, o.File, source, dir, o.Validate, o.Style)
 	if err != nil {
 		return res.with(exitcode.FromError(err)), err
 	}
@@ -159,7 +162,7 @@ func run(ctx context.Context, o RunOptions, api Client, st *runState) (Result, e
 // stops dispatching. A nil summary means the reports could not be written.
 func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, source string, st *runState) (*report.Summary, error) {
 	dir, sum, started := st.dir, st.sum, st.started
-	results, err := report.CreateResults(dir, c.header)
+	results, err := report.CreateResults(dir, c.header, o.Style)
 	if err != nil {
 		return nil, err
 	}
@@ -206,12 +209,18 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, sou
 	finished := o.Now()
 	s := &report.Summary{
 		Tool: "rewardbatch", Version: o.Version, RunID: runID, Sandbox: o.Sandbox,
-		Input: o.File, InputSHA256: sum, PlanHash: c.plan.Hash, StartedAt: started.UTC(), FinishedAt: finished.UTC(),
+		Input: o.File, InputSHA256: sum, PlanHash: c.plan.Hash, RunBy: report.RunBy(), StartedAt: started.UTC(), FinishedAt: finished.UTC(),
 		Tally: results.Tally(), Stopped: rep.Stopped, Folder: dir,
-		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, report.ValidationFile, report.InvalidFile, SnapshotFile},
+		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, SnapshotFile},
 	}
 	if o.Sandbox {
 		s.Note = reward.NoRealPoints
+	}
+	if o.XLSX {
+		if err := xlsxreport.Write(dir); err != nil {
+			return nil, err
+		}
+		s.Files = append(s.Files, xlsxreport.File)
 	}
 	s.DurationSeconds = finished.Sub(started).Seconds()
 	if s.DurationSeconds > 0 {
@@ -231,6 +240,9 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, sou
 		s.Message = fatal.Error()
 	}
 	if err := report.WriteJSON(filepath.Join(dir, report.SummaryFile), s); err != nil {
+		return nil, err
+	}
+	if err := htmlreport.Write(dir, s); err != nil {
 		return nil, err
 	}
 	if o.Ledger != nil {

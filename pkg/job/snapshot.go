@@ -14,6 +14,7 @@ import (
 
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
+	"github.com/rewardbatch/rewardbatch/pkg/sheet"
 )
 
 // DefaultMaxFileSize is the largest input read unless --max-file-size says
@@ -80,7 +81,7 @@ func snapshot(ctx context.Context, in input, f folder) (path, sum string, err er
 	if h != nil {
 		sum = hex.EncodeToString(h.Sum(nil))
 	}
-	err = in.unchanged(src, before, c.n, c.last)
+	err = in.unchanged(src, before, c.n, c.last, c.workbook)
 	if err == nil {
 		err = f.checkResume(sum)
 	}
@@ -164,7 +165,7 @@ func (in input) refuse(problem, fix string) error {
 
 // unchanged refuses a copy of n bytes, whose last byte is last, when the
 // file may still be being written.
-func (in input) unchanged(src io.Reader, before os.FileInfo, n int64, last byte) error {
+func (in input) unchanged(src io.Reader, before os.FileInfo, n int64, last byte, workbook bool) error {
 	if f, ok := src.(*os.File); ok && before != nil {
 		after, err := f.Stat()
 		if err != nil {
@@ -174,7 +175,7 @@ func (in input) unchanged(src io.Reader, before os.FileInfo, n int64, last byte)
 			return in.refuse("the file changed while it was read: "+StillWritten, stillWrittenFix)
 		}
 	}
-	if n > 0 && last != '\n' && last != '\r' {
+	if n > 0 && !workbook && last != '\n' && last != '\r' {
 		return in.refuse("its last line has no line end: "+StillWritten, stillWrittenFix)
 	}
 	return nil
@@ -189,6 +190,9 @@ type copier struct {
 	lines int   // line ends seen
 	open  int64 // bytes since the last line end
 	last  byte
+	// workbook: the input is a workbook or an archive (by its first
+	// bytes), copied as it is; it has no lines to check.
+	workbook bool
 }
 
 const chunkSize = 256 << 10
@@ -218,9 +222,15 @@ func (c *copier) copy(ctx context.Context, src io.Reader) error {
 }
 
 func (c *copier) chunk(b []byte) error {
+	if c.n == 0 {
+		c.workbook = sheet.Detect(b) != sheet.CSV // the reader names it, and reads an .xlsx
+	}
 	c.n += int64(len(b))
 	if c.n > c.in.maxSize {
 		return c.in.tooLarge()
+	}
+	if c.workbook {
+		return c.keep(b)
 	}
 	first := firstLineEnd(b)
 	if first < 0 {
@@ -236,6 +246,11 @@ func (c *copier) chunk(b []byte) error {
 		c.open = int64(len(b) - 1 - max(bytes.LastIndexByte(b, '\n'), bytes.LastIndexByte(b, '\r')))
 	}
 	c.lines += bytes.Count(b, []byte{'\n'})
+	return c.keep(b)
+}
+
+// keep hashes and writes a checked chunk.
+func (c *copier) keep(b []byte) error {
 	c.last = b[len(b)-1]
 	if c.h != nil {
 		c.h.Write(b)

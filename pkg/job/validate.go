@@ -31,15 +31,21 @@ type ValidateOptions struct {
 	// stated; ExpectRows < 0 and a nil ExpectTotal are not checked.
 	ExpectRows  int
 	ExpectTotal *money.Amount
+	// ExpectPlan is the approved plan hash (validate.ParsePlanHash): a
+	// file whose plan differs is refused, even with --skip-invalid. ""
+	// checks nothing.
+	ExpectPlan string
 	// Stdin is read when File is "-".
 	Stdin io.Reader
 	// MaxFileSize refuses a larger input; 0 is DefaultMaxFileSize.
 	MaxFileSize int64
 	// AllowEmpty accepts a file with a header and no rows.
 	AllowEmpty bool
-	Stdout     io.Writer
-	Log        *zap.Logger
-	Now        func() time.Time
+	// Style is how the report files are written (--no-bom).
+	Style  report.Style
+	Stdout io.Writer
+	Log    *zap.Logger
+	Now    func() time.Time
 
 	afterChunk func() // tests: runs after each chunk of the snapshot copy
 }
@@ -70,10 +76,10 @@ const maxPrintedErrors = 10
 // validation.csv and invalid.csv into dir. When the first pass finds a
 // reference used twice after passing its first row, a second pass with
 // that knowledge refuses both rows.
-func checkFile(ctx context.Context, name, source, dir string, opts validate.Options) (*checked, error) {
+func checkFile(ctx context.Context, name, source, dir string, opts validate.Options, style report.Style) (*checked, error) {
 	var know *validate.Knowledge
 	for {
-		c, again, err := checkPass(ctx, name, source, dir, opts, know)
+		c, again, err := checkPass(ctx, name, source, dir, opts, know, style)
 		if err != nil || !again {
 			return c, err
 		}
@@ -81,7 +87,7 @@ func checkFile(ctx context.Context, name, source, dir string, opts validate.Opti
 	}
 }
 
-func checkPass(ctx context.Context, name, source, dir string, opts validate.Options, know *validate.Knowledge) (*checked, bool, error) {
+func checkPass(ctx context.Context, name, source, dir string, opts validate.Options, know *validate.Knowledge, style report.Style) (*checked, bool, error) {
 	f, err := os.Open(source)
 	if err != nil {
 		return nil, false, fmt.Errorf("opening the input: %w", err)
@@ -92,7 +98,7 @@ func checkPass(ctx context.Context, name, source, dir string, opts validate.Opti
 		return nil, false, err
 	}
 	defer s.Close()
-	w, err := report.CreateValidation(dir, s.Header())
+	w, err := report.CreateValidation(dir, s.Header(), style)
 	if err != nil {
 		return nil, false, err
 	}
@@ -173,6 +179,9 @@ func concludeCheck(o ValidateOptions, c *checked, dir, verb string) (int, string
 			"(check that this is the file you meant; --allow-empty accepts it)", exitcode.ErrInvalidInput, o.File)
 	}
 	if err := c.plan.CheckControls(o.ExpectRows, o.ExpectTotal); err != nil {
+		return exitcode.InvalidInput, dir, err
+	}
+	if err := c.plan.CheckApproved(o.ExpectPlan); err != nil {
 		return exitcode.InvalidInput, dir, err
 	}
 	if c.plan.Invalid > 0 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 
@@ -56,11 +57,13 @@ func Amend(dir string, changes map[string]Change) (*Summary, int, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading %s: %w", ResultsFile, err)
 	}
+	style := Style{NoBOM: !strings.HasPrefix(header[0], BOM)}
+	header[0] = strings.TrimPrefix(header[0], BOM)
 	cols, err := resultColumnsOf(header)
 	if err != nil {
 		return nil, 0, err
 	}
-	changed, err := amendRows(dir, r, header, cols, changes, &s)
+	changed, err := amendRows(dir, r, header, cols, changes, &s, style)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -78,31 +81,39 @@ type resultCols struct {
 	nIn, ref, status, pg, card, txn, code, msg int
 }
 
-// resultColumnsOf finds them in the header of a results.csv.
+// resultColumnsOf finds them in the header of a results.csv, as written
+// now or before the sent... columns (legacyResultColumns).
 func resultColumnsOf(header []string) (resultCols, error) {
-	c := resultCols{nIn: len(header) - len(ResultColumns), ref: -1}
+	layout, card := ResultColumns, "enkashCardId"
+	if n := len(header) - len(legacyResultColumns); n >= 0 && slices.Equal(header[n:], legacyResultColumns) {
+		layout, card = legacyResultColumns, "enKashCardId"
+	}
+	c := resultCols{nIn: len(header) - len(layout), ref: -1}
+	if c.nIn < 0 || !slices.Equal(header[c.nIn:], layout) {
+		return c, fmt.Errorf("%s does not end with the result columns of this tool", ResultsFile)
+	}
 	for i := 0; i < c.nIn && c.ref < 0; i++ {
 		if allocfile.Canonical(header[i]) == allocfile.ColReference {
 			c.ref = i
 		}
 	}
-	if c.nIn < 0 || c.ref < 0 {
+	if c.ref < 0 {
 		return c, fmt.Errorf("%s has no reference column", ResultsFile)
 	}
-	at := func(name string) int { return c.nIn + slices.Index(ResultColumns, name) }
-	c.status, c.pg, c.card, c.txn, c.code, c.msg = at("status"), at("pgReferenceNumber"), at("enKashCardId"),
+	at := func(name string) int { return c.nIn + slices.Index(layout, name) }
+	c.status, c.pg, c.card, c.txn, c.code, c.msg = at("status"), at("pgReferenceNumber"), at(card),
 		at("enkashCardTxnId"), at("errorCode"), at("errorMessage")
 	return c, nil
 }
 
 // amendRows copies the rows of r into a new results.csv and failed.csv,
 // applying changes, and keeps s's counts in step.
-func amendRows(dir string, r *csv.Reader, header []string, c resultCols, changes map[string]Change, s *Summary) (int, error) {
-	results, err := CreateCSV(filepath.Join(dir, ResultsFile), header)
+func amendRows(dir string, r *csv.Reader, header []string, c resultCols, changes map[string]Change, s *Summary, style Style) (int, error) {
+	results, err := CreateCSV(filepath.Join(dir, ResultsFile), header, style)
 	if err != nil {
 		return 0, err
 	}
-	failed, err := CreateCSV(filepath.Join(dir, FailedFile), append(append([]string(nil), header[:c.nIn]...), "status", "reason"))
+	failed, err := CreateCSV(filepath.Join(dir, FailedFile), append(append([]string(nil), header[:c.nIn]...), "status", "reason"), style)
 	if err != nil {
 		results.Abort()
 		return 0, err
@@ -120,6 +131,9 @@ func amendRows(dir string, r *csv.Reader, header []string, c resultCols, changes
 		}
 		if err != nil {
 			return abort(fmt.Errorf("reading %s: %w", ResultsFile, err))
+		}
+		for i := range row { // Write guards them again
+			row[i] = allocfile.Unguard(row[i])
 		}
 		if ch, ok := changes[row[c.ref]]; ok && row[c.status] == string(reward.StatusUnknown) {
 			row[c.status], row[c.pg], row[c.card], row[c.txn], row[c.code], row[c.msg] = string(ch.Status), ch.PGReferenceNumber,

@@ -22,14 +22,29 @@ type CSVFile struct {
 	err  error
 }
 
-// CreateCSV starts the file at path with its header row.
-func CreateCSV(path string, header []string) (*CSVFile, error) {
+// Style is how the report files are written.
+type Style struct {
+	// NoBOM leaves out the UTF-8 byte-order mark that every report starts
+	// with by default: Excel on Windows needs it to read José and ₹, and
+	// some programs do not expect it (--no-bom).
+	NoBOM bool
+}
+
+// BOM is the UTF-8 byte-order mark.
+const BOM = "\ufeff"
+
+// CreateCSV starts the file at path with the byte-order mark (unless
+// style leaves it out) and its header row.
+func CreateCSV(path string, header []string, style Style) (*CSVFile, error) {
 	file, err := CreateAtomic(path)
 	if err != nil {
 		return nil, err
 	}
 	buf := bufio.NewWriterSize(file, 64<<10)
 	f := &CSVFile{file: file, buf: buf, w: csv.NewWriter(buf)}
+	if !style.NoBOM {
+		_, _ = buf.WriteString(BOM) // an error is the file's: Write reports it
+	}
 	if err := f.Write(header); err != nil {
 		f.Abort()
 		return nil, err
@@ -90,8 +105,8 @@ func (f *CSVFile) Commit() error {
 // Abort drops the temporary file.
 func (f *CSVFile) Abort() { f.file.Abort() }
 
-// Neutralise protects a cell from being run as a formula by a
-// spreadsheet; see [allocfile.Guard]. The reader takes the guard off again
+// Neutralise protects a cell from being run as a formula, or changed into
+// a number or a date, by a spreadsheet; see [allocfile.Guard]. The reader takes the guard off again
 // when a report is fed back.
 func Neutralise(s string) string { return allocfile.Guard(s) }
 

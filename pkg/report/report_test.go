@@ -58,8 +58,9 @@ func amount(t *testing.T, s string) money.Amount {
 // run as formulas.
 func outcomes(t *testing.T) []*reward.Outcome {
 	item := func(line int, ref, op, amt string, valid bool, values ...string) *reward.Item {
-		return &reward.Item{Line: line, Values: values, Valid: valid,
-			Allocation: reward.Allocation{Reference: ref, Operation: reward.Operation(op), Amount: amount(t, amt)}}
+		return &reward.Item{Line: line, Values: append(values, "0012345678901"), Valid: valid,
+			Allocation: reward.Allocation{Reference: ref, Operation: reward.Operation(op), Amount: amount(t, amt),
+				Mobile: "9876543211", Title: "Ms", Gender: "Female", Email: "a@example.com"}}
 	}
 	receipt := reward.Receipt{PGReferenceNumber: "R1", EnKashCardID: "EKC1", EnkashCardTxnID: "T1", OTBBalance: "100.00"}
 	invalid := item(6, "R5", "allocate", "5", false, "R5", "Ira", "5", "")
@@ -80,7 +81,7 @@ func outcomes(t *testing.T) []*reward.Outcome {
 func writeRun(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	r, err := CreateResults(dir, header(t, "uniqueReferenceNumber,firstName,loadAmount,remarks"))
+	r, err := CreateResults(dir, header(t, "uniqueReferenceNumber,firstName,loadAmount,remarks,enkashCardId"), Style{})
 	require.NoError(t, err)
 	for _, o := range outcomes(t) {
 		require.NoError(t, r.Add(o))
@@ -105,10 +106,10 @@ func TestResultsGolden(t *testing.T) {
 func TestValidationGolden(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	v, err := CreateValidation(dir, header(t, "firstName,mobile,loadAmount"))
+	v, err := CreateValidation(dir, header(t, "firstName,mobile,loadAmount"), Style{NoBOM: true})
 	require.NoError(t, err)
 	for _, o := range outcomes(t) {
-		o.Item.Values = o.Item.Values[1:]
+		o.Item.Values = o.Item.Values[1:4]
 		require.NoError(t, v.Add(o.Item))
 	}
 	require.NoError(t, v.Commit())
@@ -147,9 +148,9 @@ func assertNoTemporary(t *testing.T, dir string) {
 
 func TestTemporaryFilesAreRemovedOnEveryPath(t *testing.T) {
 	dir := t.TempDir()
-	open, err := CreateCSV(filepath.Join(dir, ResultsFile), []string{"a"})
+	open, err := CreateCSV(filepath.Join(dir, ResultsFile), []string{"a"}, Style{})
 	require.NoError(t, err)
-	aborted, err := CreateCSV(filepath.Join(dir, FailedFile), []string{"a"})
+	aborted, err := CreateCSV(filepath.Join(dir, FailedFile), []string{"a"}, Style{})
 	require.NoError(t, err)
 	aborted.Abort()
 	aborted.Abort() // twice is harmless
@@ -200,7 +201,7 @@ func FuzzFormulaGuardRoundTrip(f *testing.F) {
 			t.Skip("not a cell a CSV file holds")
 		}
 		dir := t.TempDir()
-		w, err := CreateCSV(filepath.Join(dir, FailedFile), []string{"remarks", "firstName", "status"})
+		w, err := CreateCSV(filepath.Join(dir, FailedFile), []string{"remarks", "firstName", "status"}, Style{})
 		require.NoError(t, err)
 		require.NoError(t, w.Write([]string{s, "x", "FAILED"}))
 		require.NoError(t, w.Commit())

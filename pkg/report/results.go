@@ -18,9 +18,24 @@ const (
 	SummaryFile = "summary.json"
 )
 
-// ResultColumns follow the input's own columns in results.csv.
-var ResultColumns = []string{"row", "status", "pgReferenceNumber", "enKashCardId", "enkashCardTxnId", "otbBalance",
+// ResultColumns follow the input's own columns in results.csv: the row's
+// line, its status, what EnKash answered, and last the normalised values
+// sent (sent...) to set beside the input's own. The input's card column,
+// if any, is named [InputCardColumn] there, so that each name has one
+// meaning. The first six keep their places: the ledger's rebuild reads
+// them by position.
+var ResultColumns = []string{"row", "status", "pgReferenceNumber", "enkashCardId", "enkashCardTxnId", "otbBalance",
+	"attempts", "errorCode", "errorMessage", "latencyMs", "sentMobile", "sentTitle", "sentGender", "sentEmail"}
+
+// legacyResultColumns are the result columns before the sent... columns
+// and the renamed card columns: Amend still reads a run folder written
+// then.
+var legacyResultColumns = []string{"row", "status", "pgReferenceNumber", "enKashCardId", "enkashCardTxnId", "otbBalance",
 	"attempts", "errorCode", "errorMessage", "latencyMs"}
+
+// InputCardColumn names the input's card column in results.csv and
+// failed.csv; the reader takes it as the card column when fed back.
+const InputCardColumn = allocfile.ColInputCardID
 
 // Results writes results.csv (every row) and failed.csv (every row that is
 // not MATCHED or SKIPPED, in the input's own columns plus status and
@@ -99,13 +114,18 @@ func (t *Tally) Add(o *reward.Outcome) {
 
 // CreateResults starts results.csv and failed.csv in dir for an input with
 // header hdr.
-func CreateResults(dir string, hdr *allocfile.Header) (*Results, error) {
+func CreateResults(dir string, hdr *allocfile.Header, style Style) (*Results, error) {
 	in, addRef := inputColumns(hdr)
-	results, err := CreateCSV(filepath.Join(dir, ResultsFile), append(append([]string(nil), in...), ResultColumns...))
+	for i, n := range in {
+		if allocfile.Canonical(n) == allocfile.ColCardID {
+			in[i] = InputCardColumn
+		}
+	}
+	results, err := CreateCSV(filepath.Join(dir, ResultsFile), append(append([]string(nil), in...), ResultColumns...), style)
 	if err != nil {
 		return nil, err
 	}
-	failed, err := CreateCSV(filepath.Join(dir, FailedFile), append(append([]string(nil), in...), "status", "reason"))
+	failed, err := CreateCSV(filepath.Join(dir, FailedFile), append(append([]string(nil), in...), "status", "reason"), style)
 	if err != nil {
 		results.Abort()
 		return nil, err
@@ -128,6 +148,11 @@ func (r *Results) Add(o *reward.Outcome) error {
 	}
 	r.row = append(r.row, strconv.Itoa(o.Item.Line), string(o.Status), o.PGReferenceNumber, o.EnKashCardID,
 		o.EnkashCardTxnID, o.OTBBalance, attempts, o.ErrorCode, o.ErrorMessage, latency)
+	if a := &o.Item.Allocation; o.Item.Valid {
+		r.row = append(r.row, a.Mobile, a.Title, a.Gender, a.Email)
+	} else {
+		r.row = append(r.row, "", "", "", "")
+	}
 	if err := r.results.Write(r.row); err != nil {
 		return err
 	}

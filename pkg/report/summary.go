@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
+	"os"
+	"os/user"
 	"strings"
 	"time"
 
@@ -11,14 +13,20 @@ import (
 
 // Summary is summary.json: what a pipeline reads after a run.
 type Summary struct {
-	Tool            string    `json:"tool"`
-	Version         string    `json:"version"`
-	RunID           string    `json:"runId"`
-	Sandbox         bool      `json:"sandbox"`
-	Note            string    `json:"note,omitempty"`
-	Input           string    `json:"input"`
-	InputSHA256     string    `json:"inputSha256"`
-	PlanHash        string    `json:"planHash"`
+	Tool        string `json:"tool"`
+	Version     string `json:"version"`
+	RunID       string `json:"runId"`
+	Sandbox     bool   `json:"sandbox"`
+	Note        string `json:"note,omitempty"`
+	Input       string `json:"input"`
+	InputSHA256 string `json:"inputSha256"`
+	PlanHash    string `json:"planHash"`
+	// RunBy is who ran it, user@host.
+	RunBy string `json:"runBy,omitempty"`
+	// BalanceBefore and BalanceAfter are the reward account's available
+	// points around the run, when known.
+	BalanceBefore   string    `json:"balanceBefore,omitempty"`
+	BalanceAfter    string    `json:"balanceAfter,omitempty"`
 	StartedAt       time.Time `json:"startedAt"`
 	FinishedAt      time.Time `json:"finishedAt"`
 	DurationSeconds float64   `json:"durationSeconds"`
@@ -34,6 +42,20 @@ type Summary struct {
 	ExitMeaning string   `json:"exitMeaning"`
 	Folder      string   `json:"folder"`
 	Files       []string `json:"files"`
+}
+
+// RunBy returns user@host of this process, for [Summary.RunBy]; a part
+// that cannot be found is "unknown".
+func RunBy() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	return name + "@" + host
 }
 
 // Print writes the human summary: the same facts as summary.json.

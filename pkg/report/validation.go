@@ -26,17 +26,18 @@ type Validation struct {
 	row               []string
 }
 
-// CreateValidation starts both files in dir for an input with header hdr.
+// CreateValidation starts both files in dir for an input with header hdr,
+// written in style.
 // When the input has no reference column, invalid.csv gets one with the
 // reference derived from --batch-id, so that a corrected row fed back keeps
 // the reference it was given, whatever rows around it are gone.
-func CreateValidation(dir string, hdr *allocfile.Header) (*Validation, error) {
-	findings, err := CreateCSV(filepath.Join(dir, ValidationFile), ValidationHeader)
+func CreateValidation(dir string, hdr *allocfile.Header, style Style) (*Validation, error) {
+	findings, err := CreateCSV(filepath.Join(dir, ValidationFile), ValidationHeader, style)
 	if err != nil {
 		return nil, err
 	}
 	in, addRef := inputColumns(hdr)
-	invalid, err := CreateCSV(filepath.Join(dir, InvalidFile), append(in, "error"))
+	invalid, err := CreateCSV(filepath.Join(dir, InvalidFile), append(in, "error"), style)
 	if err != nil {
 		findings.Abort()
 		return nil, err

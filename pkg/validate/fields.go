@@ -25,6 +25,9 @@ const (
 	noteTrimmed = "spaces around the value were removed"
 )
 
+// amountDate is a date as the sheet reader writes a cell formatted as one.
+var amountDate = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?$`)
+
 var mobileSci = regexp.MustCompile(`^[0-9](?:[.,][0-9]+)?[eE][+]?[0-9]+$`)
 
 // normMobile returns the 10-digit mobile, or why the value is not one.
@@ -35,7 +38,7 @@ func normMobile(v string) (string, []finding) {
 	if strings.ContainsAny(v, "eE") && mobileSci.MatchString(v) {
 		return "", []finding{{reward.SevError,
 			"the mobile is in scientific notation (" + clip(v) + "): Excel turned it into a number and the last digits are lost",
-			"format the mobile column as Text and type or paste the numbers again from the source"}}
+			"format the mobile column as Text and type or paste the numbers again from the source (rewardbatch template writes a sheet whose mobile column is Text already)"}}
 	}
 	var notes []finding
 	s := v
@@ -200,6 +203,11 @@ var (
 )
 
 func checkReference(v string) *finding {
+	if strings.ContainsAny(v, "eE") && mobileSci.MatchString(v) {
+		return errf("format the reference column as Text and type or paste the references again from the source "+
+			"(rewardbatch template writes a sheet whose reference column is Text already)",
+			"the reference is in scientific notation (%s): Excel turned it into a number and the last digits are lost", clip(v))
+	}
 	ok := len(v) > 0 && len(v) <= MaxReferenceLen && isAlnum(v[0])
 	for i := 1; ok && i < len(v); i++ {
 		ok = isAlnum(v[i]) || v[i] == '-' || v[i] == '_'
@@ -222,6 +230,10 @@ func checkID(what, v string) *finding {
 // rules.
 func checkAmount(v string, ceiling money.Amount) (money.Amount, *finding) {
 	a, err := money.Parse(v)
+	if err != nil && amountDate.MatchString(v) {
+		return money.Amount{}, errf("format the amount column as Number (not Date) and enter the points again",
+			"the amount is a date (%s): the cell is formatted as a date in the sheet, so the number in it is not the points meant", clip(v))
+	}
 	if err != nil {
 		pe := err.(*money.ParseError)
 		return money.Amount{}, errf(pe.Fix, "the amount %q %s", clip(v), pe.Problem)

@@ -23,21 +23,25 @@ type OpTotal struct {
 // a hash over the normalised valid rows and the options that change what
 // is sent. Two plans with the same hash send the same requests.
 type Plan struct {
-	File        string                        `json:"file"`
-	RowsRead    int                           `json:"rowsRead"`
-	Valid       int                           `json:"valid"`
-	Invalid     int                           `json:"invalid"`
-	BlankRows   int                           `json:"blankRows"`
-	Errors      int                           `json:"errors"`
-	Warnings    int                           `json:"warnings"`
-	Notes       int                           `json:"notes"`
-	Derived     int                           `json:"derivedReferences"`
-	People      int                           `json:"people"`
-	Ops         map[reward.Operation]*OpTotal `json:"operations"`
-	FileTotal   money.Amount                  `json:"fileTotal"`
-	Hash        string                        `json:"hash"`
-	WarningList []reward.Issue                `json:"-"`
-	HeaderNotes []string                      `json:"-"`
+	File      string                        `json:"file"`
+	RowsRead  int                           `json:"rowsRead"`
+	Valid     int                           `json:"valid"`
+	Invalid   int                           `json:"invalid"`
+	BlankRows int                           `json:"blankRows"`
+	Errors    int                           `json:"errors"`
+	Warnings  int                           `json:"warnings"`
+	Notes     int                           `json:"notes"`
+	Derived   int                           `json:"derivedReferences"`
+	People    int                           `json:"people"`
+	Ops       map[reward.Operation]*OpTotal `json:"operations"`
+	FileTotal money.Amount                  `json:"fileTotal"`
+	Hash      string                        `json:"hash"`
+	// SkippedRows counts the rows of the sheet's layout (a repeated header,
+	// a totals row) that are not allocations; Skipped lists the first.
+	SkippedRows int            `json:"skippedRows,omitempty"`
+	Skipped     []string       `json:"skipped,omitempty"`
+	WarningList []reward.Issue `json:"-"`
+	HeaderNotes []string       `json:"-"`
 }
 
 // Op returns the totals of one operation (zero when the plan has none).
@@ -94,6 +98,12 @@ func (p *Plan) Print(w io.Writer) error {
 	fmt.Fprintf(&b, "Plan for %s\n", p.File)
 	for _, n := range p.HeaderNotes {
 		fmt.Fprintf(&b, "  note: %s\n", n)
+	}
+	for _, n := range p.Skipped {
+		fmt.Fprintf(&b, "  note: %s\n", n)
+	}
+	if p.SkippedRows > len(p.Skipped) {
+		fmt.Fprintf(&b, "  note: ... and %d more rows of the sheet's layout skipped\n", p.SkippedRows-len(p.Skipped))
 	}
 	fmt.Fprintf(&b, "  rows read        %8d", p.RowsRead)
 	if p.BlankRows > 0 {

@@ -23,6 +23,7 @@ type Scanner struct {
 	cur     batch
 	pos     int
 	err     error
+	wb      io.Closer // the workbook of an .xlsx file, or nil
 }
 
 // batch is a run of rows read ahead; err ends the stream after the rows.
@@ -37,15 +38,21 @@ const batchSize = 256
 // columns. know is the [Knowledge] of an earlier pass, or nil. Call Close
 // when done.
 func NewScanner(name string, src io.Reader, opts Options, know *Knowledge) (*Scanner, error) {
-	r, err := allocfile.NewReader(name, src)
+	src, name, wb, err := openSheet(name, src, opts.Sheet)
 	if err != nil {
+		return nil, err
+	}
+	r, err := allocfile.NewReaderWith(name, src, allocfile.Options{Map: opts.Columns})
+	if err != nil {
+		closeSheet(wb)
 		return nil, err
 	}
 	v, err := New(name, r.Header(), opts, know)
 	if err != nil {
+		closeSheet(wb)
 		return nil, err
 	}
-	s := &Scanner{r: r, v: v, batches: make(chan batch, 4), stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Scanner{r: r, v: v, wb: wb, batches: make(chan batch, 4), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.readAhead()
 	return s, nil
 }
@@ -82,6 +89,8 @@ func (s *Scanner) Close() {
 		close(s.stop)
 	}
 	<-s.done
+	closeSheet(s.wb)
+	s.wb = nil
 }
 
 // Header returns the file's resolved header.
@@ -90,8 +99,22 @@ func (s *Scanner) Header() *allocfile.Header { return s.r.Header() }
 // Validator returns the validator, for NeedsSecondPass and Knowledge.
 func (s *Scanner) Validator() *Validator { return s.v }
 
-// Next returns the next validated row, or io.EOF after the last one.
+// Next returns the next validated row, or io.EOF after the last one. Rows
+// of the sheet's layout (see Validator.skip) are passed over.
 func (s *Scanner) Next() (*reward.Item, error) {
+	for {
+		row, err := s.nextRow()
+		if err != nil {
+			return nil, err
+		}
+		if !s.v.skip(row) {
+			return s.v.Check(row), nil
+		}
+	}
+}
+
+// nextRow returns the next row read ahead.
+func (s *Scanner) nextRow() (*allocfile.Row, error) {
 	for s.pos >= len(s.cur.rows) {
 		if s.err != nil || s.cur.err != nil {
 			if s.err == nil {
@@ -114,7 +137,7 @@ func (s *Scanner) Next() (*reward.Item, error) {
 	row := s.cur.rows[s.pos]
 	s.cur.rows[s.pos] = nil
 	s.pos++
-	return s.v.Check(row), nil
+	return row, nil
 }
 
 // Plan returns the plan of the rows read so far; call it after Next has

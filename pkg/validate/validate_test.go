@@ -79,7 +79,7 @@ func TestRowRules(t *testing.T) {
 	}{
 		{"mobile in scientific notation", map[string]string{"mobile": "9.87654E+09"}, "mobile", reward.SevError,
 			"the mobile is in scientific notation (9.87654E+09): Excel turned it into a number and the last digits are lost",
-			"format the mobile column as Text and type or paste the numbers again from the source"},
+			"format the mobile column as Text and type or paste the numbers again from the source (rewardbatch template writes a sheet whose mobile column is Text already)"},
 		{"mobile lost a digit", map[string]string{"mobile": "987654321"}, "mobile", reward.SevError,
 			"the mobile has 9 digits, an Indian mobile has 10: digits were lost (Excel drops leading zeros and rounds long numbers) or mistyped",
 			"format the mobile column as Text and enter the full 10-digit number"},
@@ -294,11 +294,11 @@ func TestMissingColumns(t *testing.T) {
 		{"no reference", "firstName,title,gender,email,mobile,loadAmount", Options{},
 			"in.csv line 1: the file has no uniqueReferenceNumber column, so rows have no reference that keeps them from being paid twice. Fix: add a uniqueReferenceNumber column with a unique value per row, or run with --batch-id (for example --batch-id 2026-11) to derive stable references"},
 		{"no amount and no gender", "firstName,title,email,mobile,ref", Options{},
-			"in.csv line 1: the file has no loadAmount, gender column. Fix: add the missing column"},
+			"in.csv line 1: the file has no loadAmount, gender column (its columns: \"firstName\", \"title\", \"email\", \"mobile\", \"ref\"). Fix: add the missing column"},
 		{"delimiter not recognised", "firstName|title|gender|email|mobile|loadAmount|ref", Options{},
 			`in.csv line 1: the header has a single column ("firstName|title|gender|email|mobile|loadAmount|ref"), so the delimiter was not recognised`},
 		{"everything missing", "employee,department", Options{},
-			"in.csv line 1: the file has no loadAmount, firstName, title, gender, email, mobile, uniqueReferenceNumber column. Fix: add the missing column"},
+			"in.csv line 1: the file has no loadAmount, firstName, title, gender, email, mobile, uniqueReferenceNumber column (its columns: \"employee\", \"department\"). Fix: add the missing column"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -341,10 +341,38 @@ func TestPlanHashFollowsWhatWouldBeSent(t *testing.T) {
 	_, p1 := scan(t, base, Options{})
 	_, p2 := scan(t, strings.ReplaceAll(base, "Mr,", "MR,"), Options{})
 	_, p3 := scan(t, strings.ReplaceAll(base, ",500,", ",501,"), Options{})
-	_, p4 := scan(t, base, Options{Extra: []string{"referenceField=both"}})
+	_, p4 := scan(t, base, Options{BatchID: "B1"})
+	_, p5 := scan(t, base, Options{MaxAmount: money.FromHundredths(100000)})
 	assert.Equal(t, p1.Hash, p2.Hash, "normalisation does not change what is sent")
 	assert.NotEqual(t, p1.Hash, p3.Hash)
-	assert.NotEqual(t, p1.Hash, p4.Hash)
+	assert.NotEqual(t, p1.Hash, p4.Hash, "the batch id derives references")
+	assert.NotEqual(t, p1.Hash, p5.Hash, "the ceiling decides which rows are valid")
+}
+
+// TestPlanHashLeavesTheConfigurationOut: the same file gives the same plan
+// hash whatever the configuration (the ENKASH_* company, account and
+// reference spelling, present or not); a company or account the file
+// itself gives does enter it. v1, kept for runs recorded then, took them.
+func TestPlanHashLeavesTheConfigurationOut(t *testing.T) {
+	t.Parallel()
+	base := csvOf(header, row(nil))
+	configured := Options{CompanyID: "CMP1", CardAccountID: "ACC1", Extra: []string{"referenceField=both"}}
+	_, bare := scan(t, base, Options{})
+	_, withConfig := scan(t, base, configured)
+	assert.Equal(t, bare.Hash, withConfig.Hash)
+
+	withCol := strings.Replace(base, "\n", ",companyId\n", 1)
+	withCol = strings.TrimSuffix(withCol, "\n") + ",CMP1\n"
+	_, own := scan(t, withCol, Options{})
+	require.Equal(t, 1, own.Valid)
+	assert.NotEqual(t, bare.Hash, own.Hash, "the file's own company is part of what it asks")
+
+	v1 := configured
+	v1.PlanV1 = true
+	_, old := scan(t, base, v1)
+	_, oldBare := scan(t, base, Options{PlanV1: true})
+	assert.NotEqual(t, old.Hash, oldBare.Hash, "v1 took the configuration")
+	assert.NotEqual(t, old.Hash, withConfig.Hash)
 }
 
 func ptr[T any](v T) *T { return &v }

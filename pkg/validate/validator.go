@@ -31,9 +31,17 @@ type Options struct {
 	// CompanyID and CardAccountID are the configured defaults; a row may
 	// override them.
 	CompanyID, CardAccountID string
-	// Extra are other settings that change what is sent (for example the
-	// reference field's spelling); they enter the plan hash.
+	// Extra are other settings of the configuration that change what is
+	// sent (for example the reference field's spelling); they entered the
+	// plan hash of v1 only (see PlanV1).
 	Extra []string
+	// PlanV1 computes the plan hash as runs recorded before v2 did: with
+	// the configured company, account and Extra, so that it changed with
+	// the ENKASH_* settings present. `report` uses it to recognise such a
+	// run. The v2 hash (the default) leaves the configuration out: the
+	// run's scope (API, company, account) binds it, in the ledger and in
+	// summary.json.
+	PlanV1 bool
 	// AllowRepeats lets a row that repeats an earlier one (the same
 	// operation, person and amount) through as a warning: a second
 	// payment. Without it such a row is an error, unless its repeat
@@ -41,6 +49,11 @@ type Options struct {
 	AllowRepeats bool
 	// Strict turns every warning into an error.
 	Strict bool
+	// Sheet is the sheet of an .xlsx file to read; "" reads the first.
+	Sheet string
+	// Columns maps header names as the file has them to canonical columns
+	// (--map, --mapping; see allocfile.ParseMap).
+	Columns map[string]string
 	// SpillAt is the number of key hashes a first pass keeps in memory
 	// before it uses a temporary file (default [DefaultSpillAt]).
 	SpillAt int
@@ -94,14 +107,18 @@ func New(file string, hdr *allocfile.Header, opts Options, know *Knowledge) (*Va
 	if i := slices.IndexFunc(hdr.Names, isRepeatColumn); i >= 0 {
 		v.plan.HeaderNotes = append(v.plan.HeaderNotes, hdr.Describe(i)+" says why a row repeats an earlier payment: such a row is sent as a second payment")
 	}
-	fmt.Fprintf(v.sum, "rewardbatch plan v1\nbatch=%s\ncompany=%s\naccount=%s\nmax=%s\n%s\n",
-		opts.BatchID, opts.CompanyID, opts.CardAccountID, opts.MaxAmount.Fixed2(), strings.Join(opts.Extra, "\n"))
+	if opts.PlanV1 {
+		fmt.Fprintf(v.sum, "rewardbatch plan v1\nbatch=%s\ncompany=%s\naccount=%s\nmax=%s\n%s\n",
+			opts.BatchID, opts.CompanyID, opts.CardAccountID, opts.MaxAmount.Fixed2(), strings.Join(opts.Extra, "\n"))
+	} else {
+		fmt.Fprintf(v.sum, "rewardbatch plan v2\nbatch=%s\nmax=%s\n", opts.BatchID, opts.MaxAmount.Fixed2())
+	}
 	return v, nil
 }
 
 func checkColumns(file string, hdr *allocfile.Header, opts Options) error {
 	if len(hdr.Names) == 1 {
-		return &allocfile.FileError{File: file, Line: 1,
+		return &allocfile.FileError{File: file, Line: hdr.Line,
 			Problem: fmt.Sprintf("the header has a single column (%q), so the delimiter was not recognised", hdr.Names[0]),
 			Fix:     "separate the columns with commas, semicolons or tabs (Excel: Save As > CSV UTF-8)"}
 	}
@@ -119,14 +136,17 @@ func checkColumns(file string, hdr *allocfile.Header, opts Options) error {
 	noRef := !hdr.Has(allocfile.ColReference) && opts.BatchID == ""
 	switch {
 	case len(missing) > 0:
-		fix := "add the missing column (header names are matched ignoring case, spaces, _ and -; name, amount and points are accepted too)"
+		fix := "add the missing column (header names are matched ignoring case, spaces and punctuation; Employee Name, Mobile No., Ref No, Points " +
+			"and Amount (INR) are accepted too), or name the column that holds it with --map \"Your header=" + missing[0] + "\"" +
+			closestHint(hdr, missing) + "; rewardbatch template writes a file with every column"
 		if noRef {
 			missing = append(missing, allocfile.ColReference)
 			fix += "; for the reference, add a unique value per row or run with --batch-id (for example --batch-id 2026-11)"
 		}
-		return &allocfile.FileError{File: file, Line: 1, Problem: fmt.Sprintf("the file has no %s column", strings.Join(missing, ", ")), Fix: fix}
+		return &allocfile.FileError{File: file, Line: hdr.Line, Problem: fmt.Sprintf("the file has no %s column (its columns: %s)",
+			strings.Join(missing, ", "), foundColumns(hdr)), Fix: fix}
 	case noRef:
-		return &allocfile.FileError{File: file, Line: 1,
+		return &allocfile.FileError{File: file, Line: hdr.Line,
 			Problem: "the file has no uniqueReferenceNumber column, so rows have no reference that keeps them from being paid twice",
 			Fix:     "add a uniqueReferenceNumber column with a unique value per row, or run with --batch-id (for example --batch-id 2026-11) to derive stable references"}
 	}
@@ -171,8 +191,21 @@ func (v *Validator) Check(row *allocfile.Row) *reward.Item {
 	}
 	t.Rows++
 	t.Total = t.Total.Add(a.Amount)
+	v.hashRow(&a, &row.Record)
+	return it
+}
+
+// hashRow adds a valid row to the plan hash: its normalised values, with
+// the company and account the row itself gives (empty: the run's
+// configured ones, which the run's scope binds), so that the hash does not
+// depend on the configuration; v1 took the configured ones.
+func (v *Validator) hashRow(a *reward.Allocation, rec *allocfile.Record) {
+	company, account := a.CompanyID, a.CardAccountID
+	if !v.opts.PlanV1 {
+		company, account = strings.TrimSpace(rec.CompanyID), strings.TrimSpace(rec.CardAccountID)
+	}
 	b := v.line[:0]
-	for i, f := range [...]string{string(a.Operation), a.Reference, a.CompanyID, a.CardAccountID, a.EnkashCardID,
+	for i, f := range [...]string{string(a.Operation), a.Reference, company, account, a.EnkashCardID,
 		a.FirstName, a.Title, a.Gender, a.Email, a.Mobile} {
 		if i > 0 {
 			b = append(b, '|')
@@ -184,7 +217,6 @@ func (v *Validator) Check(row *allocfile.Row) *reward.Item {
 	b = append(b, '/', byte('0'+a.Amount.Scale()), '\n')
 	v.line = b
 	_, _ = v.sum.Write(b)
-	return it
 }
 
 // makeStrict turns a warning into an error, as --strict asks.
