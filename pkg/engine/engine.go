@@ -18,7 +18,7 @@ import (
 // API is what the engine needs of EnKash; *enkash.Client satisfies it.
 type API interface {
 	Allocate(ctx context.Context, a reward.Allocation) (*enkash.AllocateResult, error)
-	FindTransactions(ctx context.Context, reference, enKashCardID string) ([]enkash.Transaction, error)
+	FindTransactions(ctx context.Context, reference, enKashCardID string) (enkash.Lookup, error)
 }
 
 var _ API = (*enkash.Client)(nil)

@@ -124,6 +124,12 @@ func (e *Engine) send(ctx context.Context, o *reward.Outcome, settleFirst bool) 
 				e.notSent(o)
 				return
 			}
+		case enkash.SafetyDuplicate:
+			if !e.settle(ctx, o) {
+				o.Status, o.ErrorCode = reward.StatusUnknown, reward.CodeDuplicateRef
+				o.ErrorMessage = "EnKash says this reference already exists, but the lookup does not show it; do not send it again; run `rewardbatch reconcile` later"
+			}
+			return
 		case enkash.SafetyAmbiguous:
 			e.log.Debug("ambiguous answer; looking the reference up", zap.Int("line", it.Line), zap.Error(err))
 			_ = sleep(ctx, nil, e.cfg.LookupGrace)
@@ -150,7 +156,12 @@ func (e *Engine) settle(ctx context.Context, o *reward.Outcome) bool {
 			lastErr = err
 			break
 		}
-		txns, err := e.api.FindTransactions(ctx, it.Allocation.Reference, it.Allocation.EnkashCardID)
+		lk, err := e.api.FindTransactions(ctx, it.Allocation.Reference, it.Allocation.EnkashCardID)
+		txns := lk.Transactions
+		if err == nil && !lk.Conclusive {
+			lastErr = errors.New("an empty lookup without the card proves nothing")
+			break
+		}
 		if err == nil {
 			if len(txns) == 0 {
 				return false
@@ -220,7 +231,7 @@ func (e *Engine) observe(err error) {
 
 // backoff is a capped exponential delay with jitter for retry n (from 1).
 func (e *Engine) backoff(n int) time.Duration {
-	d := e.cfg.BackoffBase << min(n-1, 16)
+	d := e.cfg.BackoffBase << min(max(n-1, 0), 16)
 	if d > e.cfg.BackoffMax || d <= 0 {
 		d = e.cfg.BackoffMax
 	}

@@ -2,6 +2,7 @@ package enkash
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -28,25 +29,37 @@ const maxRetryAfter = 10 * time.Minute
 // Client calls the EnKash Rewards API. It is safe for concurrent use; share
 // one per process so that connections and the token are reused.
 type Client struct {
-	cfg    Config
-	key    Key
-	hc     *http.Client
-	tokens *tokenSource
-	log    *zap.Logger
+	cfg             Config
+	key             Key
+	hc              *http.Client
+	tokens          *tokenSource
+	log             *zap.Logger
+	accountRetryFor time.Duration
 }
 
 // Option configures a [Client].
 type Option func(*Client)
 
-// WithLogger sets the logger; the default discards. The client logs at debug
-// level only, and never bodies, tokens or credentials.
+// WithLogger sets the logger; the default discards. The client logs calls
+// at debug level, a wait of the pre-flight [Client.Account] at warn, and
+// never bodies, tokens or credentials.
 func WithLogger(l *zap.Logger) Option { return func(c *Client) { c.log = l } }
 
 // WithClock replaces time.Now for token expiry, for tests.
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.tokens.now = now } }
 
-// WithTransport replaces the HTTP transport, for tests.
-func WithTransport(rt http.RoundTripper) Option { return func(c *Client) { c.hc.Transport = rt } }
+// WithLoginRetry sets how a failing token endpoint is retried (default
+// [DefaultLoginRetry]); zero fields keep their defaults.
+func WithLoginRetry(r LoginRetry) Option {
+	return func(c *Client) {
+		d := DefaultLoginRetry
+		c.tokens.retry = LoginRetry{Base: cmp.Or(r.Base, d.Base), Max: cmp.Or(r.Max, d.Max), GiveUpAfter: cmp.Or(r.GiveUpAfter, d.GiveUpAfter)}
+	}
+}
+
+// WithAccountRetryFor bounds how long [Client.Account] keeps retrying a
+// throttled or unavailable answer (default [DefaultAccountRetryFor]).
+func WithAccountRetryFor(d time.Duration) Option { return func(c *Client) { c.accountRetryFor = d } }
 
 // New returns a client for cfg. It fails when cfg does not validate.
 func New(cfg Config, opts ...Option) (*Client, error) {
@@ -68,21 +81,18 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		ForceAttemptHTTP2:     true,
 	}
 	c := &Client{
-		cfg: cfg,
-		key: DeriveKey(cfg.ClientSecret),
-		hc:  &http.Client{Timeout: cfg.Timeout, Transport: tr},
-		log: zap.NewNop(),
+		cfg:             cfg,
+		key:             DeriveKey(cfg.ClientSecret),
+		hc:              &http.Client{Timeout: cfg.Timeout, Transport: tr},
+		log:             zap.NewNop(),
+		accountRetryFor: DefaultAccountRetryFor,
 	}
-	c.tokens = &tokenSource{now: time.Now, timeout: cfg.Timeout, login: c.login}
+	c.tokens = &tokenSource{now: time.Now, timeout: cfg.Timeout, login: c.login, retry: DefaultLoginRetry}
 	for _, o := range opts {
 		o(c)
 	}
 	return c, nil
 }
-
-// Config returns the client's configuration (secrets stay redacted when
-// printed).
-func (c *Client) Config() Config { return c.cfg }
 
 // Logins returns how many logins the client has attempted.
 func (c *Client) Logins() int {
@@ -98,9 +108,16 @@ type answer struct {
 	body   []byte
 }
 
+// maxUnauthorised is how many 401 answers one call accepts, each followed by
+// a fresh login, before it fails with an [*AuthError]. More than one, because
+// under many workers a token that a server expires often may expire again
+// between a worker's login and its call.
+const maxUnauthorised = 3
+
 // post sends in as the JSON body of path and decodes a success payload into
 // out (when out is not nil). It logs in when needed, and after a 401 logs in
-// again once and repeats the call once: a 401 means the call did not happen.
+// again and repeats the call, up to maxUnauthorised times: a 401 means the
+// call did not happen.
 func (c *Client) post(ctx context.Context, path string, query url.Values, in, out any) error {
 	plain, err := json.Marshal(in)
 	if err != nil {
@@ -124,7 +141,7 @@ func (c *Client) post(ctx context.Context, path string, query url.Values, in, ou
 		c.log.Debug("api call", zap.String("path", path), zap.Int("status", ans.status), zap.Duration("latency", time.Since(start)))
 		if ans.status == http.StatusUnauthorized {
 			c.tokens.invalidate(tok)
-			if attempt == 1 {
+			if attempt < maxUnauthorised {
 				continue
 			}
 			return &AuthError{Endpoint: path, Message: c.failureText(ans.body)}
@@ -134,15 +151,20 @@ func (c *Client) post(ctx context.Context, path string, query url.Values, in, ou
 }
 
 // send performs one HTTP exchange. Its error is already classified: a
-// failure before the request was fully written is NotApplied, after it
-// Ambiguous.
+// failure before the request was completely written (httptrace's
+// WroteRequest never reported success, so the server cannot hold a whole
+// request) is NotApplied, after it Ambiguous.
 func (c *Client) send(ctx context.Context, path string, query url.Values, body []byte, tok string) (answer, error) {
 	u := strings.TrimRight(c.cfg.BaseURL, "/") + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
 	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) }}
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			wrote.Store(true) // sticky: a retried write inside the transport never unsets it
+		}
+	}}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return answer{}, &NotAppliedError{Endpoint: path, Err: err}
@@ -167,32 +189,51 @@ func (c *Client) send(ctx context.Context, path string, query url.Values, body [
 
 // interpret turns an answer into a decoded payload or a classified error.
 func (c *Client) interpret(path string, ans answer, out any) error {
-	switch s := ans.status; {
-	case s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable:
-		return &NotAppliedError{Endpoint: path, HTTPStatus: s, RetryAfter: parseRetryAfter(ans.header.Get("Retry-After"), time.Now()),
-			Err: errors.New(c.failureText(ans.body))}
-	case s >= 500 || s == http.StatusForbidden:
-		// 403 is "encryption failed for response" on sibling APIs: the call
-		// may have been applied.
-		return &AmbiguousError{Endpoint: path, HTTPStatus: s, Err: errors.New(c.failureText(ans.body))}
-	case s >= 400:
-		env, _ := c.envelope(ans.body)
-		return &RejectedError{Endpoint: path, HTTPStatus: s, Code: env.Code, Message: c.failureText(ans.body)}
-	case s < 200 || s >= 300:
-		return &AmbiguousError{Endpoint: path, HTTPStatus: s, Err: fmt.Errorf("unexpected HTTP status %d", s)}
+	if err := c.statusError(path, ans); err != nil {
+		return err
 	}
 	env, err := c.envelope(ans.body)
 	if err != nil {
 		return &AmbiguousError{Endpoint: path, HTTPStatus: ans.status, Err: err}
 	}
 	if env.Code != 0 {
-		return &RejectedError{Endpoint: path, HTTPStatus: ans.status, Code: env.Code, Message: env.FailureText()}
+		return refusal(path, ans.status, env.Code, env.FailureText())
+	}
+	if raw, ok := out.(*json.RawMessage); ok && len(env.Payload) == 0 {
+		*raw = nil // no payload at all: the caller decides what that means
+		return nil
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(env.Payload, out); err != nil {
 		return &AmbiguousError{Endpoint: path, HTTPStatus: ans.status, Err: fmt.Errorf("unreadable payload: %w", err)}
+	}
+	return nil
+}
+
+// statusError classifies an answer by its HTTP status; nil for a 2xx. Only
+// a 429 proves that EnKash did not act. Every 5xx may follow a request the
+// back end applied (gateways answer 502, 503 and 504 after the back end
+// took the request), and so may 403 (encryption failed for the response),
+// 408 and 499 (timeouts): all are ambiguous.
+func (c *Client) statusError(path string, ans answer) error {
+	s := ans.status
+	switch {
+	case s == http.StatusTooManyRequests:
+		return &NotAppliedError{Endpoint: path, HTTPStatus: s, RetryAfter: parseRetryAfter(ans.header.Get("Retry-After"), time.Now()),
+			Err: errors.New(c.failureText(ans.body))}
+	case s == http.StatusConflict:
+		env, _ := c.envelope(ans.body)
+		return &DuplicateError{Endpoint: path, HTTPStatus: s, Code: env.Code, Message: c.failureText(ans.body)}
+	case s >= 500 || s == http.StatusForbidden || s == http.StatusRequestTimeout || s == 499:
+		return &AmbiguousError{Endpoint: path, HTTPStatus: s, RetryAfter: parseRetryAfter(ans.header.Get("Retry-After"), time.Now()),
+			Err: errors.New(c.failureText(ans.body))}
+	case s >= 400:
+		env, _ := c.envelope(ans.body)
+		return refusal(path, s, env.Code, c.failureText(ans.body))
+	case s < 200 || s >= 300:
+		return &AmbiguousError{Endpoint: path, HTTPStatus: s, Err: fmt.Errorf("unexpected HTTP status %d", s)}
 	}
 	return nil
 }
@@ -219,7 +260,7 @@ func (c *Client) failureText(body []byte) string {
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(plain, &generic) == nil {
-		if m := firstNonEmpty(generic.Message, generic.Desc, generic.Error); m != "" {
+		if m := cmp.Or(generic.Message, generic.Desc, generic.Error); m != "" {
 			return m
 		}
 	}

@@ -2,77 +2,78 @@ package enkash_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"fmt"
-	"hash/crc32"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/rewardbatch/rewardbatch/pkg/reward"
-
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
-	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
-	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func amount(t testing.TB, s string) money.Amount {
+func allocation(t testing.TB, ref string) reward.Allocation {
 	t.Helper()
-	a, err := money.Parse(s)
+	a, err := money.Parse("250.50")
 	require.NoError(t, err)
-	return a
+	return reward.Allocation{Operation: reward.OpAllocate, Reference: ref, FirstName: "Aarav", Title: "Mr", Gender: "M",
+		Email: "aarav@example.com", Mobile: "9876500001", Amount: a}
 }
 
-func newUser(t testing.TB, ref string) reward.Allocation {
-	return reward.Allocation{
-		Operation: reward.OpAllocate, Reference: ref, FirstName: "Aarav", Title: "Mr", Gender: "M",
-		Email: "aarav." + strings.ToLower(ref) + "@example.com", Mobile: fmt.Sprintf("9%09d", crc32.ChecksumIEEE([]byte(ref))%1e9),
-		Amount: amount(t, "250.50"),
-	}
-}
-
-func TestAllocateMatchesReference(t *testing.T) {
+func TestAllocateOnTheWire(t *testing.T) {
 	t.Parallel()
-	for _, plain := range []bool{false, true} {
-		env := sandboxtest.Start(t, sandbox.Options{Plain: plain})
-		c := env.Client(t, nil)
-		res, err := c.Allocate(context.Background(), newUser(t, "REF00001"))
+	for _, encrypt := range []bool{false, true} {
+		key := enkash.DeriveKey("client-secret-value")
+		f := serve(t, func(w http.ResponseWriter, r *http.Request) {
+			assert.Equal(t, "P1", r.Header.Get("partnerId"))
+			assert.Equal(t, "Bearer tok-1", r.Header.Get("Authorization"))
+			body, _ := io.ReadAll(r.Body)
+			plain, sealed, err := enkash.OpenJSON(key, body)
+			assert.NoError(t, err)
+			assert.Equal(t, encrypt, sealed)
+			assert.Contains(t, string(plain), `"uniqueReferenceNumber":"REF1"`)
+			assert.Contains(t, string(plain), `"loadAmount":250.50`)
+			out := []byte(`{"code":0,"message":"Success","payload":{"enKashCardId":"EKC1","enkashCardTxnId":"T1","pgReferenceNumber":"REF1","otbBalance":2.505E2}}`)
+			if encrypt {
+				out = enkash.SealJSON(key, out)
+			}
+			_, _ = w.Write(out)
+		})
+		cfg := config(f.URL)
+		cfg.Encrypt = encrypt
+		res, err := newClient(t, cfg).Allocate(context.Background(), allocation(t, "REF1"))
 		require.NoError(t, err)
-		assert.Equal(t, "REF00001", res.PGReferenceNumber)
-		assert.True(t, strings.HasPrefix(res.EnKashCardID, "EKC"))
-		assert.Equal(t, "250.50", res.OTBBalance.String())
-		assert.Regexp(t, `^XXXX XXXX XXXX \d{4}$`, res.MaskedNumber)
+		assert.Equal(t, "REF1", res.PGReferenceNumber)
+		assert.Equal(t, "T1", res.EnkashCardTxnID)
+		assert.Equal(t, "250.5", res.OTBBalance.String(), "a Jackson double read exactly")
 	}
 }
 
 func TestTokenIsSharedAndRenewed(t *testing.T) {
 	t.Parallel()
-	env := sandboxtest.Start(t, sandbox.Options{TokenTTL: time.Minute})
+	f := serve(t, func(w http.ResponseWriter, _ *http.Request) { reply(w, 200, okAccount) })
 	var now atomic.Int64
 	now.Store(time.Now().UnixNano())
-	clock := func() time.Time { return time.Unix(0, now.Load()) }
-	c := env.Client(t, nil, enkash.WithClock(clock))
+	c := newClient(t, config(f.URL), enkash.WithClock(func() time.Time { return time.Unix(0, now.Load()) }))
 
 	var wg sync.WaitGroup
-	for i := range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := c.Allocate(context.Background(), newUser(t, "TOK0000"+string(rune('A'+i))))
+	for range 16 {
+		wg.Go(func() {
+			_, err := c.Account(context.Background())
 			assert.NoError(t, err)
-		}()
+		})
 	}
 	wg.Wait()
 	assert.Equal(t, 1, c.Logins(), "sixteen concurrent calls share one login")
+	assert.Equal(t, int64(1), f.logins.Load())
 
 	now.Add(int64(55 * time.Second)) // within the renewal margin of a 60 s token
 	_, err := c.Account(context.Background())
@@ -82,238 +83,278 @@ func TestTokenIsSharedAndRenewed(t *testing.T) {
 
 func TestUnauthorisedCallLogsInAgainOnce(t *testing.T) {
 	t.Parallel()
-	env := sandboxtest.Start(t, sandbox.Options{Faults: sandbox.Faults{ExpireTokensEvery: 3}})
-	c := env.Client(t, nil)
-	for i := range 5 {
-		_, err := c.Account(context.Background())
-		require.NoError(t, err, "call %d", i)
-	}
-	assert.Equal(t, 3, c.Logins())
-	assert.Equal(t, int64(2), env.Stats().Count("unauthorised"))
-}
-
-func TestPersistent401IsAnAuthError(t *testing.T) {
-	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == enkash.PathToken {
-			_, _ = w.Write([]byte(`{"access_token":"t","expires_in":300}`))
+	f := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "Bearer tok-1" {
+			reply(w, 401, `{"error":"invalid_token"}`)
 			return
 		}
-		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	t.Cleanup(srv.Close)
-	c := newClient(t, srv.URL, false)
+		reply(w, 200, okAccount)
+	})
+	c := newClient(t, config(f.URL))
 	_, err := c.Account(context.Background())
-	var ae *enkash.AuthError
-	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, enkash.SafetyNotApplied, enkash.Classify(err), "a 401 was not processed")
-	assert.Equal(t, 2, c.Logins(), "one fresh login, one repeat, then the error")
-}
-
-func TestRejectedLoginIsNeverRetried(t *testing.T) {
-	t.Parallel()
-	env := sandboxtest.Start(t, sandbox.Options{})
-	c := env.Client(t, func(cfg *enkash.Config) { cfg.Password = "wrong-password" })
-	for range 5 {
-		_, err := c.Account(context.Background())
-		var le *enkash.LoginError
-		require.ErrorAs(t, err, &le)
-		assert.True(t, le.Rejected)
-		assert.Equal(t, enkash.SafetyFatal, enkash.Classify(err))
-		assert.Contains(t, err.Error(), "three failed logins lock the EnKash account")
-		assert.NotContains(t, err.Error(), "wrong-password")
-	}
-	assert.Equal(t, int64(1), env.Stats().Count("login failures"), "one rejected login, then no more attempts")
-	assert.Empty(t, env.Stats().LockedUsers)
-}
-
-func TestSandboxLocksAfterThreeFailedLogins(t *testing.T) {
-	t.Parallel()
-	env := sandboxtest.Start(t, sandbox.Options{})
-	for range 3 {
-		c := env.Client(t, func(cfg *enkash.Config) { cfg.Password = "wrong" })
-		_, err := c.Account(context.Background())
-		require.Error(t, err)
-	}
-	good := env.Client(t, nil)
-	_, err := good.Account(context.Background())
-	var le *enkash.LoginError
-	require.ErrorAs(t, err, &le)
-	assert.Contains(t, le.Message, "locked")
-	assert.Equal(t, []string{sandbox.DefaultCredentials.Username}, env.Stats().LockedUsers)
-}
-
-func TestUnreachableLoginGivesUpAfterTwo(t *testing.T) {
-	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	c := newClient(t, "http://"+addr, false)
-	_, err = c.Account(context.Background())
-	assert.Equal(t, enkash.SafetyNotApplied, enkash.Classify(err), "a refused connection is not a failed login: %v", err)
-	_, err = c.Account(context.Background())
-	assert.Equal(t, enkash.SafetyFatal, enkash.Classify(err), "but the client stops before a third try: %v", err)
-	_, err = c.Account(context.Background())
-	assert.Equal(t, enkash.SafetyFatal, enkash.Classify(err))
 	assert.Equal(t, 2, c.Logins())
 }
 
-func TestTokenAnswerStyles(t *testing.T) {
+func TestPersistent401IsFatal(t *testing.T) {
 	t.Parallel()
-	for _, style := range []string{"snake", "camel"} {
-		env := sandboxtest.Start(t, sandbox.Options{TokenStyle: style})
-		_, err := env.Client(t, nil).Account(context.Background())
-		assert.NoError(t, err, style)
-	}
-}
-
-// scripted answers every API call with the given status and body.
-func scripted(t *testing.T, status int, header map[string]string, body string) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == enkash.PathToken {
-			_, _ = w.Write([]byte(`{"access_token":"t","token_type":"bearer","expires_in":86399}`))
-			return
-		}
-		for k, v := range header {
-			w.Header().Set(k, v)
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-func newClient(t *testing.T, url string, encrypt bool) *enkash.Client {
-	t.Helper()
-	cfg := sandboxtest.ClientConfig(sandbox.New(sandbox.Options{}), url)
-	cfg.Encrypt = encrypt
-	cfg.Timeout = 2 * time.Second
-	c, err := enkash.New(cfg)
-	require.NoError(t, err)
-	return c
+	f := serve(t, func(w http.ResponseWriter, _ *http.Request) { reply(w, 401, `{"error":"unauthorized"}`) })
+	c := newClient(t, config(f.URL))
+	_, err := c.Allocate(context.Background(), allocation(t, "R401"))
+	var ae *enkash.AuthError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, enkash.SafetyFatal, enkash.Classify(err), "the credentials do not open the API: stop the batch")
+	assert.Equal(t, 3, c.Logins(), "two fresh logins and repeats, then the error")
 }
 
 func TestErrorClasses(t *testing.T) {
 	t.Parallel()
+	envoy := "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
+	type errKind int
+	const (
+		rejected errKind = iota
+		duplicate
+		notApplied
+		ambiguous
+	)
 	tests := []struct {
 		name       string
 		status     int
 		header     map[string]string
 		body       string
-		safety     enkash.Safety
-		retryAfter time.Duration
+		kind       errKind
+		retryAfter time.Duration // at least this much, at most 7 s more (a date is read later than it was written)
 		message    string
 	}{
-		{"business failure", 200, nil, `{"code":1,"message":"Insufficient balance in card account","payload":"Insufficient balance in card account"}`,
-			enkash.SafetyRejected, 0, "Insufficient balance in card account"},
-		{"response_code failure", 200, nil, `{"response_code":1,"response_message":"Card not found","payload":"Card not found"}`,
-			enkash.SafetyRejected, 0, "Card not found"},
-		{"bad request", 400, nil, `{"code":1,"message":"Invalid request"}`, enkash.SafetyRejected, 0, "Invalid request"},
-		{"unprocessable", 422, nil, `{"code":1,"message":"Invalid encrypted request"}`, enkash.SafetyRejected, 0, "Invalid encrypted request"},
-		{"not found", 404, nil, `not json`, enkash.SafetyRejected, 0, "not json"},
-		{"throttled", 429, map[string]string{"Retry-After": "7"}, `{}`, enkash.SafetyNotApplied, 7 * time.Second, ""},
-		{"unavailable", 503, nil, ``, enkash.SafetyNotApplied, 0, ""},
-		{"internal error", 500, nil, `oops`, enkash.SafetyAmbiguous, 0, "oops"},
-		{"bad gateway", 502, nil, `<html>`, enkash.SafetyAmbiguous, 0, ""},
-		{"gateway timeout", 504, nil, ``, enkash.SafetyAmbiguous, 0, ""},
-		{"forbidden may be an unencrypted answer", 403, nil, ``, enkash.SafetyAmbiguous, 0, ""},
-		{"success that is not JSON", 200, nil, `<html>`, enkash.SafetyAmbiguous, 0, "not JSON"},
+		{"business failure", 200, nil, `{"code":1,"message":"Insufficient balance in card account","payload":"Insufficient balance in card account"}`, rejected, 0, "Insufficient balance in card account"},
+		{"response_code failure", 200, nil, `{"response_code":1,"response_message":"Card not found","payload":"Card not found"}`, rejected, 0, "Card not found"},
+		{"bad request", 400, nil, `{"code":1,"message":"Invalid request"}`, rejected, 0, "Invalid request"},
+		{"unprocessable", 422, nil, `{"code":1,"message":"Invalid encrypted request"}`, rejected, 0, "Invalid encrypted request"},
+		{"not found, not JSON", 404, nil, `not json`, rejected, 0, "not json"},
+		{"duplicate as code 1", 200, nil, `{"code":1,"message":"Duplicate reference number","payload":"Duplicate reference number"}`, duplicate, 0, "Duplicate reference number"},
+		{"duplicate in the payload", 200, nil, `{"code":1,"message":"Failure","payload":"uniqueReferenceNumber already exists"}`, duplicate, 0, "already exists"},
+		{"duplicate as 409", 409, nil, `{"code":409,"message":"Transaction ID already exists"}`, duplicate, 0, "Transaction ID already exists"},
+		{"409 without a body", 409, nil, ``, duplicate, 0, "empty answer"},
+		{"duplicate as 400", 400, nil, `{"code":1,"message":"Duplicate uniqueReferenceNumber"}`, duplicate, 0, "Duplicate"},
+		{"throttled", 429, map[string]string{"Retry-After": "7"}, `{}`, notApplied, 7 * time.Second, ""},
+		{"throttled until a date", 429, map[string]string{"Retry-After": time.Now().Add(61 * time.Second).UTC().Format(http.TimeFormat)}, ``, notApplied, 54 * time.Second, ""},
+		{"503 from a gateway after applying", 503, nil, envoy, ambiguous, 0, "upstream connect error"},
+		{"503 with Retry-After", 503, map[string]string{"Retry-After": "5"}, ``, ambiguous, 5 * time.Second, ""},
+		{"internal error", 500, nil, `oops`, ambiguous, 0, "oops"},
+		{"bad gateway", 502, nil, `<html>`, ambiguous, 0, ""},
+		{"gateway timeout", 504, nil, envoy, ambiguous, 0, "upstream"},
+		{"forbidden may be an unencrypted answer", 403, nil, ``, ambiguous, 0, ""},
+		{"request timeout", 408, nil, ``, ambiguous, 0, ""},
+		{"a redirect nobody follows", 302, nil, ``, ambiguous, 0, "unexpected HTTP status 302"},
+		{"success that is not JSON", 200, nil, `<html>`, ambiguous, 0, "not JSON"},
+		{"success without a code", 200, nil, `{"status":"ok"}`, ambiguous, 0, "neither code nor response_code"},
+		{"success with an unreadable payload", 200, nil, `{"code":0,"payload":"done"}`, ambiguous, 0, "unreadable payload"},
+		{"success with a rounded balance", 200, nil, `{"code":0,"payload":{"pgReferenceNumber":"E1","otbBalance":0.125}}`, ambiguous, 0, "otbBalance"},
+		{"an envelope that does not open", 200, nil, `{"request":"bm90IGEgcmVhbCBjaXBoZXJ0ZXh0"}`, ambiguous, 0, "cannot decrypt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := newClient(t, scripted(t, tt.status, tt.header, tt.body), false)
-			_, err := c.Allocate(context.Background(), newUser(t, "ERR00001"))
+			f := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+				for k, v := range tt.header {
+					w.Header().Set(k, v)
+				}
+				reply(w, tt.status, tt.body)
+			})
+			_, err := newClient(t, config(f.URL)).Allocate(context.Background(), allocation(t, "E1"))
 			require.Error(t, err)
-			assert.Equal(t, tt.safety, enkash.Classify(err), "%v", err)
-			var na *enkash.NotAppliedError
-			if errors.As(err, &na) {
-				assert.Equal(t, tt.retryAfter, na.RetryAfter)
-			}
 			assert.Contains(t, err.Error(), tt.message)
+			var (
+				rej *enkash.RejectedError
+				dup *enkash.DuplicateError
+				na  *enkash.NotAppliedError
+				amb *enkash.AmbiguousError
+			)
+			var retryAfter time.Duration
+			switch tt.kind {
+			case rejected:
+				require.ErrorAs(t, err, &rej)
+				assert.Equal(t, enkash.SafetyRejected, enkash.Classify(err))
+			case duplicate:
+				require.ErrorAs(t, err, &dup)
+				assert.Equal(t, enkash.SafetyDuplicate, enkash.Classify(err))
+			case notApplied:
+				require.ErrorAs(t, err, &na)
+				assert.Equal(t, enkash.SafetyNotApplied, enkash.Classify(err))
+				retryAfter = na.RetryAfter
+			case ambiguous:
+				require.ErrorAs(t, err, &amb)
+				assert.Equal(t, enkash.SafetyAmbiguous, enkash.Classify(err))
+				retryAfter = amb.RetryAfter
+			}
+			if tt.retryAfter == 0 {
+				assert.Zero(t, retryAfter)
+				return
+			}
+			assert.GreaterOrEqual(t, retryAfter, tt.retryAfter)
+			assert.LessOrEqual(t, retryAfter, tt.retryAfter+7*time.Second)
 		})
 	}
+}
+
+// hijack takes the connection of r over; the server then neither answers
+// nor closes it unless the test does.
+func hijack(t *testing.T, w http.ResponseWriter) net.Conn {
+	conn, _, err := w.(http.Hijacker).Hijack()
+	require.NoError(t, err)
+	return conn
 }
 
 func TestNetworkFailureClasses(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never speaks TLS
 	require.NoError(t, err)
-	refused := "http://" + ln.Addr().String()
-	require.NoError(t, ln.Close())
-
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == enkash.PathToken {
-			_, _ = w.Write([]byte(`{"access_token":"t"}`))
-			return
+	t.Cleanup(func() { _ = silent.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
 		}
-		_, _ = io.Copy(io.Discard, r.Body) // after the body, the server notices the client leave
-		select {
-		case <-r.Context().Done():
-		case <-time.After(10 * time.Second):
-		}
-	}))
-	t.Cleanup(hang.Close)
-
-	c := newClient(t, refused, false)
-	_, err = c.Allocate(context.Background(), newUser(t, "NET00001"))
-	assert.Equal(t, enkash.SafetyNotApplied, enkash.Classify(err), "connection refused: %v", err)
-
-	c = newClient(t, hang.URL, false)
-	_, err = c.Allocate(context.Background(), newUser(t, "NET00002"))
-	assert.Equal(t, enkash.SafetyAmbiguous, enkash.Classify(err), "timeout after the request was written: %v", err)
-}
-
-func TestSandboxFaultsAsTheClientSeesThem(t *testing.T) {
-	t.Parallel()
+	}()
 	tests := []struct {
-		name    string
-		faults  sandbox.Faults
-		safety  enkash.Safety
-		applied int
+		name   string
+		base   string // API host; empty: the scripted one
+		api    http.HandlerFunc
+		safety enkash.Safety
 	}{
-		{"5xx before applying", sandbox.Faults{FailBefore: 1}, enkash.SafetyNotApplied, 0},
-		{"5xx before applying, as a 500", sandbox.Faults{FailBefore: 1, FailBeforeStatus: 500}, enkash.SafetyAmbiguous, 0},
-		{"429", sandbox.Faults{Throttle: 1, RetryAfter: 2 * time.Second}, enkash.SafetyNotApplied, 0},
-		{"apply then 502", sandbox.Faults{ApplyThenFail: 1, FailMode: sandbox.Fail502}, enkash.SafetyAmbiguous, 1},
-		{"apply then drop", sandbox.Faults{ApplyThenFail: 1, FailMode: sandbox.FailDrop}, enkash.SafetyAmbiguous, 1},
-		{"apply then hang past the timeout", sandbox.Faults{ApplyThenFail: 1, FailMode: sandbox.FailHang}, enkash.SafetyAmbiguous, 1},
+		{"connection refused", "http://" + closedAddr(t), nil, enkash.SafetyNotApplied},
+		{"TLS handshake never answered: the request was never written", "https://" + silent.Addr().String(), nil, enkash.SafetyNotApplied},
+		{"timeout after the request was written", "", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
+		}, enkash.SafetyAmbiguous},
+		{"reset after the request was written", "", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			conn := hijack(t, w)
+			_ = conn.(*net.TCPConn).SetLinger(0)
+			_ = conn.Close()
+		}, enkash.SafetyAmbiguous},
+		{"answer cut short", "", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			conn := hijack(t, w)
+			_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"code\":0,"))
+			_ = conn.Close()
+		}, enkash.SafetyAmbiguous},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			env := sandboxtest.Start(t, sandbox.Options{Faults: tt.faults})
-			c := env.Client(t, func(cfg *enkash.Config) { cfg.Timeout = time.Second })
-			_, err := c.Allocate(context.Background(), newUser(t, "FLT00001"))
-			assert.Equal(t, tt.safety, enkash.Classify(err), "%v", err)
-			assert.Len(t, env.Transactions(), tt.applied)
-			var na *enkash.NotAppliedError
-			if tt.faults.Throttle > 0 && assert.ErrorAs(t, err, &na) {
-				assert.Equal(t, 2*time.Second, na.RetryAfter)
+			f := serve(t, tt.api)
+			cfg := config(f.URL)
+			cfg.Timeout = 300 * time.Millisecond
+			if tt.base != "" {
+				cfg.BaseURL, cfg.TokenURL = tt.base, f.URL
 			}
+			_, err := newClient(t, cfg).Allocate(context.Background(), allocation(t, "NET1"))
+			require.Error(t, err)
+			assert.Equal(t, tt.safety, enkash.Classify(err), "%v", err)
 		})
 	}
 }
 
-func TestFaultsAreSeededPerReference(t *testing.T) {
+func TestAccountRetriesThrottleWithinRetryAfter(t *testing.T) {
 	t.Parallel()
-	run := func() []string {
-		env := sandboxtest.Start(t, sandbox.Options{Faults: sandbox.Faults{Seed: 42, FailBefore: 0.3}})
-		c := env.Client(t, nil)
-		var failed []string
-		for i := range 40 {
-			ref := "SEED" + string(rune('A'+i/10)) + string(rune('0'+i%10)) + "000"
-			if _, err := c.Allocate(context.Background(), newUser(t, ref)); err != nil {
-				failed = append(failed, ref)
-			}
-		}
-		return failed
+	tests := []struct {
+		name    string
+		first   func(w http.ResponseWriter)
+		bound   time.Duration
+		ok      bool
+		calls   int64
+		atLeast time.Duration
+	}{
+		{"429 with Retry-After in seconds", func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "1")
+			reply(w, 429, `{"message":"Too Many Requests"}`)
+		}, time.Minute, true, 2, 900 * time.Millisecond},
+		{"503 with Retry-After as an HTTP date", func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
+			reply(w, 503, `upstream connect error or disconnect/reset before headers`)
+		}, time.Minute, true, 2, 900 * time.Millisecond},
+		{"502 without Retry-After", func(w http.ResponseWriter) { reply(w, 502, ``) }, time.Minute, true, 2, 900 * time.Millisecond},
+		{"a Retry-After beyond the bound is not waited for", func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "120")
+			reply(w, 429, ``)
+		}, 5 * time.Second, false, 1, 0},
+		{"a 500 is not retried", func(w http.ResponseWriter) { reply(w, 500, `oops`) }, time.Minute, false, 1, 0},
 	}
-	first := run()
-	assert.NotEmpty(t, first)
-	assert.Less(t, len(first), 40)
-	assert.Equal(t, first, run(), "the same seed fails the same references")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int64
+			f := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+				if calls.Add(1) == 1 {
+					tt.first(w)
+					return
+				}
+				reply(w, 200, okAccount)
+			})
+			start := time.Now()
+			acc, err := newClient(t, config(f.URL), enkash.WithAccountRetryFor(tt.bound)).Account(context.Background())
+			assert.Equal(t, tt.calls, calls.Load())
+			assert.GreaterOrEqual(t, time.Since(start), tt.atLeast)
+			if !tt.ok {
+				assert.Error(t, err)
+				assert.Less(t, time.Since(start), 2*time.Second, "no wait that cannot succeed")
+				return
+			}
+			require.NoError(t, err)
+			bal, err := acc.Balance()
+			require.NoError(t, err)
+			assert.Equal(t, "25000000", bal.String())
+		})
+	}
+}
+
+func TestAccountRetryEndsWithTheContext(t *testing.T) {
+	t.Parallel()
+	f := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		reply(w, 429, ``)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := newClient(t, config(f.URL)).Account(ctx)
+		done <- err
+	}()
+	cancel()
+	err := <-done
+	var na *enkash.NotAppliedError
+	require.ErrorAs(t, err, &na)
+	assert.True(t, errors.Is(err, context.Canceled) || na.HTTPStatus == 429, "%v", err)
+}
+
+func TestRequestCarriesBothPagingStyles(t *testing.T) {
+	t.Parallel()
+	got := make(chan map[string]any, 1)
+	f := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		got <- m
+		reply(w, 200, `{"code":0,"payload":null}`)
+	})
+	lk, err := newClient(t, config(f.URL)).FindTransactions(context.Background(), "R1", "EKC1")
+	require.NoError(t, err)
+	assert.True(t, lk.Conclusive)
+	m := <-got
+	for k, v := range map[string]any{"pageNumber": 1.0, "pageSize": 100.0, "page": 0.0, "size": 100.0, "pgReferenceNumber": "R1",
+		"enKashCardId": "EKC1", "companyId": "C1", "cardAccountId": "A1"} {
+		assert.Equal(t, v, m[k], k)
+	}
+	assert.Equal(t, []any{"R1"}, m["pgReferenceNumbers"])
+	assert.False(t, strings.Contains(f.URL, "?"))
 }

@@ -1,10 +1,15 @@
 package enkash
 
 import (
+	"errors"
+	"net/http"
+	"time"
+
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"go.uber.org/zap"
 	"net/url"
 	"strconv"
 
@@ -14,8 +19,8 @@ import (
 // Request builds the wire body, spelling the reference as configured.
 func (c *Client) Request(a reward.Allocation) AllocateRequest {
 	req := AllocateRequest{
-		CompanyID:       firstNonEmpty(a.CompanyID, c.cfg.CompanyID),
-		CardAccountID:   firstNonEmpty(a.CardAccountID, c.cfg.CardAccountID),
+		CompanyID:       cmp.Or(a.CompanyID, c.cfg.CompanyID),
+		CardAccountID:   cmp.Or(a.CardAccountID, c.cfg.CardAccountID),
 		TransactionCode: TransactionCodeAllocation,
 		TransactionType: TypeCredit,
 		Type:            KindAllocatePoint,
@@ -70,92 +75,49 @@ func (c *Client) BulkAllocate(ctx context.Context, items []BulkItem, pointsForEx
 	return &res, nil
 }
 
-// Account calls cardAccount/get for the configured reward account.
+// DefaultAccountRetryFor bounds how long [Client.Account] retries.
+const DefaultAccountRetryFor = 2 * time.Minute
+
+// Account calls cardAccount/get for the configured reward account: the
+// pre-flight of a run. It reads nothing but a balance, so a 429, 502, 503
+// or 504 is retried, after the Retry-After EnKash gives (in seconds or as an
+// HTTP date) or a capped backoff, while the waits fit in the bound set by
+// [WithAccountRetryFor]; a wait that would not fit returns the error at
+// once.
 func (c *Client) Account(ctx context.Context) (*Account, error) {
-	var acc Account
-	err := c.post(ctx, PathAccount, nil, AccountRequest{CardAccountID: c.cfg.CardAccountID, CompanyID: c.cfg.CompanyID}, &acc)
-	if err != nil {
-		return nil, err
-	}
-	return &acc, nil
-}
-
-// ErrUnfilteredLookup means transaction/all answered with transactions for
-// other references, so it cannot prove that a reference is absent.
-var ErrUnfilteredLookup = errors.New("the lookup answered with other references' transactions, so it cannot prove absence")
-
-// FindTransactions calls transaction/all for one reference, narrowed to a
-// card when enKashCardID is known. An empty result with code 0 is EnKash
-// saying it has no such transaction; an error means nothing was proven.
-func (c *Client) FindTransactions(ctx context.Context, reference, enKashCardID string) ([]Transaction, error) {
-	q := TransactionQuery{
-		CompanyID: c.cfg.CompanyID, CardAccountID: c.cfg.CardAccountID,
-		EnKashCardID: enKashCardID, PGReferenceNumber: reference, PGReferenceNumbers: []string{reference},
-	}
-	var raw json.RawMessage
-	if err := c.post(ctx, PathTransactions, nil, q, &raw); err != nil {
-		return nil, err
-	}
-	txns, err := decodeList[Transaction](raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", PathTransactions, err)
-	}
-	for _, t := range txns {
-		if t.PGReferenceNumber != reference {
-			return nil, fmt.Errorf("%s: %w", PathTransactions, ErrUnfilteredLookup)
+	giveUp := time.Now().Add(c.accountRetryFor)
+	for n := 1; ; n++ {
+		var acc Account
+		err := c.post(ctx, PathAccount, nil, AccountRequest{CardAccountID: c.cfg.CardAccountID, CompanyID: c.cfg.CompanyID}, &acc)
+		if err == nil {
+			return &acc, nil
+		}
+		wait, ok := readRetry(err, n)
+		if !ok || time.Now().Add(wait).After(giveUp) {
+			return nil, err
+		}
+		c.log.Warn("the reward account balance is not available yet; waiting", zap.Duration("wait", wait), zap.Error(err))
+		if serr := sleepCtx(ctx, wait); serr != nil {
+			return nil, err
 		}
 	}
-	return txns, nil
 }
 
-// SearchUsers calls search for the reward account, narrowed to one card
-// when enKashCardID is not empty.
-func (c *Client) SearchUsers(ctx context.Context, enKashCardID string) ([]User, error) {
-	var raw json.RawMessage
-	req := AccountRequest{CardAccountID: c.cfg.CardAccountID, CompanyID: c.cfg.CompanyID, EnKashCardID: enKashCardID}
-	if err := c.post(ctx, PathSearch, nil, req, &raw); err != nil {
-		return nil, err
+// readRetry says whether a read that failed with err may be tried again,
+// and after how long: the Retry-After of a 429, 502, 503 or 504, else one
+// second doubling per attempt n, at most 15 seconds.
+func readRetry(err error, n int) (time.Duration, bool) {
+	var (
+		na  *NotAppliedError
+		amb *AmbiguousError
+	)
+	backoff := min(time.Second<<min(max(n-1, 0), 4), 15*time.Second)
+	switch {
+	case errors.As(err, &na) && na.HTTPStatus == http.StatusTooManyRequests:
+		return cmp.Or(na.RetryAfter, backoff), true
+	case errors.As(err, &amb) && (amb.HTTPStatus == http.StatusBadGateway || amb.HTTPStatus == http.StatusServiceUnavailable ||
+		amb.HTTPStatus == http.StatusGatewayTimeout):
+		return cmp.Or(amb.RetryAfter, backoff), true
 	}
-	users, err := decodeList[User](raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", PathSearch, err)
-	}
-	return users, nil
-}
-
-// decodeList reads a payload that the portal shows in several shapes: a
-// bare array, a paged object {"recordsCount": n, "data": [...]} (or
-// "content"/"transactions"), a single object, or null for none.
-func decodeList[T any](raw json.RawMessage) ([]T, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	var list []T
-	if raw[0] == '[' {
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return nil, fmt.Errorf("unreadable list: %w", err)
-		}
-		return list, nil
-	}
-	var paged struct {
-		Data         json.RawMessage `json:"data"`
-		Content      json.RawMessage `json:"content"`
-		Transactions json.RawMessage `json:"transactions"`
-	}
-	if err := json.Unmarshal(raw, &paged); err != nil {
-		return nil, fmt.Errorf("unreadable payload: %w", err)
-	}
-	for _, inner := range []json.RawMessage{paged.Data, paged.Content, paged.Transactions} {
-		if len(inner) > 0 && inner[0] == '[' {
-			if err := json.Unmarshal(inner, &list); err != nil {
-				return nil, fmt.Errorf("unreadable list: %w", err)
-			}
-			return list, nil
-		}
-	}
-	var one T
-	if err := json.Unmarshal(raw, &one); err != nil {
-		return nil, fmt.Errorf("unreadable item: %w", err)
-	}
-	return []T{one}, nil
+	return 0, false
 }

@@ -1,10 +1,8 @@
 package enkash
 
-import "log/slog"
-
-// Secret is a string that never prints itself: fmt, %v, %#v, JSON, slog and
-// zap's reflection all see "[redacted]". Use Reveal at the single place the
-// value must leave the process.
+// Secret is a string that never prints itself: fmt, %v, %#v, JSON, text
+// encoders and zap's reflection all see "[redacted]". Use Reveal at the
+// single place the value must leave the process.
 type Secret string
 
 const redacted = "[redacted]"
@@ -25,9 +23,6 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() +
 
 // MarshalText writes "[redacted]" (or "" for an empty secret).
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// LogValue implements slog.LogValuer without revealing the value.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // Reveal returns the secret value. Call it only to put the value on the wire.
 func (s Secret) Reveal() string { return string(s) }

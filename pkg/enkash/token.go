@@ -1,6 +1,7 @@
 package enkash
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,65 +22,118 @@ import (
 // portal says bearer tokens live five minutes.
 const DefaultTokenTTL = 5 * time.Minute
 
-// maxLoginFailures is how many consecutive unsuccessful logins (of any kind)
-// the client accepts before refusing to try again. EnKash locks an account
-// after three failed logins; two keeps one in hand for a person.
+// maxLoginFailures is how many consecutive unsuccessful logins the client
+// accepts before its credentials have ever worked. EnKash locks an account
+// after three failed logins; two keeps one in hand for a person. Once a
+// login has succeeded, a token endpoint that fails (5xx, 429, timeouts) is
+// retried with a capped backoff for [LoginRetry.GiveUpAfter] instead.
 const maxLoginFailures = 2
 
-// tokenSource caches the bearer token, renews it before it expires, and lets
-// one login run at a time however many workers need a token.
+// LoginRetry bounds how the client retries a token endpoint that fails
+// (5xx, 429, a timeout, a refused connection) rather than refuses. A
+// refused login is never retried.
+type LoginRetry struct {
+	Base        time.Duration // first pause (default 500 ms)
+	Max         time.Duration // longest pause (default 15 s)
+	GiveUpAfter time.Duration // stop trying after failing for this long (default 2 min)
+}
+
+// DefaultLoginRetry is the client's default [LoginRetry].
+var DefaultLoginRetry = LoginRetry{Base: 500 * time.Millisecond, Max: 15 * time.Second, GiveUpAfter: 2 * time.Minute}
+
+// delay is the pause after the n-th consecutive failure (n from 1): a
+// capped exponential, never shifted by a negative amount.
+func (r LoginRetry) delay(n int) time.Duration {
+	d := r.Base << min(max(n-1, 0), 20)
+	if d > r.Max || d <= 0 {
+		d = r.Max
+	}
+	return d
+}
+
+// tokenSource caches the bearer token, renews it before it expires, lets
+// one login run at a time however many workers need a token, and retries a
+// failing token endpoint.
 type tokenSource struct {
 	login   func(context.Context) (string, time.Duration, error)
-	now     func() time.Time
+	now     func() time.Time // for token expiry; tests may fake it
 	timeout time.Duration
+	retry   LoginRetry
 
 	mu       sync.Mutex
 	token    string
 	renewAt  time.Time
-	failures int
+	verified bool // a login has succeeded: the credentials are good
+	failures int  // consecutive failed logins
+	failFrom time.Time
+	retryAt  time.Time   // no login before this (real time)
+	lastErr  *LoginError // the last failure, while failures > 0
 	fatal    error
 	logins   int
 	flight   singleflight.Group
 }
 
 // get returns a valid token, logging in when there is none or it is about to
-// expire.
+// expire. While the token endpoint fails it waits and tries again, until
+// the client gives up (a fatal [*LoginError]) or ctx ends (the last
+// failure, which is not applied).
 func (ts *tokenSource) get(ctx context.Context) (string, error) {
-	ts.mu.Lock()
-	if ts.fatal != nil {
-		err := ts.fatal
+	for {
+		ts.mu.Lock()
+		tok, fatal, wait := ts.token, ts.fatal, time.Until(ts.retryAt)
+		valid := tok != "" && ts.now().Before(ts.renewAt)
+		last := ts.lastErr
 		ts.mu.Unlock()
-		return "", err
-	}
-	if ts.token != "" && ts.now().Before(ts.renewAt) {
-		tok := ts.token
-		ts.mu.Unlock()
-		return tok, nil
-	}
-	ts.mu.Unlock()
-	ch := ts.flight.DoChan("login", func() (any, error) { return ts.refresh() })
-	select {
-	case <-ctx.Done():
-		return "", &NotAppliedError{Endpoint: PathToken, Err: ctx.Err()}
-	case r := <-ch:
-		if r.Err != nil {
-			return "", r.Err
+		switch {
+		case fatal != nil:
+			return "", fatal
+		case valid:
+			return tok, nil
+		case wait > 0:
+			if err := sleepCtx(ctx, wait); err != nil {
+				return "", cmpErr(last, &NotAppliedError{Endpoint: PathToken, Err: err})
+			}
+			continue
 		}
-		return r.Val.(string), nil
+		ch := ts.flight.DoChan("login", func() (any, error) { return ts.refresh() })
+		select {
+		case <-ctx.Done():
+			return "", &NotAppliedError{Endpoint: PathToken, Err: ctx.Err()}
+		case r := <-ch:
+			if r.Err == nil {
+				return r.Val.(string), nil
+			}
+			var le *LoginError
+			if !errors.As(r.Err, &le) || le.Fatal() {
+				return "", r.Err
+			}
+		}
 	}
 }
 
-// refresh logs in unless a concurrent flight has just done so. It runs on a
-// context of its own, because it serves every waiting worker.
+// cmpErr returns le when it is set, else err.
+func cmpErr(le *LoginError, err error) error {
+	if le != nil {
+		return le
+	}
+	return err
+}
+
+// refresh logs in unless a concurrent flight has just done so, or the
+// backoff after a failure has not passed. It runs on a context of its own,
+// because it serves every waiting worker.
 func (ts *tokenSource) refresh() (string, error) {
 	ts.mu.Lock()
-	if ts.fatal != nil {
+	switch {
+	case ts.fatal != nil:
 		defer ts.mu.Unlock()
 		return "", ts.fatal
-	}
-	if ts.token != "" && ts.now().Before(ts.renewAt) {
+	case ts.token != "" && ts.now().Before(ts.renewAt):
 		defer ts.mu.Unlock()
 		return ts.token, nil
+	case time.Now().Before(ts.retryAt) && ts.lastErr != nil:
+		defer ts.mu.Unlock()
+		return "", ts.lastErr
 	}
 	ts.mu.Unlock()
 
@@ -91,23 +145,50 @@ func (ts *tokenSource) refresh() (string, error) {
 	defer ts.mu.Unlock()
 	ts.logins++
 	if err != nil {
-		ts.failures++
-		var le *LoginError
-		if !errors.As(err, &le) {
-			le = &LoginError{Err: err}
-		}
-		if !le.Rejected && ts.failures >= maxLoginFailures {
-			le.GaveUp = true
-		}
-		if le.Fatal() {
-			ts.fatal = le
-		}
-		return "", le
+		return "", ts.failed(err)
 	}
-	ts.failures = 0
+	ts.failures, ts.lastErr, ts.retryAt, ts.verified = 0, nil, time.Time{}, true
 	ts.token = tok
 	ts.renewAt = ts.now().Add(ttl - renewSkew(ttl))
 	return tok, nil
+}
+
+// failed records a failed login and decides whether to try again, and when.
+// The caller holds ts.mu.
+func (ts *tokenSource) failed(err error) *LoginError {
+	var le *LoginError
+	if !errors.As(err, &le) {
+		le = &LoginError{Err: err}
+	}
+	ts.failures++
+	if ts.failures == 1 {
+		ts.failFrom = time.Now()
+	}
+	pause := max(ts.retry.delay(ts.failures), le.RetryAfter)
+	switch {
+	case le.Rejected:
+	case !ts.verified && ts.failures >= maxLoginFailures:
+		le.GaveUp = true
+	case ts.verified && time.Since(ts.failFrom)+pause > ts.retry.GiveUpAfter:
+		le.GaveUp = true
+	}
+	if le.Fatal() {
+		ts.fatal = le
+	}
+	ts.lastErr, ts.retryAt = le, time.Now().Add(pause)
+	return le
+}
+
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // invalidate forgets tok if it is still the cached token, so that the next
@@ -139,7 +220,7 @@ type tokenAnswer struct {
 	Message      string          `json:"message"`
 }
 
-func (a tokenAnswer) token() string { return firstNonEmpty(a.AccessToken, a.AccessToken2) }
+func (a tokenAnswer) token() string { return cmp.Or(a.AccessToken, a.AccessToken2) }
 
 func (a tokenAnswer) ttl() time.Duration {
 	for _, raw := range []json.RawMessage{a.ExpiresIn, a.ExpiresIn2} {
@@ -152,7 +233,7 @@ func (a tokenAnswer) ttl() time.Duration {
 }
 
 func (a tokenAnswer) message() string {
-	return firstNonEmpty(a.ErrorDesc, a.Error, a.Message, "no message")
+	return cmp.Or(a.ErrorDesc, a.Error, a.Message, "no message")
 }
 
 func parseTokenAnswer(body []byte) (tokenAnswer, error) {
@@ -200,7 +281,8 @@ func (c *Client) login(ctx context.Context) (string, time.Duration, error) {
 		resp.StatusCode == http.StatusForbidden:
 		return "", 0, &LoginError{HTTPStatus: resp.StatusCode, Rejected: true, Message: ans.message()}
 	case resp.StatusCode != http.StatusOK:
-		return "", 0, &LoginError{HTTPStatus: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
+		return "", 0, &LoginError{HTTPStatus: resp.StatusCode, Message: http.StatusText(resp.StatusCode),
+			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	case perr != nil:
 		return "", 0, &LoginError{HTTPStatus: resp.StatusCode, Message: "the token answer is not JSON"}
 	case ans.token() == "":
@@ -208,15 +290,6 @@ func (c *Client) login(ctx context.Context) (string, time.Duration, error) {
 	}
 	c.log.Debug("logged in", zap.Duration("ttl", ans.ttl()))
 	return ans.token(), ans.ttl(), nil
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // readBody reads at most maxBody bytes of a response and closes it. A body

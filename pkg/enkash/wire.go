@@ -72,6 +72,39 @@ type AllocateResult struct {
 	Gender            string      `json:"gender,omitempty"`
 }
 
+// UnmarshalJSON reads the success payload, with otbBalance in every JSON
+// form rewritten as a plain decimal ("2.5E7" becomes "25000000").
+func (r *AllocateResult) UnmarshalJSON(b []byte) error {
+	type plain AllocateResult
+	var aux struct {
+		plain
+		OTBBalance json.RawMessage `json:"otbBalance"`
+	}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	*r = AllocateResult(aux.plain)
+	otb, err := wireNumber(aux.OTBBalance)
+	if err != nil {
+		return fmt.Errorf("otbBalance: %w", err)
+	}
+	r.OTBBalance = otb
+	return nil
+}
+
+// wireNumber reads a number EnKash wrote in any JSON form (see
+// [money.ParseWire]) and returns it as a plain decimal; absent or null is "".
+func wireNumber(raw json.RawMessage) (json.Number, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	a, err := money.ParseWire(string(raw))
+	if err != nil {
+		return "", err
+	}
+	return json.Number(a.String()), nil
+}
+
 // BulkItem is one element of the bulk create-and-allocate body. Note "name",
 // not "firstName", and no gender or transaction fields.
 type BulkItem struct {
@@ -135,13 +168,14 @@ type Account struct {
 	CurrentMonthRedemptionPoint json.Number `json:"currentMonthRedemptionPoint,omitempty"`
 }
 
-// Balance returns AvailableBalance as an exact amount. Any digits beyond
-// hundredths, or a value that is not a plain decimal, are an error.
+// Balance returns AvailableBalance as an exact amount, in whichever JSON
+// form EnKash wrote it (see [money.ParseWire]). Non-zero digits beyond
+// hundredths are an error, never rounded.
 func (a Account) Balance() (money.Amount, error) {
 	if a.AvailableBalance == "" {
 		return money.Amount{}, errors.New("EnKash did not return availableBalance")
 	}
-	return money.Parse(string(a.AvailableBalance))
+	return money.ParseWire(string(a.AvailableBalance))
 }
 
 // TransactionQuery is the body of transaction/all. The portal's schema asks
@@ -153,6 +187,19 @@ type TransactionQuery struct {
 	EnKashCardID       string   `json:"enKashCardId,omitempty"`
 	PGReferenceNumber  string   `json:"pgReferenceNumber,omitempty"`
 	PGReferenceNumbers []string `json:"pgReferenceNumbers,omitempty"`
+	Paging
+}
+
+// SearchQuery is the body of search (Get User Details). The e-mail and
+// mobile filters are not documented; a server that ignores them lists every
+// user, and the client matches them itself.
+type SearchQuery struct {
+	CardAccountID string `json:"cardAccountId"`
+	CompanyID     string `json:"companyId"`
+	EnKashCardID  string `json:"enKashCardId,omitempty"`
+	Email         string `json:"email,omitempty"`
+	Mobile        string `json:"mobile,omitempty"`
+	Paging
 }
 
 // Transaction is one item of a transaction/all answer.
@@ -167,18 +214,26 @@ type Transaction struct {
 }
 
 // UnmarshalJSON accepts the transaction id under each spelling the portal
-// uses (enKashTransactionId, enkashCardTxnId, enkashCardTransactionId).
+// uses (enKashTransactionId, enkashCardTxnId, enkashCardTransactionId), and
+// the amount in every JSON form, rewritten as a plain decimal ("2.5E7"
+// becomes "25000000"). An amount that cannot be read exactly is an error.
 func (t *Transaction) UnmarshalJSON(b []byte) error {
 	type plain Transaction
 	var aux struct {
 		plain
-		TxnID  string `json:"enkashCardTxnId"`
-		TxnID2 string `json:"enkashCardTransactionId"`
+		Amount json.RawMessage `json:"amount"`
+		TxnID  string          `json:"enkashCardTxnId"`
+		TxnID2 string          `json:"enkashCardTransactionId"`
 	}
 	if err := json.Unmarshal(b, &aux); err != nil {
 		return err
 	}
 	*t = Transaction(aux.plain)
+	amount, err := wireNumber(aux.Amount)
+	if err != nil {
+		return fmt.Errorf("transaction amount: %w", err)
+	}
+	t.Amount = amount
 	for _, id := range []string{aux.TxnID, aux.TxnID2} {
 		if t.EnKashTransactionID == "" {
 			t.EnKashTransactionID = id
@@ -207,7 +262,6 @@ type Envelope struct {
 	Code    int
 	Message string
 	Payload json.RawMessage
-	hasCode bool
 }
 
 type flexInt struct {
@@ -244,9 +298,9 @@ func DecodeEnvelope(body []byte) (Envelope, error) {
 	env := Envelope{Payload: raw.Payload, Message: raw.Message}
 	switch {
 	case raw.Code.set:
-		env.Code, env.hasCode = raw.Code.n, true
+		env.Code = raw.Code.n
 	case raw.ResponseCode.set:
-		env.Code, env.hasCode = raw.ResponseCode.n, true
+		env.Code = raw.ResponseCode.n
 	default:
 		return Envelope{}, errors.New("response has neither code nor response_code")
 	}

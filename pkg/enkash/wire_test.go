@@ -87,19 +87,39 @@ func TestTransactionAcceptsEveryIDSpelling(t *testing.T) {
 	}
 }
 
-func TestDecodeListShapes(t *testing.T) {
+func TestNumbersFromEnKashInEveryJSONForm(t *testing.T) {
 	t.Parallel()
-	for name, body := range map[string]string{
-		"array": `[{"pgReferenceNumber":"R"}]`,
-		"paged": `{"recordsCount":1,"data":[{"pgReferenceNumber":"R"}]}`,
-		"one":   `{"pgReferenceNumber":"R"}`,
-	} {
-		got, err := decodeList[Transaction](json.RawMessage(body))
-		require.NoError(t, err, name)
-		require.Len(t, got, 1, name)
-		assert.Equal(t, "R", got[0].PGReferenceNumber, name)
+	tests := []struct {
+		name, number, want string
+	}{
+		{"integer", `25000000`, "25000000"},
+		{"Jackson double", `2.5E7`, "25000000"},
+		{"Jackson double with more digits", `1.2345678E7`, "12345678"},
+		{"double of a whole number", `100.0`, "100.0"},
+		{"string", `"25000000.00"`, "25000000.00"},
 	}
-	got, err := decodeList[Transaction](json.RawMessage(`null`))
-	require.NoError(t, err)
-	assert.Empty(t, got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var acc Account
+			require.NoError(t, json.Unmarshal([]byte(`{"availableBalance":`+tt.number+`}`), &acc))
+			bal, err := acc.Balance()
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, bal.String())
+
+			var tx Transaction
+			require.NoError(t, json.Unmarshal([]byte(`{"pgReferenceNumber":"R","amount":`+tt.number+`}`), &tx))
+			assert.Equal(t, tt.want, tx.Amount.String(), "the amount is rewritten as a plain decimal")
+
+			var res AllocateResult
+			require.NoError(t, json.Unmarshal([]byte(`{"pgReferenceNumber":"R","otbBalance":`+tt.number+`}`), &res))
+			assert.Equal(t, tt.want, res.OTBBalance.String())
+		})
+	}
+	var tx Transaction
+	assert.Error(t, json.Unmarshal([]byte(`{"amount":0.125}`), &tx), "an amount is never rounded")
+	require.NoError(t, json.Unmarshal([]byte(`{"amount":null}`), &tx))
+	assert.Empty(t, tx.Amount)
+	_, err := Account{AvailableBalance: "1.2345E1"}.Balance()
+	assert.Error(t, err)
 }

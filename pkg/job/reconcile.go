@@ -94,7 +94,11 @@ func settleRef(ctx context.Context, api engine.API, ref ledger.Ref, log *zap.Log
 		return report.Change{}, false
 	}
 	ch := report.Change{Operation: reward.Operation(ref.Operation), Amount: amount}
-	txns, err := api.FindTransactions(ctx, ref.Reference, ref.CardID)
+	lk, err := api.FindTransactions(ctx, ref.Reference, ref.CardID)
+	txns := lk.Transactions
+	if err == nil && !lk.Conclusive {
+		err = errors.New("an empty lookup without the card proves nothing")
+	}
 	if err != nil {
 		log.Info("lookup could not settle a reference", zap.String("reference", ref.Reference), zap.Error(err))
 		return ch, false

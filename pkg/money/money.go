@@ -96,10 +96,14 @@ func (a Amount) Fixed2() string { return Amount{hundredths: a.hundredths, scale:
 // MarshalJSON writes the amount as a JSON number with its own digits.
 func (a Amount) MarshalJSON() ([]byte, error) { return []byte(a.String()), nil }
 
-// UnmarshalJSON reads a JSON number (or a numeric string) strictly.
+// UnmarshalJSON reads a JSON number or numeric string with [ParseWire]:
+// JSON is written by machines (EnKash's answers), never typed by people, so
+// every JSON form of a number is read exactly. A JSON null leaves a alone.
 func (a *Amount) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	v, err := Parse(s)
+	if string(b) == "null" {
+		return nil
+	}
+	v, err := ParseWire(string(b))
 	if err != nil {
 		return err
 	}

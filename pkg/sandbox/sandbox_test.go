@@ -36,7 +36,7 @@ func TestDuplicatePolicies(t *testing.T) {
 		applied int
 		otb     string
 	}{
-		{sandbox.DuplicateReject, enkash.SafetyRejected, 1, "100"},
+		{sandbox.DuplicateReject, enkash.SafetyDuplicate, 1, "100"},
 		{sandbox.DuplicateReplay, enkash.SafetyNone, 1, "100"},
 		{sandbox.DuplicateApplyAgain, enkash.SafetyNone, 2, "200"},
 	}
@@ -127,20 +127,23 @@ func TestLookupByReference(t *testing.T) {
 		res, err := c.Allocate(ctx, person(t, "L1", "9876500011", "10"))
 		require.NoError(t, err)
 
-		txns, err := c.FindTransactions(ctx, "L1", res.EnKashCardID)
+		lk, err := c.FindTransactions(ctx, "L1", res.EnKashCardID)
+		txns := lk.Transactions
 		require.NoError(t, err)
 		require.Len(t, txns, 1)
 		assert.Equal(t, res.EnkashCardTxnID, txns[0].EnKashTransactionID)
 		assert.Equal(t, "10", txns[0].Amount.String())
 
-		txns, err = c.FindTransactions(ctx, "L1", "")
+		lk, err = c.FindTransactions(ctx, "L1", "")
+		txns = lk.Transactions
 		if needsCard {
 			assert.Equal(t, enkash.SafetyRejected, enkash.Classify(err), "a lookup without the card is refused")
 		} else {
 			require.NoError(t, err)
 			assert.Len(t, txns, 1)
 		}
-		txns, err = c.FindTransactions(ctx, "NEVER-SENT", res.EnKashCardID)
+		lk, err = c.FindTransactions(ctx, "NEVER-SENT", res.EnKashCardID)
+		txns = lk.Transactions
 		require.NoError(t, err)
 		assert.Empty(t, txns, "absence is an empty list with code 0")
 	}

@@ -1,0 +1,243 @@
+package enkash
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+)
+
+// Paging is sent with every list request, in both styles a server may read:
+// PageNumber (1-based) with PageSize, and Spring's Page (0-based) with Size.
+// A server reads the pair it knows and ignores the other.
+type Paging struct {
+	PageNumber int `json:"pageNumber"`
+	PageSize   int `json:"pageSize"`
+	Page       int `json:"page"`
+	Size       int `json:"size"`
+}
+
+// pageSize is what the client asks for; the server's own size wins.
+const pageSize = 100
+
+// ErrTooManyPages means a list answer went on for more pages than the
+// client reads, so it proves nothing.
+var ErrTooManyPages = errors.New("the answer has more pages than the client reads")
+
+// noRecordsMarks are the messages, in lower case, with which a list
+// endpoint refuses (code 1) what is simply an empty answer.
+var noRecordsMarks = []string{"no records found", "no record found", "no data found", "no transactions found", "no transaction found"}
+
+// isNoRecords reports whether err is a refusal that means "the list is
+// empty", such as code 1 "No records found".
+func isNoRecords(err error) bool {
+	var rej *RejectedError
+	if !errors.As(err, &rej) {
+		return false
+	}
+	m := strings.ToLower(rej.Message)
+	for _, s := range noRecordsMarks {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// lister reads every page of one list endpoint.
+type lister[T any] struct {
+	path     string
+	body     func(Paging) any // the request body for one page
+	key      func(T) string   // identity, to drop an item a page repeats; "" keeps it
+	check    func(T) error    // refuses an item that proves the answer wrong
+	maxPages int
+}
+
+// all reads pages until the answer says it is done: an empty page, Spring's
+// last, the last of totalPages, every counted record, or an unpaged answer.
+func (l lister[T]) all(ctx context.Context, c *Client) ([]T, error) {
+	var (
+		items []T
+		seen  = map[string]bool{}
+		read  int
+	)
+	for n := 1; n <= l.maxPages; n++ {
+		pg, err := l.page(ctx, c, n)
+		if err != nil {
+			return nil, err
+		}
+		read += len(pg.items)
+		for _, it := range pg.items {
+			if err := l.check(it); err != nil {
+				return nil, fmt.Errorf("%s: %w", l.path, err)
+			}
+			if k := l.key(it); k != "" {
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+			}
+			items = append(items, it)
+		}
+		if pg.done(n, read) {
+			return items, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: %w (%d)", l.path, ErrTooManyPages, l.maxPages)
+}
+
+// page fetches and decodes page n (1-based).
+func (l lister[T]) page(ctx context.Context, c *Client, n int) (listPage[T], error) {
+	var raw json.RawMessage
+	err := c.post(ctx, l.path, nil, l.body(Paging{PageNumber: n, PageSize: pageSize, Page: n - 1, Size: pageSize}), &raw)
+	if err != nil && !isNoRecords(err) {
+		return listPage[T]{}, err
+	}
+	if err != nil {
+		raw = nil
+	}
+	pg, err := decodePage[T](raw)
+	if err != nil {
+		return pg, &AmbiguousError{Endpoint: l.path, HTTPStatus: 200, Err: err}
+	}
+	if pg.echo >= 0 && pg.echo != n {
+		return pg, &AmbiguousError{Endpoint: l.path, HTTPStatus: 200,
+			Err: fmt.Errorf("asked for page %d, the answer is page %d: the server does not page as asked", n, pg.echo)}
+	}
+	return pg, nil
+}
+
+// listPage is one decoded page and what it says about the others. A field
+// the answer did not carry is -1.
+type listPage[T any] struct {
+	items      []T
+	totalPages int
+	count      int // recordsCount or totalElements
+	last       int // Spring's last: 1 true, 0 false
+	echo       int // the page number the answer carries, made 1-based
+}
+
+// done reports whether page n, with read items so far, is the last one.
+func (p listPage[T]) done(n, read int) bool {
+	switch {
+	case len(p.items) == 0:
+		return true
+	case p.last >= 0:
+		return p.last == 1
+	case p.totalPages >= 0:
+		return n >= p.totalPages
+	case p.count >= 0:
+		return read >= p.count
+	}
+	return true // an unpaged answer
+}
+
+// pageShape is every key of the paged payloads: {"recordsCount","totalPages",
+// "pageNumber","data"} and Spring's {"content","totalElements","totalPages",
+// "number","last"}. Numbers may come in any JSON form.
+type pageShape struct {
+	Data          json.RawMessage `json:"data"`
+	Content       json.RawMessage `json:"content"`
+	Transactions  json.RawMessage `json:"transactions"`
+	RecordsCount  json.RawMessage `json:"recordsCount"`
+	TotalElements json.RawMessage `json:"totalElements"`
+	TotalPages    json.RawMessage `json:"totalPages"`
+	PageNumber    json.RawMessage `json:"pageNumber"`
+	Number        json.RawMessage `json:"number"`
+	Last          *bool           `json:"last"`
+}
+
+// decodePage reads a list payload in any of its shapes: null or absent
+// (empty), a bare array (unpaged), a paged object, or a single object (one
+// item; {} is empty).
+func decodePage[T any](raw json.RawMessage) (listPage[T], error) {
+	p := listPage[T]{totalPages: -1, count: -1, last: -1, echo: -1}
+	if len(raw) == 0 || string(raw) == "null" {
+		return p, nil
+	}
+	if raw[0] == '[' {
+		err := json.Unmarshal(raw, &p.items)
+		return p, wrapUnreadable(err, "list")
+	}
+	var s pageShape
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return p, wrapUnreadable(err, "payload")
+	}
+	list := cmpRaw(s.Data, s.Content, s.Transactions)
+	if list == nil && s.RecordsCount == nil && s.TotalElements == nil && s.TotalPages == nil {
+		if string(raw) == "{}" {
+			return p, nil
+		}
+		var one T
+		err := json.Unmarshal(raw, &one)
+		p.items = []T{one}
+		return p, wrapUnreadable(err, "item")
+	}
+	if list != nil && string(list) != "null" {
+		if err := json.Unmarshal(list, &p.items); err != nil {
+			return p, wrapUnreadable(err, "list")
+		}
+	}
+	return p, p.readCounts(s)
+}
+
+// readCounts fills the paging fields of p from s.
+func (p *listPage[T]) readCounts(s pageShape) error {
+	var err error
+	if p.count, err = wireCount(cmpRaw(s.RecordsCount, s.TotalElements)); err != nil {
+		return err
+	}
+	if p.totalPages, err = wireCount(s.TotalPages); err != nil {
+		return err
+	}
+	if p.echo, err = wireCount(s.PageNumber); err != nil {
+		return err
+	}
+	if p.echo < 0 && s.Number != nil {
+		n, err := wireCount(s.Number)
+		if err != nil {
+			return err
+		}
+		p.echo = n + 1 // Spring counts from 0
+	}
+	if s.Last != nil {
+		p.last = 0
+		if *s.Last {
+			p.last = 1
+		}
+	}
+	return nil
+}
+
+// cmpRaw returns the first of raws that the answer carried (null included).
+func cmpRaw(raws ...json.RawMessage) json.RawMessage {
+	for _, r := range raws {
+		if r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// wireCount reads a count in any JSON form ("3", "3.0", "\"3\""); -1 when
+// absent or null.
+func wireCount(raw json.RawMessage) (int, error) {
+	if raw == nil || string(raw) == "null" {
+		return -1, nil
+	}
+	a, err := money.ParseWire(string(raw))
+	if err != nil || a.Hundredths()%100 != 0 || a.Hundredths() < 0 {
+		return -1, fmt.Errorf("unreadable page count %s", raw)
+	}
+	return int(a.Hundredths() / 100), nil
+}
+
+func wrapUnreadable(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("unreadable %s: %w", what, err)
+}
