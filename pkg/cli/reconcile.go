@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
@@ -24,6 +25,8 @@ func init() { extraCommands = append(extraCommands, newReconcileCmd, newHistoryC
 type ReconcileOptions struct {
 	api    apiFlags
 	ledger ledgerFlags
+	settle settleFlags
+	engine engine.Config
 }
 
 func newReconcileCmd(g *globals) *cobra.Command {
@@ -33,10 +36,14 @@ func newReconcileCmd(g *globals) *cobra.Command {
 		Short: "Look up again the rows a run left UNKNOWN, and rewrite that run's reports",
 		Long: `reconcile settles the rows whose answer was lost: it looks every UNKNOWN row of
 the run (and every row a crashed run sent without recording an outcome) up by its
-reference, records the result in the ledger, and rewrites the run's results.csv,
-failed.csv and summary.json. RUN is a run id (see rewardbatch history) or a run
-folder. It sends nothing; a row EnKash does not have becomes FAILED (NOT_APPLIED)
-and the next run of the file sends it.
+reference (on its card), under the same rate limit, 429 pause and retry rules as
+run, rewrites the run's results.csv, failed.csv and summary.json, and then records
+the results in the ledger; if either write fails, run reconcile again. RUN is a
+run id (see rewardbatch history) or a run folder. It sends nothing. A lookup that
+finds the reference settles the row; a row EnKash still does not have stays
+UNKNOWN until two lookups, the last --resend-after after its last attempt, did not
+find it: then it becomes FAILED (NOT_APPLIED) and the next run of the file sends it
+again with the same reference.
 
 ` + exitCodesHelp,
 		Example: `  rewardbatch reconcile 20261126T080000Z-allocations
@@ -45,6 +52,9 @@ and the next run of the file sends it.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := o.api.config(g.lookupEnv)
 			if err != nil {
+				return exit(exitcode.Fatal, err)
+			}
+			if err := o.settle.apply(&o.engine, g.lookupEnv); err != nil {
 				return exit(exitcode.Fatal, err)
 			}
 			client, err := enkash.New(cfg, enkash.WithLogger(g.log))
@@ -57,12 +67,15 @@ and the next run of the file sends it.
 			}
 			defer closeLedger() //nolint:errcheck // a read-mostly use; errors were reported by the writes
 			code, err := job.Reconcile(cmd.Context(), job.ReconcileOptions{Run: args[0], Ledger: l,
-				Scope: ledger.Scope(cfg.BaseURL, cfg.CompanyID, cfg.CardAccountID), Stdout: g.stdout, Log: g.log}, client)
+				Scope: ledger.Scope(cfg.BaseURL, cfg.CompanyID, cfg.CardAccountID), Engine: o.engine, Stdout: g.stdout, Log: g.log}, client)
 			return exit(code, err)
 		},
 	}
 	o.api.AddFlags(cmd.Flags())
 	o.ledger.AddFlags(cmd.Flags())
+	o.settle.AddFlags(cmd.Flags())
+	cmd.Flags().IntVar(&o.engine.Workers, "workers", engine.DefaultWorkers, "lookups at the same time")
+	cmd.Flags().Float64Var(&o.engine.Rate, "rate", engine.DefaultRate, "requests per second, shared by all lookups")
 	return cmd
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -31,6 +30,7 @@ type RunOptions struct {
 	useSandbox       bool
 	noProgress       bool
 	ledger           ledgerFlags
+	settle           settleFlags
 }
 
 // AddFlags registers the flags.
@@ -46,9 +46,14 @@ func (o *RunOptions) AddFlags(cmd *cobra.Command) {
 	fs.IntVar(&o.engine.Workers, "workers", engine.DefaultWorkers, "rows sent at the same time")
 	fs.Float64Var(&o.engine.Rate, "rate", engine.DefaultRate, "requests per second, shared by all workers")
 	fs.IntVar(&o.engine.MaxAttempts, "max-attempts", engine.DefaultMaxAttempts, "sends of a row that EnKash provably did not apply (429, 503, refused connection)")
-	fs.DurationVar(&o.engine.LookupGrace, "lookup-grace", 2*time.Second, "wait before looking up a row whose answer was lost")
-	fs.Float64Var(&o.engine.FailRatio, "max-failure-ratio", 0.5, "stop sending when this share of the last --failure-window requests failed")
-	fs.IntVar(&o.engine.FailWindow, "failure-window", 50, "requests the failure threshold watches")
+	fs.DurationVar(&o.engine.LookupGrace, "lookup-grace", engine.DefaultLookupGrace, "wait before the first lookup of a row whose answer was lost; 0: at once")
+	fs.DurationVar(&o.engine.SettleWindow, "settle-window", engine.DefaultSettleWindow,
+		"look a row whose answer was lost up again, with growing pauses, this long before it ends UNKNOWN; 0: one lookup")
+	fs.BoolVar(&o.engine.NoRemoteCheck, "no-remote-check", false,
+		"WARNING: skip the lookup of each reference the ledger has never seen before its first send; with a new or lost ledger a row EnKash already has is then paid again")
+	fs.Float64Var(&o.engine.FailRatio, "max-failure-ratio", engine.DefaultFailRatio, "stop sending when this share of the last --failure-window requests failed; 0: never stop")
+	fs.IntVar(&o.engine.FailWindow, "failure-window", engine.DefaultFailWindow, "requests the failure threshold watches")
+	o.settle.AddFlags(fs)
 	o.ledger.AddFlags(fs)
 }
 
@@ -107,6 +112,14 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 	if o.engine.Rate <= 0 {
 		return exit(exitcode.Fatal, fmt.Errorf("--rate must be positive"))
 	}
+	if err := o.settle.apply(&o.engine, g.lookupEnv); err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	if o.engine.NoRemoteCheck {
+		g.log.Warn("--no-remote-check: references the ledger has never seen are sent without looking them up first")
+	}
+	o.engine.LookupGrace, o.engine.SettleWindow = disabledIfZero(o.engine.LookupGrace), disabledIfZero(o.engine.SettleWindow)
+	o.engine.FailRatio = disabledIfZero(o.engine.FailRatio)
 	if o.dryRun {
 		o.useSandbox = false // a dry run talks to nobody
 	}

@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // latch is a one-way stop signal with a reason.
@@ -39,58 +37,6 @@ func (l *latch) why() string {
 	return ""
 }
 
-// pauser holds every worker back until a moment, as a 429's Retry-After
-// asks.
-type pauser struct {
-	mu    sync.Mutex
-	until time.Time
-}
-
-// extend makes the pause last at least d from now.
-func (p *pauser) extend(d time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if t := time.Now().Add(d); t.After(p.until) {
-		p.until = t
-	}
-}
-
-// wait returns when no pause is in force, or when stop trips or ctx ends.
-func (p *pauser) wait(ctx context.Context, stop <-chan struct{}) error {
-	for {
-		p.mu.Lock()
-		d := time.Until(p.until)
-		p.mu.Unlock()
-		if d <= 0 {
-			return nil
-		}
-		if err := sleep(ctx, stop, d); err != nil {
-			return err
-		}
-	}
-}
-
-// errStopped is returned by sleep when the stop latch trips.
-var errStopped = &stoppedError{}
-
-type stoppedError struct{}
-
-func (*stoppedError) Error() string { return "stopped" }
-
-// sleep waits d, or less when ctx ends or stop closes.
-func sleep(ctx context.Context, stop <-chan struct{}, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-stop:
-		return errStopped
-	}
-}
-
 // breaker watches the last attempts and trips when too many failed.
 type breaker struct {
 	mu     sync.Mutex
@@ -106,7 +52,8 @@ func newBreaker(size int, ratio float64) *breaker {
 }
 
 // observe records an attempt and reports whether the breaker trips: the
-// window is full and at least ratio of it failed.
+// window is full and at least ratio of it failed. A ratio of 0 or less
+// never trips.
 func (b *breaker) observe(failed bool) bool {
 	if len(b.window) == 0 || b.ratio <= 0 {
 		return false

@@ -4,90 +4,21 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
-
-	"github.com/rewardbatch/rewardbatch/pkg/reward"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/time/rate"
 
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
-
-// API is what the engine needs of EnKash; *enkash.Client satisfies it.
-type API interface {
-	Allocate(ctx context.Context, a reward.Allocation) (*enkash.AllocateResult, error)
-	FindTransactions(ctx context.Context, reference, enKashCardID string) (enkash.Lookup, error)
-}
-
-var _ API = (*enkash.Client)(nil)
-
-// Config tunes the engine. Zero values take the defaults.
-type Config struct {
-	Workers      int           // concurrent rows (default 8)
-	Rate         float64       // requests per second across all workers (default 25)
-	MaxAttempts  int           // sends per row when not applied (default 4)
-	BackoffBase  time.Duration // first retry delay (default 500 ms)
-	BackoffMax   time.Duration // retry delay cap (default 15 s)
-	LookupGrace  time.Duration // wait before looking up an ambiguous send (default 2 s)
-	LookupTries  int           // lookups per settlement (default 3)
-	FailWindow   int           // attempts the failure threshold watches (default 50)
-	FailRatio    float64       // share of failures that stops the run (default 0.5; 0 disables)
-	ReorderLimit int           // outcomes held back waiting for an earlier row (default 4096)
-	Default429   time.Duration // pause after a 429 without Retry-After (default 1 s)
-}
-
-// Defaults for [Config].
-const (
-	DefaultWorkers     = 8
-	DefaultRate        = 25.0
-	DefaultMaxAttempts = 4
-)
-
-func (c *Config) defaults() {
-	if c.Workers <= 0 {
-		c.Workers = DefaultWorkers
-	}
-	if c.Rate <= 0 {
-		c.Rate = DefaultRate
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = DefaultMaxAttempts
-	}
-	if c.BackoffBase <= 0 {
-		c.BackoffBase = 500 * time.Millisecond
-	}
-	if c.BackoffMax <= 0 {
-		c.BackoffMax = 15 * time.Second
-	}
-	if c.LookupGrace < 0 {
-		c.LookupGrace = 0
-	} else if c.LookupGrace == 0 {
-		c.LookupGrace = 2 * time.Second
-	}
-	if c.LookupTries <= 0 {
-		c.LookupTries = 3
-	}
-	if c.FailWindow <= 0 {
-		c.FailWindow = 50
-	}
-	if c.FailRatio == 0 {
-		c.FailRatio = 0.5
-	}
-	if c.ReorderLimit <= 0 {
-		c.ReorderLimit = 4096
-	}
-	if c.Default429 <= 0 {
-		c.Default429 = time.Second
-	}
-}
 
 // Source produces the rows of a run in file order, calling emit for each.
 // It must stop when emit returns an error.
 type Source func(ctx context.Context, emit func(*reward.Item) error) error
 
-// Sink receives every outcome, once, in input order.
+// Sink receives every outcome, once. Outcomes come in input order, except
+// those of rows parked to be settled after a lost answer: each of those
+// comes when it is settled (or at the end of its settle window), so that
+// it never holds the rows after it back.
 type Sink func(*reward.Outcome) error
 
 // Engine runs one batch. Create it with [New]; it is used once.
@@ -96,29 +27,31 @@ type Engine struct {
 	api     API
 	journal Journal
 	log     *zap.Logger
-	limiter *rate.Limiter
-	pause   pauser
+	g       *gate
+	settler *Settler
 	brk     *breaker
-	stop    *latch
 	count   counters
+
+	results chan result    // worker and parked outcomes, to the reorder stage
+	parked  sync.WaitGroup // rows being settled beside the workers
 
 	mu    sync.Mutex // guards fatal
 	fatal error
 }
 
-// New returns an engine that sends through api. journal may be nil.
+// New returns an engine that sends through api. journal may be nil: then
+// every row is sent as new, with no remote check.
 func New(cfg Config, api API, journal Journal, log *zap.Logger) *Engine {
 	cfg.defaults()
 	if log == nil {
 		log = zap.NewNop()
 	}
+	g := newGate(cfg, log)
 	return &Engine{
-		cfg: cfg, api: api, journal: journal, log: log,
-		// A burst of one paces requests evenly instead of letting every
-		// worker fire at once: no thundering herd at EnKash, no lockstep.
-		limiter: rate.NewLimiter(rate.Limit(cfg.Rate), 1),
+		cfg: cfg, api: api, journal: journal, log: log, g: g,
+		settler: &Settler{api: api, g: g},
 		brk:     newBreaker(cfg.FailWindow, cfg.FailRatio),
-		stop:    newLatch(),
+		results: make(chan result, cfg.Workers),
 	}
 }
 
@@ -127,7 +60,8 @@ type Report struct {
 	// Stopped says why dispatching stopped early ("" when it did not).
 	Stopped string
 	// Fatal is the batch-fatal error that stopped it (the journal became
-	// unwritable), if any. Every row still reached the sink.
+	// unwritable, or a bug panicked), if any. Every row still reached the
+	// sink.
 	Fatal error
 	// MaxInFlight is the most rows that were being worked on at once.
 	MaxInFlight int
@@ -136,6 +70,7 @@ type Report struct {
 // Progress returns the rows finished and failed so far, for progress lines.
 func (e *Engine) Progress() (done, failed int64) { return e.count.done.Load(), e.count.failed.Load() }
 
+// job is one row on its way to a worker.
 type job struct {
 	seq   int
 	item  *reward.Item
@@ -143,184 +78,142 @@ type job struct {
 	begun bool         // the journal recorded the row before it is sent
 }
 
-// Run sends every row src produces and gives sink one outcome per row, in
-// input order. Cancelling ctx stops dispatching: the rest of the rows are
-// still read and reported as NOT_SENT, and requests in flight finish. A
-// journal that becomes unwritable stops dispatching the same way and is
+// result is what the reorder stage receives: an outcome, or the news that
+// a row was parked (its outcome comes later, late).
+type result struct {
+	o            *reward.Outcome
+	parked, late bool
+}
+
+// Run sends every row src produces and gives sink one outcome per row.
+// Cancelling ctx stops dispatching: the rest of the rows are still read
+// and reported as NOT_SENT, and requests in flight finish. A journal that
+// becomes unwritable, or a panic, stops dispatching the same way and is
 // reported in [Report.Fatal]. Run returns an error only when src or sink
 // fails, and then not every row reached the sink.
 func (e *Engine) Run(ctx context.Context, src Source, sink Sink) (Report, error) {
-	base := context.WithoutCancel(ctx)
-	g, gctx := errgroup.WithContext(base)
+	grp, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
 	go func() {
 		select {
 		case <-ctx.Done():
-			e.stop.trip("interrupted")
+			e.g.stop.trip("interrupted")
 		case <-gctx.Done():
 		}
 	}()
-
-	results := make(chan *reward.Outcome, e.cfg.Workers)
 	window := make(chan struct{}, e.cfg.ReorderLimit)
-
-	// With a journal, a stage between the reader and the workers records
-	// rows in batches before they are sent, so that one durable commit
-	// serves many rows and no worker waits for the disk alone; the next
-	// batch is recorded while the workers drain this one.
-	jobs := make(chan job)
-	feed := jobs
-	if e.journal != nil {
-		jobs, feed = make(chan job, beginBatch), make(chan job, beginBatch)
-		g.Go(func() error {
-			defer close(jobs)
-			return e.beginStage(gctx, feed, jobs)
-		})
-	}
-
-	g.Go(func() error { // reader
+	feed, jobs := e.stages(grp, gctx)
+	grp.Go(func() error {
 		defer close(feed)
-		seq := 0
-		return src(gctx, func(it *reward.Item) error {
-			select {
-			case window <- struct{}{}:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			select {
-			case feed <- job{seq: seq, item: it}:
-				seq++
-				return nil
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		})
+		return e.read(gctx, src, feed, window)
 	})
+	grp.Go(func() error { return e.work(gctx, jobs) })
+	grp.Go(func() error { return e.reorder(window, sink) })
+	err := grp.Wait()
+	return Report{Stopped: e.g.stop.why(), Fatal: e.fatalErr(), MaxInFlight: int(e.count.maxInFlight.Load())}, err
+}
 
+// stages returns the channel the reader feeds and the one the workers
+// drain. With a journal, a stage between them records rows in batches
+// before they are sent, so that one durable commit serves many rows and no
+// worker waits for the disk alone.
+func (e *Engine) stages(grp *errgroup.Group, ctx context.Context) (feed, jobs chan job) {
+	if e.journal == nil {
+		jobs = make(chan job)
+		return jobs, jobs
+	}
+	jobs, feed = make(chan job, beginBatch), make(chan job, beginBatch)
+	grp.Go(func() error {
+		defer close(jobs)
+		return e.beginStage(ctx, feed, jobs)
+	})
+	return feed, jobs
+}
+
+// read feeds the rows of src, in order, holding one slot of the reorder
+// window for each.
+func (e *Engine) read(ctx context.Context, src Source, feed chan<- job, window chan struct{}) error {
+	seq := 0
+	return src(ctx, func(it *reward.Item) error {
+		select {
+		case window <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case feed <- job{seq: seq, item: it}:
+			seq++
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+}
+
+// work runs the workers, then waits for the parked rows, then closes the
+// results.
+func (e *Engine) work(ctx context.Context, jobs <-chan job) error {
 	var workers errgroup.Group
 	for range e.cfg.Workers {
 		workers.Go(func() error {
 			for j := range jobs {
-				o := e.process(gctx, j)
-				select {
-				case results <- o:
-				case <-gctx.Done():
-					return gctx.Err()
+				if err := e.emit(ctx, e.safeProcess(ctx, j)); err != nil {
+					return err
 				}
 			}
 			return nil
 		})
 	}
-	g.Go(func() error {
-		err := workers.Wait()
-		close(results)
-		return err
-	})
+	err := workers.Wait()
+	e.parked.Wait()
+	close(e.results)
+	return err
+}
 
-	g.Go(func() error { // reconciler: input order, bounded memory
-		held := map[int]*reward.Outcome{}
-		next := 0
-		for o := range results {
-			held[o.Seq] = o
-			for {
-				h, ok := held[next]
-				if !ok {
-					break
-				}
+func (e *Engine) emit(ctx context.Context, r result) error {
+	select {
+	case e.results <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// reorder hands outcomes to sink in input order with bounded memory. A
+// parked row gives its place up at once; its outcome goes to sink when it
+// arrives.
+func (e *Engine) reorder(window <-chan struct{}, sink Sink) error {
+	held := map[int]*reward.Outcome{}
+	skip := map[int]bool{}
+	next := 0
+	for r := range e.results {
+		switch {
+		case r.late:
+			if err := sink(r.o); err != nil {
+				return err
+			}
+			continue
+		case r.parked:
+			skip[r.o.Seq] = true
+		default:
+			held[r.o.Seq] = r.o
+		}
+		for {
+			if skip[next] {
+				delete(skip, next)
+			} else if h, ok := held[next]; ok {
 				delete(held, next)
-				next++
 				if err := sink(h); err != nil {
 					return err
 				}
-				<-window
+			} else {
+				break
 			}
+			next++
+			<-window
 		}
-		if len(held) > 0 {
-			return fmt.Errorf("engine: %d outcomes never reached the report", len(held))
-		}
-		return nil
-	})
-
-	err := g.Wait()
-	return Report{Stopped: e.stop.why(), Fatal: e.fatalErr(), MaxInFlight: int(e.count.maxInFlight.Load())}, err
-}
-
-// beginBatch is the most rows one begin commit records.
-const beginBatch = 64
-
-// beginStage records the valid rows coming from in with the journal, in
-// batches of whatever has queued up, and passes every row on to out.
-func (e *Engine) beginStage(ctx context.Context, in <-chan job, out chan<- job) error {
-	for first := range in {
-		batch := []job{first}
-	fill:
-		for len(batch) < beginBatch {
-			select {
-			case j, ok := <-in:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, j)
-			default:
-				break fill
-			}
-		}
-		e.begin(ctx, batch)
-		for _, j := range batch {
-			select {
-			case out <- j:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+	}
+	if len(held) > 0 {
+		return fmt.Errorf("engine: %d outcomes never reached the report", len(held))
 	}
 	return nil
-}
-
-// begin records the valid rows of batch before they are sent. After a stop
-// nothing more is recorded: those rows go out not begun, and NOT_SENT.
-func (e *Engine) begin(ctx context.Context, batch []job) {
-	if e.stop.tripped() {
-		return
-	}
-	var (
-		items []*reward.Item
-		at    []int
-	)
-	for i, j := range batch {
-		if j.item.Valid {
-			items = append(items, j.item)
-			at = append(at, i)
-		}
-	}
-	if len(items) == 0 {
-		return
-	}
-	priors, err := e.journal.Begin(ctx, items)
-	if err == nil && len(priors) != len(items) {
-		err = fmt.Errorf("the journal answered %d of %d rows", len(priors), len(items))
-	}
-	if err != nil {
-		e.abort(fmt.Errorf("ledger: %w", err))
-		return
-	}
-	for k, i := range at {
-		batch[i].prior, batch[i].begun = priors[k], true
-	}
-}
-
-// abort stops the run for a batch-fatal error.
-func (e *Engine) abort(err error) {
-	e.stop.trip(err.Error())
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.fatal == nil {
-		e.fatal = err
-	}
-}
-
-// fatalErr returns the first batch-fatal error, if any.
-func (e *Engine) fatalErr() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.fatal
 }

@@ -1,241 +1,216 @@
 package engine
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
+	"runtime/debug"
 	"time"
-
-	"github.com/rewardbatch/rewardbatch/pkg/reward"
 
 	"go.uber.org/zap"
 
-	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/mask"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
 
-// process turns one row into its outcome.
-func (e *Engine) process(ctx context.Context, j job) *reward.Outcome {
-	it := j.item
-	o := &reward.Outcome{Seq: j.seq, Item: it}
+// row is one row between its steps.
+type row struct {
+	o      *reward.Outcome
+	target Target
+	prior  reward.Prior
+	begun  bool
+	start  time.Time
+	// sentBefore: an earlier run sent the reference and never learnt
+	// whether EnKash applied it.
+	sentBefore bool
+	// code is what a parked row ends with when no lookup settles it:
+	// OUTCOME_UNKNOWN, or DUPLICATE_REFERENCE after a duplicate refusal.
+	code  string
+	cause error      // the error that parked it
+	last  Settlement // the last lookup of a parked row
+}
+
+// action is what a step decided for a row.
+type action int
+
+const (
+	actDone action = iota // the outcome is final
+	actSend               // send the row
+	actPark               // settle it beside the workers
+)
+
+// safeProcess turns a row into its result; a panic becomes a fatal stop
+// and an outcome that claims nothing it cannot know.
+func (e *Engine) safeProcess(ctx context.Context, j job) (res result) {
+	r := &row{o: &reward.Outcome{Seq: j.seq, Item: j.item}, target: TargetOf(j.item.Allocation), prior: j.prior, begun: j.begun}
 	defer func() {
-		e.count.done.Add(1)
-		if !o.Status.Done() {
-			e.count.failed.Add(1)
+		if p := recover(); p != nil {
+			e.crashed(r, p)
+			res = result{o: r.o}
 		}
-		e.logOutcome(o)
 	}()
-	if !it.Valid {
-		o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusInvalid, reward.CodeInvalid, it.ErrorText()
-		return o
+	return result{o: r.o, parked: e.process(ctx, r)}
+}
+
+// crashed turns a panic into a fatal stop. The row ends UNKNOWN if a
+// request for it may have been applied, else NOT_SENT.
+func (e *Engine) crashed(r *row, p any) {
+	e.log.Error("a bug stopped the run", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+	e.abort(fmt.Errorf("internal error (please report it): %v", p))
+	if r.o.Attempts > 0 || r.sentBefore {
+		r.o.Status, r.o.ErrorCode = reward.StatusUnknown, reward.CodeAmbiguous
+		r.o.ErrorMessage = "the run stopped on an internal error after sending this row; do not send it again by hand: run `rewardbatch reconcile` later"
+	} else {
+		e.notSent(r.o)
 	}
-	if e.stop.tripped() && !j.begun {
-		e.notSent(o)
-		return o
+	e.finish(r)
+}
+
+// process runs a row's steps and reports whether it was parked.
+func (e *Engine) process(ctx context.Context, r *row) bool {
+	it := r.o.Item
+	switch {
+	case !it.Valid:
+		r.o.Status, r.o.ErrorCode, r.o.ErrorMessage = reward.StatusInvalid, reward.CodeInvalid, it.ErrorText()
+		e.finish(r)
+		return false
+	case !r.begun && (e.journal != nil || e.g.stop.tripped()):
+		// nothing was recorded (the begin stage stopped): nothing is sent
+		e.notSent(r.o)
+		e.finish(r)
+		return false
 	}
 	e.count.enter()
 	defer e.count.leave()
-	start := time.Now()
-	defer func() { o.Latency = time.Since(start) }()
-
-	settleFirst := false
-	if e.journal != nil {
-		if !j.begun { // the begin stage stopped: nothing was recorded, nothing is sent
-			e.notSent(o)
-			return o
-		}
-		switch prior := j.prior; prior.Kind {
-		case reward.PriorDone:
-			o.Status = reward.StatusSkipped
-			o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID, o.OTBBalance = prior.PGReferenceNumber, prior.EnKashCardID, prior.EnkashCardTxnID, prior.OTBBalance
-			return o
-		case reward.PriorConflict:
-			o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusFailed, reward.CodeConflict, prior.Message
-			return o
-		case reward.PriorHeld:
-			o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusMismatch, reward.CodeHeld, prior.Message
-			return o
-		case reward.PriorUnsettled:
-			settleFirst = true
-		}
+	r.start = e.g.clock.Now()
+	next := e.fromPrior(ctx, r)
+	if next == actSend {
+		next = e.send(ctx, r)
 	}
-	e.send(ctx, o, settleFirst)
-	if e.journal != nil {
-		if err := e.journal.Record(o); err != nil {
-			e.abort(fmt.Errorf("ledger: %w", err))
-		}
+	if next == actPark {
+		e.park(ctx, r)
+		return true
 	}
-	return o
+	e.finish(r)
+	return false
 }
 
-// send runs the attempts of one row. When settleFirst is set an earlier
-// run sent the row without recording its outcome, so a lookup comes first.
-func (e *Engine) send(ctx context.Context, o *reward.Outcome, settleFirst bool) {
-	it := o.Item
-	if settleFirst {
-		if e.settle(ctx, o) {
-			return
-		}
+// fromPrior acts on what the journal knew of the reference.
+func (e *Engine) fromPrior(ctx context.Context, r *row) action {
+	o, p := r.o, r.prior
+	if e.journal == nil {
+		return actSend
 	}
-	for {
-		if e.stop.tripped() {
-			e.notSent(o)
-			return
+	switch p.Kind {
+	case reward.PriorDone:
+		o.Status, o.Receipt = reward.StatusSkipped, p.Receipt
+	case reward.PriorConflict:
+		o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusFailed, reward.CodeConflict, p.Message
+	case reward.PriorHeld:
+		o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusMismatch, reward.CodeHeld, p.Message
+	case reward.PriorRejected:
+		o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusFailed, reward.CodeRejected, p.Message
+	case reward.PriorUnsettled:
+		return e.resume(ctx, r)
+	case reward.PriorRefused:
+		return actSend
+	default: // PriorNew
+		if e.cfg.NoRemoteCheck {
+			return actSend
 		}
-		if err := e.wait(ctx); err != nil {
-			e.notSent(o)
-			return
-		}
-		o.Attempts++
-		res, err := e.api.Allocate(ctx, it.Allocation)
-		e.observe(err)
-		switch enkash.Classify(err) {
-		case enkash.SafetyNone:
-			e.applied(o, res)
-			return
-		case enkash.SafetyRejected:
-			var rej *enkash.RejectedError
-			errors.As(err, &rej)
-			o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusFailed, reward.CodeRejected, rejectionText(rej)
-			return
-		case enkash.SafetyFatal:
-			e.stop.trip("the EnKash login was refused")
-			o.Attempts-- // the login or authorisation failed: nothing was applied
-			o.ErrorCode, o.ErrorMessage = reward.CodeAuth, err.Error()
-			o.Status = reward.StatusNotSent
-			return
-		case enkash.SafetyNotApplied:
-			var le *enkash.LoginError
-			if errors.As(err, &le) {
-				o.Attempts-- // the token call failed; the allocation never left
-			}
-			var na *enkash.NotAppliedError
-			if errors.As(err, &na) && na.HTTPStatus == 429 {
-				e.pause.extend(cmp.Or(na.RetryAfter, e.cfg.Default429))
-			}
-			if o.Attempts >= e.cfg.MaxAttempts {
-				o.Status, o.ErrorCode = reward.StatusFailed, reward.CodeRetriesExhausted
-				o.ErrorMessage = fmt.Sprintf("not applied after %d attempts: %v", o.Attempts, err)
-				return
-			}
-			if serr := sleep(ctx, e.stop.ch, e.backoff(o.Attempts)); serr != nil {
-				e.notSent(o)
-				return
-			}
-		case enkash.SafetyDuplicate:
-			if !e.settle(ctx, o) {
-				o.Status, o.ErrorCode = reward.StatusUnknown, reward.CodeDuplicateRef
-				o.ErrorMessage = "EnKash says this reference already exists, but the lookup does not show it; do not send it again; run `rewardbatch reconcile` later"
-			}
-			return
-		case enkash.SafetyAmbiguous:
-			e.log.Debug("ambiguous answer; looking the reference up", zap.Int("line", it.Line), zap.Error(err))
-			_ = sleep(ctx, nil, e.cfg.LookupGrace)
-			if e.settle(ctx, o) {
-				return
-			}
-			if o.Attempts >= e.cfg.MaxAttempts {
-				o.Status, o.ErrorCode = reward.StatusFailed, reward.CodeRetriesExhausted
-				o.ErrorMessage = fmt.Sprintf("EnKash does not have the reference after %d attempts: %v", o.Attempts, err)
-				return
-			}
-		}
+		return e.remoteCheck(ctx, r)
 	}
+	return actDone
 }
 
-// settle looks the row's reference up. It reports true when it decided the
-// outcome (applied, failed, or not decidable: UNKNOWN), and false when
-// EnKash provably does not have the reference, so sending is safe.
-func (e *Engine) settle(ctx context.Context, o *reward.Outcome) bool {
-	it := o.Item
-	var lastErr error
-	for try := 1; try <= e.cfg.LookupTries; try++ {
-		if err := e.wait(ctx); err != nil && !errors.Is(err, errStopped) {
-			lastErr = err
-			break
-		}
-		lk, err := e.api.FindTransactions(ctx, it.Allocation.Reference, it.Allocation.EnkashCardID)
-		txns := lk.Transactions
-		if err == nil && !lk.Conclusive {
-			lastErr = errors.New("an empty lookup without the card proves nothing")
-			break
-		}
-		if err == nil {
-			if len(txns) == 0 {
-				return false
-			}
-			a := it.Allocation
-			var t enkash.Transaction
-			t, o.Status, o.ErrorCode, o.ErrorMessage = Judge(a.Operation, a.Amount, a.Reference, txns)
-			o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID = t.PGReferenceNumber, t.EnKashCardID, t.EnKashTransactionID
-			return true
-		}
-		lastErr = err
-		var na *enkash.NotAppliedError
-		if !errors.As(err, &na) {
-			break
-		}
-		if na.HTTPStatus == 429 {
-			e.pause.extend(cmp.Or(na.RetryAfter, e.cfg.Default429))
-		}
-		_ = sleep(ctx, nil, e.backoff(try))
+// resume settles a reference an earlier run sent without learning its
+// fate. Only a lookup that finds it settles it; it is sent again only
+// when the evidence rule permits, else it is parked.
+func (e *Engine) resume(ctx context.Context, r *row) action {
+	r.sentBefore, r.code = true, reward.CodeAmbiguous
+	r.o.Evidence = r.prior.Evidence
+	st := e.settler.Settle(ctx, r.target, &r.o.Evidence)
+	r.learn(st)
+	if e.settled(r, st) {
+		return actDone
 	}
-	o.Status, o.ErrorCode = reward.StatusUnknown, reward.CodeAmbiguous
-	o.ErrorMessage = fmt.Sprintf("sent, but EnKash's answer was lost and the lookup could not settle it (%v); run `rewardbatch reconcile` later", lastErr)
+	if st.Finding == Absent && e.settler.MayResend(r.o.Evidence) {
+		e.log.Info("an earlier run's row is absent at EnKash, repeatedly and long enough: sending it again with the same reference",
+			zap.Int("line", r.o.Item.Line), zap.Int("absentLookups", r.o.Evidence.AbsentLookups))
+		return actSend
+	}
+	return actPark
+}
+
+// remoteCheck looks up a reference the ledger has never seen before its
+// first send, in case an earlier run with another ledger sent it.
+func (e *Engine) remoteCheck(ctx context.Context, r *row) action {
+	st := e.settler.Settle(ctx, r.target, nil)
+	r.learn(st)
+	switch {
+	case st.Finding == LookupFailed:
+		e.log.Warn("the lookup before the first send failed; sending", zap.Int("line", r.o.Item.Line), zap.Error(st.Err))
+	case st.Finding != Found || st.Judgement.Status == reward.StatusFailed:
+		// absent, or recorded as failed: not applied
+	case st.Judgement.Status == reward.StatusMatched:
+		o := r.o
+		o.Status, o.ErrorCode, o.Receipt = reward.StatusSkipped, reward.CodeAlreadyAtEnKash, st.Judgement.Receipt
+		o.ErrorMessage = "EnKash already has this reference (sent by a run whose ledger is not this one, or by another tool): not sent again"
+		return actDone
+	default:
+		e.judged(r, st.Judgement)
+		return actDone
+	}
+	return actSend
+}
+
+// settled applies a lookup that found the reference with a final status.
+func (e *Engine) settled(r *row, st Settlement) bool {
+	if st.Finding != Found || st.Judgement.Code == reward.CodePending {
+		return false
+	}
+	e.judged(r, st.Judgement)
 	return true
 }
 
-// applied records a success answer.
-func (e *Engine) applied(o *reward.Outcome, res *enkash.AllocateResult) {
-	o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID, o.OTBBalance = res.PGReferenceNumber, res.EnKashCardID, res.EnkashCardTxnID, res.OTBBalance.String()
-	if res.PGReferenceNumber == o.Item.Allocation.Reference {
-		o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusMatched, "", ""
-		return
+func (e *Engine) judged(r *row, j Judgement) {
+	o := r.o
+	otb := o.OTBBalance
+	o.Status, o.ErrorCode, o.ErrorMessage, o.Receipt = j.Status, j.Code, j.Message, j.Receipt
+	o.OTBBalance = otb
+}
+
+// learn keeps the card a lookup found, for the next lookups.
+func (r *row) learn(st Settlement) {
+	if st.CardID != "" {
+		r.target.CardID = st.CardID
 	}
-	o.Status, o.ErrorCode = reward.StatusMismatch, reward.CodeRefMismatch
-	if res.PGReferenceNumber == "" {
-		o.ErrorMessage = "EnKash applied the request but returned no pgReferenceNumber; check the reference field setting (ENKASH_REFERENCE_FIELD)"
-	} else {
-		o.ErrorMessage = fmt.Sprintf("EnKash returned pgReferenceNumber %q for reference %q", res.PGReferenceNumber, o.Item.Allocation.Reference)
+}
+
+// finish records a row's outcome with the journal and counts it.
+func (e *Engine) finish(r *row) {
+	o := r.o
+	if !r.start.IsZero() {
+		o.Latency = e.g.clock.Now().Sub(r.start)
 	}
+	if e.journal != nil && r.begun {
+		if err := e.journal.Record(o); err != nil {
+			e.abort(fmt.Errorf("recording the run: %w", err))
+		}
+	}
+	e.count.done.Add(1)
+	if !o.Status.Done() {
+		e.count.failed.Add(1)
+	}
+	e.logOutcome(o)
 }
 
 func (e *Engine) notSent(o *reward.Outcome) {
 	o.Status, o.ErrorCode = reward.StatusNotSent, reward.CodeStopped
 	if o.Attempts > 0 {
-		o.ErrorMessage = "not applied; the run stopped before another attempt (" + e.stop.why() + "); a rerun sends it"
+		o.ErrorMessage = "not applied; the run stopped before another attempt (" + e.g.stop.why() + "); a rerun sends it"
 	} else {
-		o.ErrorMessage = "the run stopped before this row was sent (" + e.stop.why() + "); a rerun sends it"
+		o.ErrorMessage = "the run stopped before this row was sent (" + e.g.stop.why() + "); a rerun sends it"
 	}
-}
-
-// wait holds a request back for any 429 pause and the shared rate limit.
-func (e *Engine) wait(ctx context.Context) error {
-	if err := e.pause.wait(ctx, e.stop.ch); err != nil {
-		return err
-	}
-	if err := e.limiter.Wait(ctx); err != nil {
-		return err
-	}
-	return e.pause.wait(ctx, e.stop.ch) // a 429 may have arrived while waiting for a token
-}
-
-// observe feeds the failure threshold.
-func (e *Engine) observe(err error) {
-	if e.brk.observe(err != nil) {
-		e.stop.trip(fmt.Sprintf("at least %.0f%% of the last %d requests failed", e.cfg.FailRatio*100, e.cfg.FailWindow))
-	}
-}
-
-// backoff is a capped exponential delay with jitter for retry n (from 1).
-func (e *Engine) backoff(n int) time.Duration {
-	d := e.cfg.BackoffBase << min(max(n-1, 0), 16)
-	if d > e.cfg.BackoffMax || d <= 0 {
-		d = e.cfg.BackoffMax
-	}
-	return d/2 + rand.N(d/2+1)
 }
 
 func (e *Engine) logOutcome(o *reward.Outcome) {
@@ -245,14 +220,4 @@ func (e *Engine) logOutcome(o *reward.Outcome) {
 			zap.String("status", string(o.Status)), zap.Int("attempts", o.Attempts), zap.String("email", mask.Email(a.Email)),
 			zap.String("mobile", mask.Mobile(a.Mobile)), zap.String("code", o.ErrorCode), zap.Duration("latency", o.Latency))
 	}
-}
-
-func rejectionText(r *enkash.RejectedError) string {
-	if r == nil {
-		return "refused"
-	}
-	if r.HTTPStatus == 200 {
-		return fmt.Sprintf("code %d: %s", r.Code, r.Message)
-	}
-	return fmt.Sprintf("HTTP %d: %s", r.HTTPStatus, r.Message)
 }

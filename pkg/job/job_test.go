@@ -56,7 +56,8 @@ func (f *fixture) options(t *testing.T, file string) job.RunOptions {
 			Validate: validate.Options{CompanyID: c.CompanyID, CardAccountID: c.CardAccountID},
 			Now:      func() time.Time { return time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC) },
 		},
-		Engine: engine.Config{Workers: 8, Rate: 2000, BackoffBase: 5 * time.Millisecond, LookupGrace: 5 * time.Millisecond},
+		Engine: engine.Config{Workers: 8, Rate: 2000, BackoffBase: 5 * time.Millisecond, LookupGrace: 5 * time.Millisecond,
+			SettleWindow: 200 * time.Millisecond},
 	}
 }
 

@@ -25,6 +25,8 @@ import (
 
 	"github.com/gofrs/flock"
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
 
 // FileName is the ledger's file name inside its folder.
@@ -259,6 +261,7 @@ type Ref struct {
 	ErrorCode, ErrorMessage                                          string
 	Attempts                                                         int
 	UpdatedAt                                                        time.Time
+	Evidence                                                         reward.Evidence
 }
 
 const refColumns = `scope, reference, fingerprint, operation, amount, card_id, person, state, run_id, first_run_id,
