@@ -55,7 +55,8 @@ bench:
 
 ## fuzz: a short run of every fuzz target
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./pkg/money
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./pkg/money
+	$(GO) test -run '^$$' -fuzz '^FuzzParseWire$$' -fuzztime 30s ./pkg/money
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 30s ./pkg/allocfile
 	$(GO) test -run '^$$' -fuzz FuzzValidate -fuzztime 30s ./pkg/validate
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 30s ./pkg/enkash

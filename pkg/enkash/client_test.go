@@ -3,7 +3,6 @@ package enkash_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +17,9 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 func allocation(t testing.TB, ref string) reward.Allocation {
@@ -107,25 +109,30 @@ func TestPersistent401IsFatal(t *testing.T) {
 	assert.Equal(t, 3, c.Logins(), "two fresh logins and repeats, then the error")
 }
 
-func TestErrorClasses(t *testing.T) {
-	t.Parallel()
+// errKind is the error type an answer must give.
+type errKind int
+
+const (
+	rejected errKind = iota
+	duplicate
+	notApplied
+	ambiguous
+)
+
+// answerCase is one scripted answer to an allocation and its class.
+type answerCase struct {
+	name       string
+	status     int
+	header     map[string]string
+	body       string
+	kind       errKind
+	retryAfter time.Duration // at least this much, at most 7 s more (a date is read later than it was written)
+	message    string
+}
+
+func answerCases() []answerCase {
 	envoy := "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
-	type errKind int
-	const (
-		rejected errKind = iota
-		duplicate
-		notApplied
-		ambiguous
-	)
-	tests := []struct {
-		name       string
-		status     int
-		header     map[string]string
-		body       string
-		kind       errKind
-		retryAfter time.Duration // at least this much, at most 7 s more (a date is read later than it was written)
-		message    string
-	}{
+	return []answerCase{
 		{"business failure", 200, nil, `{"code":1,"message":"Insufficient balance in card account","payload":"Insufficient balance in card account"}`, rejected, 0, "Insufficient balance in card account"},
 		{"response_code failure", 200, nil, `{"response_code":1,"response_message":"Card not found","payload":"Card not found"}`, rejected, 0, "Card not found"},
 		{"bad request", 400, nil, `{"code":1,"message":"Invalid request"}`, rejected, 0, "Invalid request"},
@@ -152,7 +159,11 @@ func TestErrorClasses(t *testing.T) {
 		{"success with a rounded balance", 200, nil, `{"code":0,"payload":{"pgReferenceNumber":"E1","otbBalance":0.125}}`, ambiguous, 0, "otbBalance"},
 		{"an envelope that does not open", 200, nil, `{"request":"bm90IGEgcmVhbCBjaXBoZXJ0ZXh0"}`, ambiguous, 0, "cannot decrypt"},
 	}
-	for _, tt := range tests {
+}
+
+func TestErrorClasses(t *testing.T) {
+	t.Parallel()
+	for _, tt := range answerCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := serve(t, func(w http.ResponseWriter, _ *http.Request) {
@@ -164,29 +175,7 @@ func TestErrorClasses(t *testing.T) {
 			_, err := newClient(t, config(f.URL)).Allocate(context.Background(), allocation(t, "E1"))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.message)
-			var (
-				rej *enkash.RejectedError
-				dup *enkash.DuplicateError
-				na  *enkash.NotAppliedError
-				amb *enkash.AmbiguousError
-			)
-			var retryAfter time.Duration
-			switch tt.kind {
-			case rejected:
-				require.ErrorAs(t, err, &rej)
-				assert.Equal(t, enkash.SafetyRejected, enkash.Classify(err))
-			case duplicate:
-				require.ErrorAs(t, err, &dup)
-				assert.Equal(t, enkash.SafetyDuplicate, enkash.Classify(err))
-			case notApplied:
-				require.ErrorAs(t, err, &na)
-				assert.Equal(t, enkash.SafetyNotApplied, enkash.Classify(err))
-				retryAfter = na.RetryAfter
-			case ambiguous:
-				require.ErrorAs(t, err, &amb)
-				assert.Equal(t, enkash.SafetyAmbiguous, enkash.Classify(err))
-				retryAfter = amb.RetryAfter
-			}
+			retryAfter := assertKind(t, err, tt.kind)
 			if tt.retryAfter == 0 {
 				assert.Zero(t, retryAfter)
 				return
@@ -197,6 +186,34 @@ func TestErrorClasses(t *testing.T) {
 	}
 }
 
+// assertKind checks the type and class of err, and returns its RetryAfter.
+func assertKind(t *testing.T, err error, kind errKind) time.Duration {
+	t.Helper()
+	var (
+		rej *enkash.RejectedError
+		dup *enkash.DuplicateError
+		na  *enkash.NotAppliedError
+		amb *enkash.AmbiguousError
+	)
+	switch kind {
+	case rejected:
+		require.ErrorAs(t, err, &rej)
+		assert.Equal(t, enkash.SafetyRejected, enkash.Classify(err))
+	case duplicate:
+		require.ErrorAs(t, err, &dup)
+		assert.Equal(t, enkash.SafetyDuplicate, enkash.Classify(err))
+	case notApplied:
+		require.ErrorAs(t, err, &na)
+		assert.Equal(t, enkash.SafetyNotApplied, enkash.Classify(err))
+		return na.RetryAfter
+	case ambiguous:
+		require.ErrorAs(t, err, &amb)
+		assert.Equal(t, enkash.SafetyAmbiguous, enkash.Classify(err))
+		return amb.RetryAfter
+	}
+	return 0
+}
+
 // hijack takes the connection of r over; the server then neither answers
 // nor closes it unless the test does.
 func hijack(t *testing.T, w http.ResponseWriter) net.Conn {
@@ -205,9 +222,11 @@ func hijack(t *testing.T, w http.ResponseWriter) net.Conn {
 	return conn
 }
 
-func TestNetworkFailureClasses(t *testing.T) {
-	t.Parallel()
-	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never speaks TLS
+// silentAddr is a loopback address that accepts connections and never
+// says a word, so a TLS handshake with it never ends.
+func silentAddr(t *testing.T) string {
+	t.Helper()
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = silent.Close() })
 	go func() {
@@ -225,6 +244,11 @@ func TestNetworkFailureClasses(t *testing.T) {
 			conns = append(conns, c)
 		}
 	}()
+	return silent.Addr().String()
+}
+
+func TestNetworkFailureClasses(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		base   string // API host; empty: the scripted one
@@ -232,7 +256,7 @@ func TestNetworkFailureClasses(t *testing.T) {
 		safety enkash.Safety
 	}{
 		{"connection refused", "http://" + closedAddr(t), nil, enkash.SafetyNotApplied},
-		{"TLS handshake never answered: the request was never written", "https://" + silent.Addr().String(), nil, enkash.SafetyNotApplied},
+		{"TLS handshake never answered: the request was never written", "https://" + silentAddr(t), nil, enkash.SafetyNotApplied},
 		{"timeout after the request was written", "", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body)
 			<-r.Context().Done()
@@ -325,17 +349,24 @@ func TestAccountRetryEndsWithTheContext(t *testing.T) {
 		w.Header().Set("Retry-After", "30")
 		reply(w, 429, ``)
 	})
+	waiting := make(chan struct{}, 1) // the client says it waits, at warn
+	core, _ := observer.New(zap.WarnLevel)
+	log := zap.New(core, zap.Hooks(func(zapcore.Entry) error {
+		waiting <- struct{}{}
+		return nil
+	}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := newClient(t, config(f.URL)).Account(ctx)
+		_, err := newClient(t, config(f.URL), enkash.WithLogger(log)).Account(ctx)
 		done <- err
 	}()
-	cancel()
+	<-waiting
+	cancel() // during the 30-second wait
 	err := <-done
 	var na *enkash.NotAppliedError
 	require.ErrorAs(t, err, &na)
-	assert.True(t, errors.Is(err, context.Canceled) || na.HTTPStatus == 429, "%v", err)
+	assert.Equal(t, 429, na.HTTPStatus, "the caller gets the answer it was waiting out")
 }
 
 func TestRequestCarriesBothPagingStyles(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 // pager answers list requests page by page in one server style, reading
 // the paging fields of the body as that style's server would.
 type pager struct {
-	style string   // records, spring, spring-no-total, ignore-paging, wrong-echo, endless
+	style string   // records, spring, spring-no-total, ignore-paging, wrong-echo, endless (new items on every page), array (pages silently), whole-array (the whole list every time)
 	size  int      // the server's own page size
 	items []string // JSON objects
 	calls atomic.Int64
@@ -36,11 +36,15 @@ func (p *pager) handle(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(p.style, "spring") {
 		k = q.Page + 1
 	}
-	if p.style == "ignore-paging" || p.style == "wrong-echo" {
+	if p.style == "ignore-paging" || p.style == "wrong-echo" || p.style == "whole-array" {
 		k = 1
 	}
-	total := (len(p.items) + p.size - 1) / p.size
-	from, to := min((k-1)*p.size, len(p.items)), min(k*p.size, len(p.items))
+	size := p.size
+	if p.style == "whole-array" {
+		size = max(len(p.items), 1)
+	}
+	total := (len(p.items) + size - 1) / size
+	from, to := min((k-1)*size, len(p.items)), min(k*size, len(p.items))
 	data := "[" + strings.Join(p.items[from:to], ",") + "]"
 	var payload string
 	switch p.style {
@@ -49,9 +53,12 @@ func (p *pager) handle(w http.ResponseWriter, r *http.Request) {
 	case "wrong-echo":
 		payload = fmt.Sprintf(`{"recordsCount":%d,"totalPages":%d,"pageNumber":1,"data":%s}`, len(p.items), total, data)
 	case "endless":
-		payload = fmt.Sprintf(`{"recordsCount":100000,"totalPages":100000,"pageNumber":%d,"data":[%s]}`, q.PageNumber, p.items[0])
+		payload = fmt.Sprintf(`{"recordsCount":100000,"totalPages":100000,"pageNumber":%d,"data":[%s]}`, q.PageNumber,
+			txn(fmt.Sprintf("T%d", q.PageNumber), "R", "SUCCESS"))
 	case "spring":
 		payload = fmt.Sprintf(`{"content":%s,"totalElements":%d,"totalPages":%d,"number":%d,"last":%t}`, data, len(p.items), total, k-1, k >= total)
+	case "array", "whole-array":
+		payload = data
 	case "spring-no-total":
 		payload = fmt.Sprintf(`{"content":%s,"number":%d,"last":%t}`, data, k-1, k >= total)
 	}
@@ -75,7 +82,8 @@ func TestFindTransactionsReadsEveryPage(t *testing.T) {
 		{"Spring style, three pages", "spring", 2, 3},
 		{"Spring style without totals stops on last", "spring-no-total", 2, 3},
 		{"one page bigger than the list", "records", 50, 1},
-		{"a server that ignores paging is read once per page and deduplicated", "ignore-paging", 2, 3},
+		{"bare lists paged silently: read until an empty page", "array", 2, 4},
+		{"a whole bare list: the next page repeats it", "whole-array", 2, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,13 +99,20 @@ func TestFindTransactionsReadsEveryPage(t *testing.T) {
 				ids = append(ids, tx.EnKashTransactionID)
 				assert.Equal(t, "100", tx.Amount.String())
 			}
-			want := []string{"T1", "T2", "T3", "T4", "T5"}
-			if tt.style == "ignore-paging" {
-				want = []string{"T1", "T2"} // page 1 three times; nothing proves more
-			}
-			assert.Equal(t, want, ids)
+			assert.Equal(t, []string{"T1", "T2", "T3", "T4", "T5"}, ids)
 		})
 	}
+}
+
+func TestFindTransactionsWholeListWithoutIDs(t *testing.T) {
+	t.Parallel()
+	noID := `{"pgReferenceNumber":"R","amount":"100.00","status":"SUCCESS"}`
+	p := &pager{style: "whole-array", items: []string{noID, noID}}
+	f := serve(t, p.handle)
+	lk, err := newClient(t, config(f.URL)).FindTransactions(context.Background(), "R", "EKC1")
+	require.NoError(t, err)
+	assert.Len(t, lk.Transactions, 2, "the repeat of a whole list is not read twice")
+	assert.Equal(t, int64(2), p.calls.Load())
 }
 
 func TestFindTransactionsEmptyAnswers(t *testing.T) {
@@ -141,9 +156,11 @@ func TestFindTransactionsRefusesAnswersThatProveNothing(t *testing.T) {
 	}{
 		{"another reference on a later page", (&pager{style: "records", size: 1, items: []string{txn("T1", "R", "SUCCESS"), txn("T9", "OTHER", "SUCCESS")}}).handle,
 			enkash.ErrUnfilteredLookup, enkash.SafetyAmbiguous},
+		{"a server that ignores paging: the rest cannot be seen", (&pager{style: "ignore-paging", size: 2, items: []string{txn("T1", "R", "FAILED"), txn("T2", "R", "FAILED"), txn("T3", "R", "SUCCESS")}}).handle,
+			nil, enkash.SafetyAmbiguous},
 		{"a page that is not the one asked for", (&pager{style: "wrong-echo", size: 1, items: []string{txn("T1", "R", "SUCCESS"), txn("T2", "R", "SUCCESS")}}).handle,
 			nil, enkash.SafetyAmbiguous},
-		{"endless pages", (&pager{style: "endless", size: 1, items: []string{txn("T1", "R", "SUCCESS")}}).handle, enkash.ErrTooManyPages, enkash.SafetyAmbiguous},
+		{"endless pages", (&pager{style: "endless", size: 1}).handle, enkash.ErrTooManyPages, enkash.SafetyAmbiguous},
 		{"a lookup that needs the card", func(w http.ResponseWriter, _ *http.Request) {
 			reply(w, 200, `{"code":1,"message":"enKashCardId is required","payload":"enKashCardId is required"}`)
 		}, nil, enkash.SafetyRejected},

@@ -5,9 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
-
-	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
 // Paging is sent with every list request, in both styles a server may read:
@@ -57,10 +56,18 @@ type lister[T any] struct {
 }
 
 // all reads pages until the answer says it is done: an empty page, Spring's
-// last, the last of totalPages, every counted record, or an unpaged answer.
+// last, the last of totalPages, or every counted record. An answer that says
+// nothing of pages (a bare list, a single object, a list without counts)
+// may be a whole unpaged list or the first page of a server that pages
+// silently, so the next page is asked for: empty, or the same items again,
+// means the list was whole. On an answer that does count its pages, a page
+// that only repeats items already read means the server does not page as
+// asked and the rest cannot be seen: an error, because a partial list could
+// hide a second credit or the successful try.
 func (l lister[T]) all(ctx context.Context, c *Client) ([]T, error) {
 	var (
 		items []T
+		prev  listPage[T]
 		seen  = map[string]bool{}
 		read  int
 	)
@@ -69,24 +76,42 @@ func (l lister[T]) all(ctx context.Context, c *Client) ([]T, error) {
 		if err != nil {
 			return nil, err
 		}
-		read += len(pg.items)
-		for _, it := range pg.items {
-			if err := l.check(it); err != nil {
-				return nil, fmt.Errorf("%s: %w", l.path, err)
-			}
-			if k := l.key(it); k != "" {
-				if seen[k] {
-					continue
-				}
-				seen[k] = true
-			}
-			items = append(items, it)
+		fresh, err := l.collect(pg.items, seen, &items)
+		if err != nil {
+			return nil, err
 		}
-		if pg.done(n, read) {
+		read += len(pg.items)
+		repeated := n > 1 && len(pg.items) > 0 && (fresh == 0 || reflect.DeepEqual(pg.items, prev.items))
+		switch {
+		case repeated && prev.unpaged():
+			return items[:len(items)-fresh], nil
+		case repeated:
+			return nil, &AmbiguousError{Endpoint: l.path, HTTPStatus: 200,
+				Err: fmt.Errorf("page %d repeats items already read: the server does not page as asked", n)}
+		case pg.done(n, read):
 			return items, nil
 		}
+		prev = pg
 	}
 	return nil, fmt.Errorf("%s: %w (%d)", l.path, ErrTooManyPages, l.maxPages)
+}
+
+// collect checks the items of one page and appends to all those whose key
+// was not seen; it returns how many it appended.
+func (l lister[T]) collect(page []T, seen map[string]bool, all *[]T) (int, error) {
+	fresh := 0
+	for _, it := range page {
+		if err := l.check(it); err != nil {
+			return 0, fmt.Errorf("%s: %w", l.path, err)
+		}
+		k := l.key(it)
+		if k != "" && seen[k] {
+			continue
+		}
+		seen[k], fresh = true, fresh+1
+		*all = append(*all, it)
+	}
+	return fresh, nil
 }
 
 // page fetches and decodes page n (1-based).
@@ -132,8 +157,11 @@ func (p listPage[T]) done(n, read int) bool {
 	case p.count >= 0:
 		return read >= p.count
 	}
-	return true // an unpaged answer
+	return false // says nothing of pages: ask for the next
 }
+
+// unpaged reports whether the answer said nothing of pages.
+func (p listPage[T]) unpaged() bool { return p.last < 0 && p.totalPages < 0 && p.count < 0 }
 
 // pageShape is every key of the paged payloads: {"recordsCount","totalPages",
 // "pageNumber","data"} and Spring's {"content","totalElements","totalPages",
@@ -228,13 +256,15 @@ func wireCount(raw json.RawMessage) (int, error) {
 	if raw == nil || string(raw) == "null" {
 		return -1, nil
 	}
-	a, err := money.ParseWire(string(raw))
-	if err != nil || a.Hundredths()%100 != 0 || a.Hundredths() < 0 {
+	n, ok := wholeNumber(raw)
+	if !ok || n < 0 {
 		return -1, fmt.Errorf("unreadable page count %s", raw)
 	}
-	return int(a.Hundredths() / 100), nil
+	return int(n), nil
 }
 
+// wrapUnreadable says which part of a list answer could not be read; nil
+// stays nil.
 func wrapUnreadable(err error, what string) error {
 	if err == nil {
 		return nil

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +21,8 @@ import (
 // portal says bearer tokens live five minutes.
 const DefaultTokenTTL = 5 * time.Minute
 
-// maxLoginFailures is how many consecutive unsuccessful logins the client
+// maxLoginFailures is how many consecutive unsuccessful logins that may have
+// reached EnKash's credential check (any failure but a 429) the client
 // accepts before its credentials have ever worked. EnKash locks an account
 // after three failed logins; two keeps one in hand for a person. Once a
 // login has succeeded, a token endpoint that fails (5xx, 429, timeouts) is
@@ -65,6 +65,7 @@ type tokenSource struct {
 	renewAt  time.Time
 	verified bool // a login has succeeded: the credentials are good
 	failures int  // consecutive failed logins
+	suspect  int  // of those, the ones that may have reached the credential check (not a 429)
 	failFrom time.Time
 	retryAt  time.Time   // no login before this (real time)
 	lastErr  *LoginError // the last failure, while failures > 0
@@ -147,7 +148,7 @@ func (ts *tokenSource) refresh() (string, error) {
 	if err != nil {
 		return "", ts.failed(err)
 	}
-	ts.failures, ts.lastErr, ts.retryAt, ts.verified = 0, nil, time.Time{}, true
+	ts.failures, ts.suspect, ts.lastErr, ts.retryAt, ts.verified = 0, 0, nil, time.Time{}, true
 	ts.token = tok
 	ts.renewAt = ts.now().Add(ttl - renewSkew(ttl))
 	return tok, nil
@@ -161,15 +162,18 @@ func (ts *tokenSource) failed(err error) *LoginError {
 		le = &LoginError{Err: err}
 	}
 	ts.failures++
+	if le.HTTPStatus != http.StatusTooManyRequests { // a throttled login was never checked
+		ts.suspect++
+	}
 	if ts.failures == 1 {
 		ts.failFrom = time.Now()
 	}
 	pause := max(ts.retry.delay(ts.failures), le.RetryAfter)
 	switch {
 	case le.Rejected:
-	case !ts.verified && ts.failures >= maxLoginFailures:
+	case !ts.verified && ts.suspect >= maxLoginFailures:
 		le.GaveUp = true
-	case ts.verified && time.Since(ts.failFrom)+pause > ts.retry.GiveUpAfter:
+	case time.Since(ts.failFrom)+pause > ts.retry.GiveUpAfter:
 		le.GaveUp = true
 	}
 	if le.Fatal() {
@@ -224,8 +228,7 @@ func (a tokenAnswer) token() string { return cmp.Or(a.AccessToken, a.AccessToken
 
 func (a tokenAnswer) ttl() time.Duration {
 	for _, raw := range []json.RawMessage{a.ExpiresIn, a.ExpiresIn2} {
-		s := strings.Trim(string(raw), `" `)
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		if n, ok := wholeNumber(raw); ok && n > 0 {
 			return time.Duration(n) * time.Second
 		}
 	}

@@ -169,6 +169,23 @@ func TestFirstLoginGivesUpAfterTwo(t *testing.T) {
 	}
 }
 
+func TestThrottledFirstLoginIsRetried(t *testing.T) {
+	t.Parallel()
+	// A 429 never reached the credential check, so it does not count
+	// towards the lockout, even before the credentials have worked.
+	f := serveWithToken(t, func(n int64, w http.ResponseWriter, _ *http.Request) {
+		if n <= 3 {
+			reply(w, 429, `{"message":"Too Many Requests"}`)
+			return
+		}
+		issue(w, n)
+	}, func(w http.ResponseWriter, _ *http.Request) { reply(w, 200, okAccount) })
+	c := newClient(t, config(f.URL))
+	_, err := c.Account(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), f.logins.Load())
+}
+
 func TestRefusedLoginIsNeverRetried(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

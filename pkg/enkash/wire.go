@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
@@ -270,16 +269,25 @@ type flexInt struct {
 }
 
 func (f *flexInt) UnmarshalJSON(b []byte) error {
-	s := string(bytes.Trim(b, `"`))
-	if s == "null" || s == "" {
+	if s := string(bytes.Trim(b, `"`)); s == "null" || s == "" {
 		return nil
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
+	n, ok := wholeNumber(b)
+	if !ok {
 		return fmt.Errorf("code %s is not a number", b)
 	}
-	f.n, f.set = n, true
+	f.n, f.set = int(n), true
 	return nil
+}
+
+// wholeNumber reads a whole number EnKash wrote in any JSON form ("3",
+// "3.0", "3E0", "\"3\"").
+func wholeNumber(raw []byte) (int64, bool) {
+	a, err := money.ParseWire(string(raw))
+	if err != nil || a.Hundredths()%100 != 0 {
+		return 0, false
+	}
+	return a.Hundredths() / 100, true
 }
 
 // DecodeEnvelope reads either envelope form. A body without any code field

@@ -3,6 +3,7 @@ package enkash
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 
@@ -25,6 +26,8 @@ func TestDecodeEnvelopeBothForms(t *testing.T) {
 		{"response_code with string payload", `{"response_code":1,"response_message":"Insufficient balance in card account","payload":"Insufficient balance in card account"}`,
 			1, "Insufficient balance in card account", "Insufficient balance in card account", `"Insufficient balance in card account"`},
 		{"code as a string", `{"code":"1","message":"Failure","payload":"Card not found"}`, 1, "Failure", "Card not found", `"Card not found"`},
+		{"code as a Jackson double", `{"code":1.0,"message":"Failure","payload":"Card not found"}`, 1, "Failure", "Card not found", `"Card not found"`},
+		{"success code as a double", `{"response_code":0.0,"response_message":"Success","payload":{}}`, 0, "Success", "Success", `{}`},
 		{"no message falls back to the payload", `{"code":1,"payload":"Duplicate uniqueReferenceNumber"}`,
 			1, "", "Duplicate uniqueReferenceNumber", `"Duplicate uniqueReferenceNumber"`},
 	}
@@ -39,7 +42,9 @@ func TestDecodeEnvelopeBothForms(t *testing.T) {
 			assert.JSONEq(t, tt.payload, string(env.Payload))
 		})
 	}
-	_, err := DecodeEnvelope([]byte(`{"status":"ok"}`))
+	_, err := DecodeEnvelope([]byte(`{"code":0.5}`))
+	assert.ErrorContains(t, err, "is not a number")
+	_, err = DecodeEnvelope([]byte(`{"status":"ok"}`))
 	assert.ErrorContains(t, err, "neither code nor response_code")
 	_, err = DecodeEnvelope([]byte(`<html>`))
 	assert.Error(t, err)
@@ -73,6 +78,23 @@ func TestRequestSpellsTheReferenceAsConfigured(t *testing.T) {
 			assert.Contains(t, string(b), `"loadAmount":100.50`, "the file's digits go on the wire")
 			assert.Contains(t, string(b), `"transactionType":"DR","type":"UNALLOCATE_POINT"`)
 		})
+	}
+}
+
+func TestTokenLifetimeInEveryJSONForm(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]time.Duration{
+		`{"access_token":"t","expires_in":86399}`:     86399 * time.Second,
+		`{"access_token":"t","expires_in":"300"}`:     300 * time.Second,
+		`{"access_token":"t","expiresIn":8.6399E4}`:   86399 * time.Second,
+		`{"access_token":"t","expires_in":300.0}`:     300 * time.Second,
+		`{"access_token":"t"}`:                        DefaultTokenTTL,
+		`{"access_token":"t","expires_in":-5}`:        DefaultTokenTTL,
+		`{"access_token":"t","expires_in":"forever"}`: DefaultTokenTTL,
+	} {
+		a, err := parseTokenAnswer([]byte(body))
+		require.NoError(t, err, body)
+		assert.Equal(t, want, a.ttl(), body)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 const maxWireIntegerDigits = 15
 
 // maxWireExponent bounds the exponent of a number EnKash sends, so that a
-// hostile "1E999999999" costs nothing.
+// hostile "1E999999999" costs nothing; no double needs more.
 const maxWireExponent = 400
 
 // wireFix is the fix of every ParseWire error: the number came from EnKash,
@@ -23,8 +23,8 @@ const wireFix = "this number came from EnKash's answer; report the answer to EnK
 // number, or any of these inside a JSON string ("\"25000000.00\"").
 //
 // It is exact: it refuses, with a [*ParseError], a number whose value has
-// non-zero digits beyond hundredths or more than 15 integer digits, rather
-// than round it. Zeros beyond hundredths are harmless ("100.000" is
+// non-zero digits beyond hundredths, more than 15 integer digits or an
+// exponent beyond ±400, rather than round it. Zeros beyond hundredths are harmless ("100.000" is
 // 100.00). A plain decimal keeps the fraction digits it was written with (at
 // most two); an exponent form is written with the digits its value needs.
 // Numbers typed by people go through the strict [Parse] instead, which
@@ -42,8 +42,11 @@ func ParseWire(s string) (Amount, error) {
 	}
 	neg := strings.HasPrefix(t, "-")
 	whole, frac, exp, ok := splitWire(strings.TrimPrefix(t, "-"))
-	if !ok {
+	switch {
+	case !ok:
 		return fail(KindNotANumber, "is not a number")
+	case exp > maxWireExponent || exp < -maxWireExponent:
+		return fail(KindTooLarge, "has an exponent out of range")
 	}
 	// The value is 0.digits × 10^point once leading zeros are gone.
 	all := whole + frac
