@@ -68,9 +68,12 @@ func (e *Engine) unsettled(r *row) {
 	}
 	o.Status, o.ErrorCode = reward.StatusUnknown, r.code
 	what := "sent, but EnKash's answer was lost"
-	if r.code == reward.CodeDuplicateRef {
+	switch {
+	case r.code == reward.CodeDuplicateRef:
 		what = "EnKash says this reference already exists"
-	} else if r.sentBefore && o.Attempts == 0 {
+	case r.refusal != "":
+		what = "EnKash refused the resend (" + r.refusal + "), but an earlier run's attempt may have been applied"
+	case r.sentBefore && o.Attempts == 0:
 		what = "an earlier run sent it and never learnt the outcome"
 	}
 	var why string

@@ -24,9 +24,10 @@ type row struct {
 	sentBefore bool
 	// code is what a parked row ends with when no lookup settles it:
 	// OUTCOME_UNKNOWN, or DUPLICATE_REFERENCE after a duplicate refusal.
-	code  string
-	cause error      // the error that parked it
-	last  Settlement // the last lookup of a parked row
+	code    string
+	cause   error      // the error that parked it
+	refusal string     // EnKash's refusal of a resend, for a parked row
+	last    Settlement // the last lookup of a parked row
 }
 
 // action is what a step decided for a row.

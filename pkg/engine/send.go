@@ -34,10 +34,7 @@ func (e *Engine) send(ctx context.Context, r *row) action {
 			e.applied(o, res)
 			return actDone
 		case enkash.SafetyRejected:
-			var rej *enkash.RejectedError
-			errors.As(err, &rej)
-			o.Status, o.ErrorCode, o.ErrorMessage = reward.StatusFailed, reward.CodeRejected, rejectionText(rej)
-			return actDone
+			return e.rejected(r, err)
 		case enkash.SafetyDuplicate:
 			return e.duplicate(r, err, at)
 		case enkash.SafetyFatal:
@@ -94,6 +91,21 @@ func (e *Engine) duplicate(r *row, err error, at time.Time) action {
 	o.Evidence = reward.Evidence{LastAttemptAt: at}
 	r.code, r.cause = reward.CodeDuplicateRef, err
 	return actPark
+}
+
+// rejected handles a refusal. It proves this attempt was not applied,
+// not that an earlier run's was: when that one was judged absent on one
+// lookup alone (EnKash deduplicates), the row is looked up before it may
+// end FAILED.
+func (e *Engine) rejected(r *row, err error) action {
+	var rej *enkash.RejectedError
+	errors.As(err, &rej)
+	if r.sentBefore && e.cfg.Deduplicates {
+		r.code, r.cause, r.refusal = reward.CodeAmbiguous, err, rejectionText(rej)
+		return actPark
+	}
+	r.o.Status, r.o.ErrorCode, r.o.ErrorMessage = reward.StatusFailed, reward.CodeRejected, rejectionText(rej)
+	return actDone
 }
 
 // stopped ends a row whose sending stopped: NOT_SENT when no request for

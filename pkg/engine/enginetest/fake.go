@@ -67,6 +67,12 @@ type Script interface {
 	Look() Look
 }
 
+// Killer is a [Script] that may kill the process after a call's effect
+// (its answer is then lost, and so is everything after it).
+type Killer interface {
+	KillHere() bool
+}
+
 // Queue is a [Script] that plays its answers in order, then SendOK and
 // LookTrue.
 type Queue struct {
@@ -113,6 +119,10 @@ type API struct {
 	dead    bool
 	killAt  int
 	onKill  func()
+	// Deduplicates makes the fake refuse, as a duplicate, a request that
+	// would apply a reference it already applied (the reject policy);
+	// without it, it applies it again.
+	Deduplicates bool
 	// Lag is how far a lagging replica is behind (default [Lag]).
 	Lag time.Duration
 	// Users maps an e-mail to its card, for users who exist before the run.
@@ -133,12 +143,21 @@ func (f *API) Kill() { f.mu.Lock(); f.dead = true; f.mu.Unlock() }
 // Revive ends Kill.
 func (f *API) Revive() { f.mu.Lock(); f.dead, f.killAt = false, 0; f.mu.Unlock() }
 
+// OnKill sets what else dies with the process (the journal's writes).
+func (f *API) OnKill(also func()) { f.mu.Lock(); f.onKill = also; f.mu.Unlock() }
+
+// Dead reports whether the process was killed.
+func (f *API) Dead() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.dead }
+
 // KillAfter kills the process once n more calls have reached the fake
 // (their effects stay, their answers are lost), and calls also then.
 func (f *API) KillAfter(n int, also func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.killAt, f.onKill = f.calls+n, also
+	f.killAt = f.calls + n
+	if also != nil {
+		f.onKill = also
+	}
 }
 
 // call counts a call and reports whether the process is dead; done runs
@@ -149,7 +168,8 @@ func (f *API) call() (dead bool, done func()) {
 	defer f.mu.Unlock()
 	f.calls++
 	return f.dead, func() {
-		if f.killAt > 0 && f.calls >= f.killAt && !f.dead {
+		k, ok := f.script.(Killer)
+		if (f.killAt > 0 && f.calls >= f.killAt || ok && k.KillHere()) && !f.dead {
 			f.dead = true
 			if f.onKill != nil {
 				f.onKill()
@@ -193,10 +213,22 @@ func (f *API) Allocate(_ context.Context, a reward.Allocation) (*enkash.Allocate
 	defer done()
 	switch s {
 	case SendOK, Send5xxApplied, SendTimeoutApplied:
+		if f.Deduplicates && f.applied(a.Reference) {
+			return f.answer(SendDuplicate, a)
+		}
 		f.credits = append(f.credits, Credit{Reference: a.Reference, Card: cardOf(a), Amount: a.Amount.String(),
 			Debit: a.Operation == reward.OpDebit, At: f.clock.Now()})
 	}
 	return f.answer(s, a)
+}
+
+func (f *API) applied(ref string) bool {
+	for _, c := range f.credits {
+		if c.Reference == ref {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *API) answer(s Send, a reward.Allocation) (*enkash.AllocateResult, error) {
