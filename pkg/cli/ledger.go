@@ -6,21 +6,66 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 )
 
+// EnvEnvironment names the EnKash environment a ledger's references
+// belong to (production, uat, sandbox...), whatever address reaches it.
+const EnvEnvironment = "ENKASH_ENVIRONMENT"
+
 // ledgerFlags choose the ledger of a run.
 type ledgerFlags struct {
-	state string
-	fs    *pflag.FlagSet
+	state       string
+	environment string
+	fs          *pflag.FlagSet
 }
 
 func (f *ledgerFlags) AddFlags(fs *pflag.FlagSet) {
 	f.fs = fs
 	fs.StringVar(&f.state, "state", "", "the ledger (SQLite) that remembers what was sent, so that no rerun pays a row twice "+
 		"(default $XDG_STATE_HOME/rewardbatch/ledger.db, else ~/.local/state/rewardbatch/ledger.db; "+
-		"an embedded --sandbox run uses a throw-away one)")
+		"an embedded --sandbox run uses a throw-away one unless --state is given)")
+}
+
+// addEnvironmentFlag registers --environment, for the commands that bind
+// a ledger to an EnKash account.
+func (f *ledgerFlags) addEnvironmentFlag(fs *pflag.FlagSet) {
+	fs.StringVar(&f.environment, "environment", "", "the EnKash environment the ledger files references under: "+
+		"production, uat, sandbox... (env "+EnvEnvironment+"; default: the normalised base URL). "+
+		"Name it when the base URL may change, so that the ledger keeps its memory")
+}
+
+// target is the EnKash account of the run: the embedded sandbox's fixed
+// scope, or the configured environment, address, company and account.
+func (f *ledgerFlags) target(g *globals, cfg enkash.Config, sandboxRun bool) (ledger.Target, error) {
+	if sandboxRun {
+		return ledger.Target{Environment: ledger.EmbeddedSandbox, CompanyID: cfg.CompanyID, CardAccountID: cfg.CardAccountID}, nil
+	}
+	env, _ := g.lookupEnv(EnvEnvironment)
+	if f.fs != nil && f.fs.Changed("environment") {
+		env = f.environment
+	}
+	return ledger.NewTarget(env, cfg.BaseURL, cfg.CompanyID, cfg.CardAccountID)
+}
+
+// bind ties the run's EnKash account to the ledger and returns the scope
+// key its references are filed under.
+func (f *ledgerFlags) bind(ctx context.Context, g *globals, l *ledger.Ledger, cfg enkash.Config, sandboxRun bool) (string, error) {
+	t, err := f.target(g, cfg, sandboxRun)
+	if err != nil {
+		return "", err
+	}
+	key, _, err := l.Bind(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	g.log.Info("ledger", zap.String("path", l.Path()), zap.String("scope", t.String()))
+	return key, nil
 }
 
 // path returns the ledger's path: --state, or the default.
@@ -29,6 +74,24 @@ func (f *ledgerFlags) path(g *globals) (string, error) {
 		return f.state, nil
 	}
 	return ledger.DefaultPath(g.lookupEnv)
+}
+
+// read opens the ledger for reading, without its lock (so that it works
+// while a run holds the ledger), and calls fn with it.
+func (f *ledgerFlags) read(ctx context.Context, g *globals, fn func(*ledger.Ledger) error) error {
+	path, err := f.path(g)
+	if err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	l, err := ledger.OpenReadOnly(ctx, path)
+	if err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	defer l.Close() //nolint:errcheck // read only
+	if err := fn(l); err != nil {
+		return exit(exitcode.Fatal, err)
+	}
+	return nil
 }
 
 // open opens the run's ledger. An embedded sandbox run without --state gets

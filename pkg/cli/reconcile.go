@@ -66,13 +66,18 @@ again with the same reference.
 				return exit(exitcode.Fatal, err)
 			}
 			defer closeLedger() //nolint:errcheck // a read-mostly use; errors were reported by the writes
+			scope, err := o.ledger.bind(cmd.Context(), g, l, cfg, false)
+			if err != nil {
+				return exit(exitcode.Fatal, err)
+			}
 			code, err := job.Reconcile(cmd.Context(), job.ReconcileOptions{Run: args[0], Ledger: l,
-				Scope: ledger.Scope(cfg.BaseURL, cfg.CompanyID, cfg.CardAccountID), Engine: o.engine, Stdout: g.stdout, Log: g.log}, client)
+				Scope: scope, Engine: o.engine, Stdout: g.stdout, Log: g.log}, client)
 			return exit(code, err)
 		},
 	}
 	o.api.AddFlags(cmd.Flags())
 	o.ledger.AddFlags(cmd.Flags())
+	o.ledger.addEnvironmentFlag(cmd.Flags())
 	o.settle.AddFlags(cmd.Flags())
 	cmd.Flags().IntVar(&o.engine.Workers, "workers", engine.DefaultWorkers, "lookups at the same time")
 	cmd.Flags().Float64Var(&o.engine.Rate, "rate", engine.DefaultRate, "requests per second, shared by all lookups")
@@ -95,20 +100,13 @@ the ledger, so it works while a run is going on.`,
   rewardbatch history --limit 50 --state /var/lib/rewardbatch/ledger.db`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, err := lf.path(g)
-			if err != nil {
-				return exit(exitcode.Fatal, err)
-			}
-			l, err := ledger.OpenReadOnly(cmd.Context(), path)
-			if err != nil {
-				return exit(exitcode.Fatal, err)
-			}
-			defer l.Close() //nolint:errcheck // read only
-			runs, err := l.Runs(cmd.Context(), limit)
-			if err != nil {
-				return exit(exitcode.Fatal, err)
-			}
-			return printHistory(g, runs)
+			return lf.read(cmd.Context(), g, func(l *ledger.Ledger) error {
+				runs, err := l.Runs(cmd.Context(), limit)
+				if err != nil {
+					return err
+				}
+				return printHistory(g, runs)
+			})
 		},
 	}
 	lf.AddFlags(cmd.Flags())

@@ -13,7 +13,6 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
-	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/logging"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
@@ -55,6 +54,7 @@ func (o *RunOptions) AddFlags(cmd *cobra.Command) {
 	fs.IntVar(&o.engine.FailWindow, "failure-window", engine.DefaultFailWindow, "requests the failure threshold watches")
 	o.settle.AddFlags(fs)
 	o.ledger.AddFlags(fs)
+	o.ledger.addEnvironmentFlag(fs)
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -173,8 +173,11 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 				g.log.Error("closing the ledger", zap.Error(cerr))
 			}
 		}()
-		opts.Ledger, opts.Scope = l, ledger.Scope(cfg.BaseURL, cfg.CompanyID, cfg.CardAccountID)
-		g.log.Info("ledger", zap.String("path", l.Path()))
+		scope, err := o.ledger.bind(ctx, g, l, cfg, o.useSandbox)
+		if err != nil {
+			return exit(exitcode.Fatal, err)
+		}
+		opts.Ledger, opts.Scope = l, scope
 	}
 	res, err := job.Run(ctx, opts, api)
 	_ = logging.Sync(g.log)

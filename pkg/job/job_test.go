@@ -243,7 +243,7 @@ func TestInvalidRowsSendNothing(t *testing.T) {
 	res, err := job.Run(context.Background(), f.options(t, "testdata/mixed.csv"), f.client)
 	assert.Equal(t, exitcode.InvalidInput, res.Code)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "1 of 7 rows are invalid; nothing was sent (fix the rows in")
+	assert.Contains(t, err.Error(), "1 of 7 rows are invalid; nothing was sent. Either fix those rows in testdata/mixed.csv itself and run the whole file again")
 	assert.Zero(t, f.env.Stats().Count("requests "+enkash.PathCreateAllocate))
 	assert.FileExists(t, filepath.Join(res.Dir, report.InvalidFile))
 	assert.NoFileExists(t, filepath.Join(res.Dir, report.ResultsFile))

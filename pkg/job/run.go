@@ -89,11 +89,7 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 	code, _, cerr := concludeCheck(o.ValidateOptions, c, dir, "run")
 	switch {
 	case code != exitcode.OK && !(o.SkipInvalid && errors.Is(cerr, exitcode.ErrInvalidInput)):
-		if errors.Is(cerr, exitcode.ErrInvalidInput) {
-			cerr = fmt.Errorf("%w; nothing was sent (fix the rows in %s, or run with --skip-invalid to send the valid ones)",
-				cerr, filepath.Join(dir, report.InvalidFile))
-		}
-		return res.with(code), cerr
+		return res.with(code), refused(ctx, o, c, dir, sum, started, code, cerr)
 	case o.DryRun:
 		fmt.Fprintln(o.Stdout, "Dry run: nothing was sent.")
 		return res.with(exitcode.OK), nil
@@ -141,6 +137,7 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, dir
 		}
 		defer j.Close() //nolint:errcheck // closed below; this covers the early returns
 		journal, runID = j, j.RunID()
+		warnIfNew(o, j)
 	}
 	eng := engine.New(o.Engine, api, journal, o.Log)
 	stopProgress := startProgress(o.Log, o.Progress, c.plan.RowsRead, eng)
@@ -277,4 +274,56 @@ func creditsDone(ctx context.Context, o RunOptions, source string, c *checked) (
 		err = flush()
 	}
 	return total, err
+}
+
+// warnIfNew says, once, when the ledger has no record of the run's
+// EnKash account: a new ledger, a lost one, or a new account.
+func warnIfNew(o RunOptions, j *ledger.Journal) {
+	if !j.Fresh() {
+		return
+	}
+	msg := "the ledger has no record of this EnKash account yet (a new or replaced ledger, or a new account): " +
+		"every reference is looked up at EnKash before its first send, and one EnKash already has is not sent again"
+	fmt.Fprintf(o.Stdout, "Note: %s (ledger %s, scope %s)\n", msg, o.Ledger.Path(), o.Scope)
+	o.Log.Warn("new ledger", zap.String("ledger", o.Ledger.Path()), zap.String("scope", o.Scope), zap.String("meaning", msg))
+}
+
+// refused explains a run refused before anything was sent, with a hint
+// that leaves no valid row unpaid and none paid twice, and records the run
+// in the ledger so that history lists it.
+func refused(ctx context.Context, o RunOptions, c *checked, dir, sum string, started time.Time, code int, why error) error {
+	if errors.Is(why, exitcode.ErrInvalidInput) {
+		why = fmt.Errorf("%w; nothing was sent. Either fix those rows in %s itself and run the whole file again "+
+			"(rows an earlier run already did are SKIPPED, none is paid twice), or send the valid rows now with "+
+			"--skip-invalid and later run the corrected %s", why, o.File, filepath.Join(dir, report.InvalidFile))
+	}
+	if err := recordRefused(ctx, o, c, dir, sum, started, code, why); err != nil {
+		o.Log.Error("recording the refused run in the ledger", zap.Error(err))
+	}
+	return why
+}
+
+// recordRefused records in the ledger a run refused before anything was
+// sent, so that history lists it with its exit code.
+func recordRefused(ctx context.Context, o RunOptions, c *checked, dir, sum string, started time.Time, code int, why error) error {
+	if o.Ledger == nil {
+		return nil
+	}
+	finished := o.Now()
+	s := &report.Summary{Tool: "rewardbatch", Version: o.Version, RunID: filepath.Base(dir), Sandbox: o.Sandbox,
+		Input: o.File, InputSHA256: sum, PlanHash: c.plan.Hash, StartedAt: started.UTC(), FinishedAt: finished.UTC(),
+		Tally: report.NewTally(), ExitCode: code, ExitMeaning: exitcode.Meaning(code), Folder: dir}
+	s.Rows = c.plan.RowsRead
+	s.Statuses[reward.StatusInvalid] = c.plan.Invalid
+	s.Stopped = "refused before sending"
+	if why != nil {
+		s.Stopped += ": " + why.Error()
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = o.Ledger.RecordRun(ctx, ledger.RunInfo{ID: s.RunID, Input: o.File, InputSHA256: sum, PlanHash: c.plan.Hash,
+		Folder: dir, Scope: o.Scope, Sandbox: o.Sandbox, StartedAt: started}, finished, code, string(b))
+	return err
 }

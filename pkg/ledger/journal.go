@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
-
-	"github.com/rewardbatch/rewardbatch/pkg/mask"
 )
 
 // The states of a reference.
@@ -53,10 +51,13 @@ type RunInfo struct {
 
 // Journal records one run. It implements the engine's Journal: Begin commits
 // durably before it returns; Record queues and is committed with the next
-// group. It is safe for concurrent use by the engine's workers.
+// group. It is safe for concurrent use by the engine's workers. The errors
+// of Begin and Record do not start with "ledger:": the engine names their
+// source; Close adds it for other callers.
 type Journal struct {
 	l     *Ledger
 	run   RunInfo
+	fresh bool
 	reqs  chan request
 	done  chan struct{}
 	stmts statements
@@ -85,18 +86,48 @@ const maxGroup = 512
 // StartRun records the start of a run and returns its journal. Call
 // Finish when the run ends.
 func (l *Ledger) StartRun(ctx context.Context, info RunInfo) (*Journal, error) {
-	sandbox := 0
-	if info.Sandbox {
-		sandbox = 1
+	info, err := l.insertRun(ctx, info)
+	if err != nil {
+		return nil, err
 	}
+	if err := l.setHolder(ctx, info.ID); err != nil {
+		return nil, err
+	}
+	var known int
+	if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM refs WHERE scope = ? LIMIT 1)`,
+		info.Scope).Scan(&known); err != nil {
+		return nil, fmt.Errorf("ledger: reading scope %s: %w", info.Scope, err)
+	}
+	j := &Journal{l: l, run: info, fresh: known == 0, reqs: make(chan request, 4*maxGroup), done: make(chan struct{})}
+	if err := j.stmts.prepare(ctx, l.db); err != nil {
+		return nil, err
+	}
+	go j.writer()
+	return j, nil
+}
+
+// RecordRun records a run that ended before anything was sent (refused
+// for invalid rows, for example), so that history lists it too. It
+// returns the run's id in the ledger.
+func (l *Ledger) RecordRun(ctx context.Context, info RunInfo, finished time.Time, exitCode int, summary string) (string, error) {
+	info, err := l.insertRun(ctx, info)
+	if err != nil {
+		return "", err
+	}
+	return info.ID, l.SetSummary(ctx, info.ID, finished, exitCode, summary)
+}
+
+// insertRun inserts a run under a unique id: the one asked for, with a
+// suffix when --out names a folder twice.
+func (l *Ledger) insertRun(ctx context.Context, info RunInfo) (RunInfo, error) {
 	if abs, err := filepath.Abs(info.Folder); err == nil {
 		info.Folder = abs
 	}
 	base := info.ID
-	for n := 2; ; n++ { // a run id is unique, even when --out names a folder twice
+	for n := 2; ; n++ {
 		var taken int
 		if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id = ?`, info.ID).Scan(&taken); err != nil {
-			return nil, fmt.Errorf("ledger: recording run %s: %w", info.ID, err)
+			return info, fmt.Errorf("ledger: recording run %s: %w", info.ID, err)
 		}
 		if taken == 0 {
 			break
@@ -105,22 +136,23 @@ func (l *Ledger) StartRun(ctx context.Context, info RunInfo) (*Journal, error) {
 	}
 	_, err := l.db.ExecContext(ctx, `INSERT INTO runs (id, started_at, input, input_sha256, plan_hash, folder, scope, sandbox)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, info.ID, info.StartedAt.UTC().Format(time.RFC3339Nano), info.Input,
-		info.InputSHA256, info.PlanHash, info.Folder, info.Scope, sandbox)
+		info.InputSHA256, info.PlanHash, info.Folder, info.Scope, info.Sandbox)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: recording run %s: %w", info.ID, err)
+		return info, fmt.Errorf("ledger: recording run %s: %w", info.ID, err)
 	}
-	j := &Journal{l: l, run: info, reqs: make(chan request, 4*maxGroup), done: make(chan struct{})}
-	if err := j.stmts.prepare(ctx, l.db); err != nil {
-		return nil, err
-	}
-	go j.writer()
-	return j, nil
+	return info, nil
 }
+
+// Fresh reports whether the ledger had no reference in the run's scope
+// when the run started: a new ledger, or one that never served this
+// EnKash account. Every reference is then unknown to it, and the engine
+// looks each one up at EnKash before its first send.
+func (j *Journal) Fresh() bool { return j.fresh }
 
 // statements are prepared once per run: parsing SQL for every row would
 // cost more than running it.
 type statements struct {
-	insert, selectRef, resend, outcome *sql.Stmt
+	insert, selectRef, resend, correct, outcome *sql.Stmt
 }
 
 func (s *statements) prepare(ctx context.Context, db *sql.DB) error {
@@ -128,13 +160,18 @@ func (s *statements) prepare(ctx context.Context, db *sql.DB) error {
 		dst **sql.Stmt
 		sql string
 	}{
-		{&s.insert, `INSERT INTO refs (scope, reference, fingerprint, operation, amount, card_id, person, state,
-			run_id, first_run_id, input_sha256, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (scope, reference) DO NOTHING`},
+		{&s.insert, `INSERT INTO refs (scope, reference, fingerprint, operation, amount, card_id, person, email, mobile,
+			company_id, card_account_id, state, run_id, first_run_id, input_sha256, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, reference) DO NOTHING`},
 		{&s.selectRef, `SELECT ` + refColumns + ` FROM refs WHERE scope = ? AND reference = ?`},
-		{&s.resend, `UPDATE refs SET state = ?, run_id = ?, input_sha256 = ?, updated_at = ? WHERE scope = ? AND reference = ?`},
+		{&s.resend, `UPDATE refs SET state = ?, run_id = ?, input_sha256 = ?, ambiguous = MAX(ambiguous, ?), updated_at = ?
+			WHERE scope = ? AND reference = ?`},
+		{&s.correct, `UPDATE refs SET fingerprint = ?, operation = ?, amount = ?, card_id = ?, person = ?, email = ?,
+			mobile = ?, company_id = ?, card_account_id = ?, state = ?, run_id = ?, input_sha256 = ?, error_code = '',
+			error_message = '', updated_at = ? WHERE scope = ? AND reference = ?`},
 		{&s.outcome, `UPDATE refs SET state = ?, pg_reference = ?, enkash_card = ?, enkash_txn = ?, otb_balance = ?,
-			error_code = ?, error_message = ?, attempts = attempts + ?, updated_at = ? WHERE scope = ? AND reference = ?`},
+			error_code = ?, error_message = ?, attempts = attempts + ?, ambiguous = MAX(ambiguous, ?), last_attempt_at = ?,
+			absent_lookups = ?, first_absent_at = ?, last_absent_at = ?, updated_at = ? WHERE scope = ? AND reference = ?`},
 	} {
 		st, err := db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -147,7 +184,7 @@ func (s *statements) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (s *statements) close() {
-	for _, st := range []*sql.Stmt{s.insert, s.selectRef, s.resend, s.outcome} {
+	for _, st := range []*sql.Stmt{s.insert, s.selectRef, s.resend, s.correct, s.outcome} {
 		if st != nil {
 			_ = st.Close()
 		}
@@ -172,8 +209,8 @@ func (j *Journal) Begin(ctx context.Context, items []*reward.Item) ([]reward.Pri
 // Record queues a row's outcome for the next group commit.
 func (j *Journal) Record(o *reward.Outcome) error {
 	if o.Status == reward.StatusSkipped || o.Status == reward.StatusInvalid || o.ErrorCode == reward.CodeConflict ||
-		o.ErrorCode == reward.CodeHeld {
-		return nil // nothing new to remember
+		o.ErrorCode == reward.CodeHeld || (o.ErrorCode == reward.CodeRejected && o.Attempts == 0) {
+		return nil // nothing new to remember (the last: a refusal repeated from the ledger, not sent)
 	}
 	return j.send(context.Background(), request{record: o})
 }
@@ -186,7 +223,7 @@ func (j *Journal) send(ctx context.Context, r request) error {
 		return err
 	}
 	if closed {
-		return errors.New("ledger: the run's journal is closed")
+		return errors.New("the run's journal is closed")
 	}
 	select {
 	case j.reqs <- r:
@@ -237,9 +274,12 @@ func (j *Journal) writer() {
 // commit applies a group in one transaction.
 func (j *Journal) commit(group []request) ([]beginReply, error) {
 	ctx := context.Background()
+	if err := j.l.verify(); err != nil {
+		return nil, err // the ledger was deleted, replaced or truncated: stop
+	}
 	tx, err := j.l.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return nil, fmt.Errorf("starting a transaction: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
 	replies := make([]beginReply, len(group))
@@ -262,54 +302,9 @@ func (j *Journal) commit(group []request) ([]beginReply, error) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("ledger: committing: %w", err)
+		return nil, fmt.Errorf("committing: %w", err)
 	}
 	return replies, nil
-}
-
-func (j *Journal) begin(ctx context.Context, tx *sql.Tx, it *reward.Item, stamp string) (reward.Prior, error) {
-	a := it.Allocation
-	fp := Fingerprint(it)
-	person := mask.Email(a.Email)
-	if person == "" {
-		person = mask.Mobile(a.Mobile)
-	}
-	res, err := tx.StmtContext(ctx, j.stmts.insert).ExecContext(ctx, j.run.Scope, a.Reference, fp, string(a.Operation),
-		a.Amount.String(), a.EnkashCardID, person, StateSending, j.run.ID, j.run.ID, j.run.InputSHA256, stamp)
-	if err != nil {
-		return reward.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 1 {
-		return reward.Prior{Kind: reward.PriorNew}, nil // the common case: a reference never seen
-	}
-	ref, err := scanRef(tx.StmtContext(ctx, j.stmts.selectRef).QueryRowContext(ctx, j.run.Scope, a.Reference))
-	if err != nil {
-		return reward.Prior{}, fmt.Errorf("ledger: reading %s: %w", a.Reference, err)
-	}
-	if ref.Fingerprint != fp {
-		return reward.Prior{Kind: reward.PriorConflict, Message: fmt.Sprintf(
-			"the reference %s was used by run %s for %s %s (%s); this row asks for %s %s: not sent. "+
-				"If this is a new payment, give it a new reference", a.Reference, ref.FirstRunID, ref.Operation, ref.Amount,
-			ref.Person+ref.CardID, a.Operation, a.Amount)}, nil
-	}
-	var kind reward.PriorKind
-	switch ref.State {
-	case StateConfirmed:
-		return reward.Prior{Kind: reward.PriorDone, Receipt: reward.Receipt{PGReferenceNumber: ref.PGReference,
-			EnKashCardID: ref.EnKashCard, EnkashCardTxnID: ref.EnKashTxn, OTBBalance: ref.OTBBalance}}, nil
-	case StateMismatch:
-		return reward.Prior{Kind: reward.PriorHeld, Message: fmt.Sprintf("run %s got an answer that did not match (%s); "+
-			"it is not resent automatically: check the transaction with EnKash", ref.RunID, ref.ErrorMessage)}, nil
-	case StateSending, StateUnknown:
-		kind = reward.PriorUnsettled
-	default: // REJECTED, NOT_APPLIED: provably not applied
-		kind = reward.PriorNew
-	}
-	if _, err := tx.StmtContext(ctx, j.stmts.resend).ExecContext(ctx, StateSending, j.run.ID, j.run.InputSHA256, stamp,
-		j.run.Scope, a.Reference); err != nil {
-		return reward.Prior{}, fmt.Errorf("ledger: recording %s: %w", a.Reference, err)
-	}
-	return reward.Prior{Kind: kind}, nil
 }
 
 // StateOf maps an outcome's status and error code to the state a rerun
@@ -331,13 +326,30 @@ func StateOf(status reward.Status, code string) string {
 }
 
 func (j *Journal) record(ctx context.Context, tx *sql.Tx, o *reward.Outcome, stamp string) error {
-	_, err := tx.StmtContext(ctx, j.stmts.outcome).ExecContext(ctx,
-		StateOf(o.Status, o.ErrorCode), o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID, o.OTBBalance, o.ErrorCode, o.ErrorMessage,
-		o.Attempts, stamp, j.run.Scope, o.Item.Allocation.Reference)
-	if err != nil {
-		return fmt.Errorf("ledger: recording the outcome of %s: %w", o.Item.Allocation.Reference, err)
+	args := []any{StateOf(o.Status, o.ErrorCode), o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID, o.OTBBalance,
+		o.ErrorCode, o.ErrorMessage, o.Attempts, ambiguous(o)}
+	args = append(append(args, evidenceArgs(o.Evidence)...), stamp, j.run.Scope, o.Item.Allocation.Reference)
+	if _, err := tx.StmtContext(ctx, j.stmts.outcome).ExecContext(ctx, args...); err != nil {
+		return fmt.Errorf("recording the outcome of %s: %w", o.Item.Allocation.Reference, err)
 	}
 	return nil
+}
+
+// ambiguous reports whether an outcome leaves any doubt that EnKash
+// applied the row: only a refusal, or failures that provably never
+// reached EnKash, leave none.
+func ambiguous(o *reward.Outcome) bool {
+	if o.Evidence != (reward.Evidence{}) {
+		return true // lookups were needed: the answer was lost
+	}
+	if o.Status.Done() {
+		return false
+	}
+	switch o.ErrorCode {
+	case reward.CodeRejected, reward.CodeRetriesExhausted, reward.CodeStopped, reward.CodeAuth:
+		return o.Status == reward.StatusUnknown
+	}
+	return true
 }
 
 // Close commits what is queued and stops the writer. It returns the first
@@ -353,7 +365,10 @@ func (j *Journal) Close() error {
 	j.stmts.close()
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.err
+	if j.err != nil {
+		return fmt.Errorf("ledger: %w", j.err)
+	}
+	return nil
 }
 
 // RunID returns the run's id in the ledger: the one asked for, with a

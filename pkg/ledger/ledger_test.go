@@ -72,7 +72,7 @@ func TestPriorKindsAcrossRuns(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 
 	j2 := start(t, l, "run2")
-	want := []reward.PriorKind{reward.PriorDone, reward.PriorNew, reward.PriorUnsettled}
+	want := []reward.PriorKind{reward.PriorDone, reward.PriorRejected, reward.PriorUnsettled}
 	priors, err = j2.Begin(ctx, its)
 	require.NoError(t, err)
 	for i, p := range priors {
@@ -89,7 +89,8 @@ func TestPriorKindsAcrossRuns(t *testing.T) {
 	p := begin1(t, j3, edited[2])
 	assert.Equal(t, reward.PriorConflict, p.Kind)
 	assert.Equal(t, "the reference R3 was used by run run1 for allocate 300 (ka***@example.com); this row asks for allocate 301: "+
-		"not sent. If this is a new payment, give it a new reference", p.Message)
+		"not sent. If this is a new payment, give it a new reference; if it corrects the earlier one, do not resend it: "+
+		"EnKash may have applied the earlier row. What differs: amount was \"300\", now \"301\"", p.Message)
 	renamed := items(t, strings.Replace(file, "Aarav,Mr", "Aarav Kumar,Mr", 1))
 	p = begin1(t, j3, renamed[0])
 	assert.Equal(t, reward.PriorDone, p.Kind, "a corrected name is the same payment")

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
+)
+
+// killInCommit starts a run and SIGKILLs it after some group commits of
+// the ledger (each changes the database file's modification time), as
+// soon as the next commit's rollback journal appears.
+func (w *world) killInCommit(t *testing.T, commits int) {
+	t.Helper()
+	cmd, _ := w.start(t, "--workers", "4")
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	var last time.Time
+	for commits > 0 {
+		select {
+		case <-done:
+			t.Logf("the run finished before the kill: %d transactions", len(w.sb.Transactions()))
+			return
+		case <-time.After(100 * time.Microsecond):
+		}
+		if st, err := os.Stat(w.state); err == nil && !st.ModTime().Equal(last) {
+			last = st.ModTime()
+			commits--
+		}
+	}
+	inCommit := false
+	for deadline := time.Now().Add(2 * time.Second); !inCommit && time.Now().Before(deadline); time.Sleep(50 * time.Microsecond) {
+		_, err := os.Stat(w.state + "-journal")
+		inCommit = err == nil
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	<-done
+	t.Logf("killed (journal present: %v): %d transactions so far", inCommit, len(w.sb.Transactions()))
+}
+
+// TestJournalDeletedAfterAKillNeverPaysTwice kills runs in the middle of
+// a group commit and deletes what SQLite left beside the ledger (its hot
+// journal, and a -wal or -shm if any), as someone tidying up would. The
+// ledger keeps every committed row in its own file, so a rerun either
+// refuses the ledger as damaged, clearly, or finishes with every
+// reference applied exactly once.
+func TestJournalDeletedAfterAKillNeverPaysTwice(t *testing.T) {
+	w := newWorld(t, 1500, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain, Faults: sandbox.Faults{
+		Seed: 5, ApplyThenFail: 0.02, FailMode: sandbox.Fail502, FirstAttemptOnly: true}})
+	for i, commits := range []int{8, 25} {
+		w.killInCommit(t, commits)
+		for _, side := range []string{"-journal", "-wal", "-shm"} {
+			_ = os.Remove(w.state + side)
+		}
+		t.Logf("kill %d: side files deleted", i+1)
+	}
+	for i := 0; ; i++ {
+		require.Less(t, i, 8, "the file never finished")
+		cmd, out := w.start(t)
+		code := exitCode(cmd.Wait()) // Wait also ends the output copying
+		logs := w.logs.String()
+		if code == exitcode.OK {
+			w.assertExactlyOnce(t, out)
+			return
+		}
+		if code == exitcode.Fatal {
+			b, err := os.ReadFile(w.state)
+			require.NoError(t, err)
+			require.NotEmpty(t, b)
+			require.True(t, strings.Contains(logs, "the ledger is damaged"), "a fatal rerun must say why: %s", logs)
+			for ref, n := range w.perReference(t) {
+				assert.Equal(t, 1, n, "reference %s applied %d times", ref, n)
+			}
+			t.Log("the damaged ledger was refused")
+			return
+		}
+		require.Contains(t, []int{exitcode.RowsFailed, exitcode.Incomplete}, code)
+	}
+}
+
+// perReference counts the sandbox's transactions per reference.
+func (w *world) perReference(t *testing.T) map[string]int {
+	t.Helper()
+	per := map[string]int{}
+	for _, tx := range w.sb.Transactions() {
+		per[tx.PGReferenceNumber]++
+	}
+	return per
+}
