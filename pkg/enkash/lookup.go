@@ -119,18 +119,37 @@ var ErrManyCards = errors.New("several EnKash cards match the e-mail or mobile")
 // FindCard returns the card of the reward account's user whose e-mail
 // (compared without case) or mobile (compared by its last ten digits) is
 // given, through search, reading every page. The filters are sent too, for
-// a server that honours them. It fails with [ErrNoCard] when no user
-// matches and [ErrManyCards] when the match is not one card.
+// a server that honours them; when both are given and nobody matches (a
+// server may require both to match), each is searched alone. It fails with
+// [ErrNoCard] when no user matches and [ErrManyCards] when the match is not
+// one card.
 func (c *Client) FindCard(ctx context.Context, email, mobile string) (string, error) {
 	email, mobile = strings.TrimSpace(email), strings.TrimSpace(mobile)
-	digits := mobileDigits(mobile)
-	if email == "" && digits == "" {
+	if email == "" && mobileDigits(mobile) == "" {
 		return "", fmt.Errorf("%w: neither an e-mail nor a mobile was given", ErrNoCard)
 	}
 	users, err := c.searchUsers(ctx, SearchQuery{Email: email, Mobile: mobile})
 	if err != nil {
 		return "", err
 	}
+	card, err := matchCard(users, email, mobile)
+	if !errors.Is(err, ErrNoCard) || email == "" || mobile == "" {
+		return card, err
+	}
+	users = nil
+	for _, q := range []SearchQuery{{Email: email}, {Mobile: mobile}} {
+		found, err := c.searchUsers(ctx, q)
+		if err != nil {
+			return "", err
+		}
+		users = append(users, found...)
+	}
+	return matchCard(users, email, mobile)
+}
+
+// matchCard returns the one card among users with the e-mail or the mobile.
+func matchCard(users []User, email, mobile string) (string, error) {
+	digits := mobileDigits(mobile)
 	var card string
 	for _, u := range users {
 		if !(email != "" && strings.EqualFold(strings.TrimSpace(u.Email), email)) && !(digits != "" && mobileDigits(u.Mobile) == digits) {

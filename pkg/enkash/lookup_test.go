@@ -254,6 +254,49 @@ func TestFindCard(t *testing.T) {
 	}
 }
 
+// andSearch is a search that honours its filters and requires all of them
+// to match, exactly as written.
+func andSearch(users [][3]string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var q struct{ Email, Mobile string }
+		_ = json.NewDecoder(r.Body).Decode(&q)
+		var found []string
+		for _, u := range users {
+			if (q.Email == "" || q.Email == u[1]) && (q.Mobile == "" || q.Mobile == u[2]) {
+				found = append(found, user(u[0], u[1], u[2]))
+			}
+		}
+		reply(w, 200, `{"code":0,"payload":{"recordsCount":`+fmt.Sprint(len(found))+`,"data":[`+strings.Join(found, ",")+`]}}`)
+	}
+}
+
+func TestFindCardWhenTheServerRequiresEveryFilter(t *testing.T) {
+	t.Parallel()
+	users := [][3]string{{"EKC1", "asha@example.com", "9876500001"}, {"EKC2", "ravi@example.com", "9876500002"}}
+	tests := []struct {
+		name, email, mobile, card string
+		err                       error
+	}{
+		{"both on one user", "asha@example.com", "9876500001", "EKC1", nil},
+		{"the mobile changed since", "asha@example.com", "9000000009", "EKC1", nil},
+		{"the e-mail and the mobile of two users", "asha@example.com", "9876500002", "", enkash.ErrManyCards},
+		{"nobody", "x@example.com", "9000000009", "", enkash.ErrNoCard},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := serve(t, andSearch(users))
+			card, err := newClient(t, config(f.URL)).FindCard(context.Background(), tt.email, tt.mobile)
+			if tt.err != nil {
+				assert.ErrorIs(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.card, card)
+		})
+	}
+}
+
 func TestFindCardWhenSearchFindsNothing(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{`{"code":0,"payload":null}`, `{"code":1,"message":"No records found"}`, `{"code":0,"payload":{"recordsCount":0,"data":[]}}`} {
