@@ -53,10 +53,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 	creds.ClientSecret = "s3cr3t-CLIENT-value-7f3a"
 	creds.Password = "pa55-WORD-value-91c2"
 	env := sandboxtest.Start(t, sandbox.Options{Credentials: creds, Cards: sandbox.DemoCards(),
-		Faults: sandbox.Faults{Seed: 3, FailBefore: 0.05, ApplyThenFail: 0.05, ExpireTokensEvery: 25, FirstAttemptOnly: true}})
+		Faults: sandbox.Faults{Seed: 3, FailBefore: 0.05, FailBeforeStatus: 429, ApplyThenFail: 0.05, ExpireTokensEvery: 25, FirstAttemptOnly: true}})
 	dir := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := execute(t, envFor(env), "run", "--log-level", "debug", "--log-format", "json", "--rate", "1000",
-		"--lookup-grace", "1ms", "--out", dir, sample)
+		"--lookup-grace", "1ms", "--settle-window", "5s", "--out", dir, sample)
 	require.Equal(t, exitcode.OK, code, stderr)
 
 	outputs := map[string]string{"stdout": stdout, "stderr": stderr}

@@ -1,10 +1,6 @@
-//go:build remotecheck
-
-// These tests need the engine's remote check (branch engine: a reference
-// the ledger has never seen, PriorNew, is looked up at EnKash before its
-// first send; PriorRejected is reported, not resent). Until that branch is
-// merged they are built only with `go test -tags remotecheck`; remove the
-// build line above when merging it.
+// These tests need the engine's remote check: a reference the ledger has
+// never seen (PriorNew) is looked up at EnKash before its first send, and
+// PriorRejected is reported, not resent.
 
 package cli
 

@@ -354,3 +354,24 @@ func TestUserInfoInTheBaseURLIsNeverKept(t *testing.T) {
 	}
 	tr.assertOnce(t, 200)
 }
+
+// TestReconcileFindsTheRunUnderAnotherSpellingOfItsAddress: reconcile binds
+// the configuration to the ledger as run does.
+func TestReconcileFindsTheRunUnderAnotherSpellingOfItsAddress(t *testing.T) {
+	t.Parallel()
+	tr := paidOnce(t)
+	reconcile := func(url string) (int, string, string) {
+		vars := map[string]string{}
+		for k, v := range tr.vars {
+			vars[k] = v
+		}
+		vars[enkash.EnvBaseURL] = url
+		return execute(t, vars, "reconcile", "--state", tr.state, "--log-level", "error", tr.folder(1))
+	}
+	code, stdout, stderr := reconcile(strings.Replace(tr.env.URL, "http://", "HTTP://", 1) + "/")
+	require.Equal(t, exitcode.OK, code, stderr)
+	assert.Contains(t, stdout, "Run run-a: 0 rows to settle")
+	code, _, stderr = reconcile(strings.Replace(tr.env.URL, "127.0.0.1", "localhost", 1))
+	assert.Equal(t, exitcode.Fatal, code)
+	assert.Contains(t, stderr, "the ledger belongs to another EnKash environment")
+}

@@ -120,7 +120,7 @@ func TestOneRowAgainstScriptedAnswers(t *testing.T) {
 		{"reset, lookup without a card", "C1", []enginetest.Send{enginetest.SendResetNotApplied}, []enginetest.Look{enginetest.LookNoCard},
 			reward.StatusUnknown, reward.CodeAmbiguous, 1, 0},
 		{"allocation: card found by e-mail", "", []enginetest.Send{enginetest.Send5xxApplied}, nil, reward.StatusMatched, "", 1, 1},
-		{"allocation: no card, nothing proven", "", []enginetest.Send{enginetest.Send5xxNotApplied}, nil, reward.StatusUnknown, reward.CodeAmbiguous, 1, 0},
+		{"allocation: no such user yet, absent is not proof in the run", "", []enginetest.Send{enginetest.Send5xxNotApplied}, nil, reward.StatusUnknown, reward.CodeAmbiguous, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,7 +78,15 @@ func NewSettler(cfg Config, api API, log *zap.Logger) *Settler {
 // Settle looks t up once (trying again when the lookup itself fails, up
 // to LookupTries), and records a conclusive absence in ev.
 func (s *Settler) Settle(ctx context.Context, t Target, ev *reward.Evidence) Settlement {
-	card := s.card(ctx, t)
+	card, noUser := s.card(ctx, t)
+	if noUser {
+		// An applied allocation creates its user: a search that lists no
+		// user with the row's e-mail or mobile is an absent lookup (and,
+		// like one, proves nothing until repeated over time).
+		st := Settlement{Finding: Absent, At: s.g.clock.Now()}
+		NoteAbsent(ev, st.At)
+		return st
+	}
 	var lastErr error
 	for try := 1; try <= s.g.cfg.LookupTries; try++ {
 		if try > 1 {
@@ -132,23 +140,26 @@ func (s *Settler) judge(t Target, card string, lk enkash.Lookup, ev *reward.Evid
 }
 
 // card returns the target's card, finding an allocation's through the
-// user's e-mail or mobile. Without one, the lookup goes without the card
-// and an empty answer proves nothing.
-func (s *Settler) card(ctx context.Context, t Target) string {
+// user's e-mail or mobile; noUser says the search listed no such user.
+// Without a card, the lookup goes without it and an empty answer proves
+// nothing.
+func (s *Settler) card(ctx context.Context, t Target) (card string, noUser bool) {
 	if t.CardID != "" || (t.Email == "" && t.Mobile == "") {
-		return t.CardID
+		return t.CardID, false
 	}
 	if err := s.g.wait(ctx, false); err != nil {
-		return ""
+		return "", false
 	}
 	card, err := s.api.FindCard(ctx, t.Email, t.Mobile)
-	if err != nil {
-		if !errors.Is(err, enkash.ErrNoCard) && s.retryable(err) {
-			s.g.log.Debug("finding the card failed; looking up without it", zap.String("email", mask.Email(t.Email)), zap.Error(err))
-		}
-		return ""
+	switch {
+	case errors.Is(err, enkash.ErrNoCard):
+		return "", t.Operation == reward.OpAllocate
+	case err != nil:
+		s.retryable(err)
+		s.g.log.Debug("finding the card failed; looking up without it", zap.String("email", mask.Email(t.Email)), zap.Error(err))
+		return "", false
 	}
-	return card
+	return card, false
 }
 
 // MayResend reports whether the evidence permits a later run to send the

@@ -57,7 +57,7 @@ func (f *fixture) options(t *testing.T, file string) job.RunOptions {
 			Now:      func() time.Time { return time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC) },
 		},
 		Engine: engine.Config{Workers: 8, Rate: 2000, BackoffBase: 5 * time.Millisecond, LookupGrace: 5 * time.Millisecond,
-			SettleWindow: 200 * time.Millisecond},
+			SettleWindow: 200 * time.Millisecond, Default429: 5 * time.Millisecond},
 	}
 }
 
@@ -217,9 +217,10 @@ func TestValidateGolden(t *testing.T) {
 
 func TestFailedFileFedBackSendsOnlyThoseRows(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, sandbox.Options{Faults: sandbox.Faults{Seed: 8, FailBefore: 0.25}})
+	// 429s without Retry-After: provably not applied, FAILED after one attempt
+	f := newFixture(t, sandbox.Options{Faults: sandbox.Faults{Seed: 8, FailBefore: 0.25, FailBeforeStatus: 429}})
 	o := f.options(t, sample)
-	o.Engine.MaxAttempts = 1
+	o.Engine.MaxAttempts, o.Engine.Default429 = 1, time.Millisecond
 	o.Engine.FailRatio = -1
 	first := f.run(t, o)
 	require.Equal(t, exitcode.RowsFailed, first.Code)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/engine/enginetest"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
@@ -64,7 +65,8 @@ func TestRerunOfAFinishedFileSendsNothing(t *testing.T) {
 
 func TestRerunOfFailedRowsWithTheLedger(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, sandbox.Options{Faults: sandbox.Faults{Seed: 8, FailBefore: 0.25}})
+	// 429s without Retry-After: provably not applied, FAILED after one attempt
+	f := newFixture(t, sandbox.Options{Faults: sandbox.Faults{Seed: 8, FailBefore: 0.25, FailBeforeStatus: 429}})
 	l := f.withLedger(t)
 	o := f.ledgerOptions(t, l, sample)
 	o.Engine.MaxAttempts, o.Engine.FailRatio = 1, -1
@@ -151,11 +153,22 @@ func TestUnsettledReferencesAreLookedUpBeforeAnyResend(t *testing.T) {
 	assert.Equal(t, 100, res.Summary.Statuses[reward.StatusUnknown])
 	assert.Equal(t, int64(100), f.sends(), "nothing resent while it may be in flight")
 
+	// Past --resend-after, still absent in a second lookup: sent again,
+	// with the same reference.
+	clock.Advance(engine.DefaultResendAfter + time.Minute)
+	o = f.ledgerOptions(t, l, sample)
+	o.Engine.Clock = clock
+	res = f.run(t, o)
+	require.Equal(t, exitcode.OK, res.Code, f.out.String())
+	assert.Equal(t, 100, res.Summary.Statuses[reward.StatusMatched])
+	assert.Equal(t, 100, res.Summary.Statuses[reward.StatusSkipped])
+	assert.Equal(t, int64(200), f.sends(), "100 sent by the dead run, 100 by the last rerun: none twice")
+
 	per := map[string]int{}
 	for _, tx := range f.env.Transactions() {
 		per[tx.PGReferenceNumber]++
 	}
-	assert.Len(t, per, 100)
+	assert.Len(t, per, 200)
 	for ref, n := range per {
 		assert.Equal(t, 1, n, ref)
 	}
@@ -163,18 +176,21 @@ func TestUnsettledReferencesAreLookedUpBeforeAnyResend(t *testing.T) {
 
 func TestReconcileSettlesUnknownRows(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, sandbox.Options{LookupNeedsCard: true, Duplicates: sandbox.DuplicateApplyAgain,
+	// EnKash's lookups lag a minute behind (its own clock): a lost answer
+	// cannot be found within the run's settle window.
+	now := enginetest.NewClock()
+	f := newFixture(t, sandbox.Options{LookupLag: time.Minute, Now: now.Now, Duplicates: sandbox.DuplicateApplyAgain,
 		Faults: sandbox.Faults{Seed: 6, ApplyThenFail: 0.2, FirstAttemptOnly: true}})
 	l := f.withLedger(t)
 	o := f.ledgerOptions(t, l, sample)
 	o.Engine.FailRatio = -1
 	first := f.run(t, o)
-	require.Equal(t, exitcode.Incomplete, first.Code, "lost answers of new allocations cannot be looked up yet")
+	require.Equal(t, exitcode.Incomplete, first.Code, "lost answers cannot be found yet")
 	unknown := first.Summary.Statuses[reward.StatusUnknown]
 	require.Positive(t, unknown)
 	matched := first.Summary.Statuses[reward.StatusMatched]
 
-	f.env.SetLookupNeedsCard(false) // EnKash's lookup works again
+	now.Advance(2 * time.Minute) // the replica caught up
 	var out strings.Builder
 	code, err := job.Reconcile(context.Background(), job.ReconcileOptions{Run: first.Dir, Ledger: l, Scope: o.Scope, Stdout: &out}, f.client)
 	require.NoError(t, err)
