@@ -27,12 +27,15 @@ var (
 )
 
 // The client's settings: a request timeout shorter than a hang or a slow
-// first apply, and a settlement short enough to converge in seconds.
+// first apply, and a settlement short enough to converge in seconds. The
+// resend rule's wait must outlast what may still be in flight or hidden:
+// a slow first apply (soakSlowFor) plus the replica's lag (at most
+// 750ms), as the default 15 minutes outlasts a real one.
 const (
 	soakTimeout      = "1s"
-	soakSlowFor      = 1500 * time.Millisecond
-	soakSettleWindow = "2s"
-	soakResendAfter  = "1s"
+	soakSlowFor      = 1200 * time.Millisecond
+	soakSettleWindow = "3s"
+	soakResendAfter  = "2500ms"
 )
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }

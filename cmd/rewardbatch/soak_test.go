@@ -78,6 +78,22 @@ type soakRun struct {
 	out    string // the run folder
 	code   int    // exit code; negative: the signal that ended it
 	killed bool
+	ledger map[string]string // each reference's ledger record just after
+	result map[string]string // each reference's results.csv line just after
+}
+
+// add records a process, with the ledger as it left it.
+func (s *soaker) add(t *testing.T, r soakRun) {
+	t.Helper()
+	r.ledger, r.result = ledgerRecords(t, s.w.state), map[string]string{}
+	if _, err := os.Stat(filepath.Join(r.out, "results.csv")); err == nil {
+		rows := readCSV(t, filepath.Join(r.out, "results.csv"))
+		first := slices.Index(rows[0], "row")
+		for _, line := range rows[1:] {
+			r.result[line[3]] = strings.Join(line[first:], " | ")
+		}
+	}
+	s.runs = append(s.runs, r)
 }
 
 // soaker drives one seed.
@@ -135,7 +151,7 @@ func (s *soaker) killedRun(t *testing.T, i int) {
 		}
 		break
 	}
-	s.runs = append(s.runs, r)
+	s.add(t, r)
 	if s.mix.rng.IntN(2) == 0 {
 		s.reconcile(t, out)
 	}
@@ -156,7 +172,7 @@ func (s *soaker) finish(t *testing.T) bool {
 		begin := time.Now()
 		cmd, out := s.w.start(t, s.mix.runArgs()...)
 		code := exitCode(cmd.Wait())
-		s.runs = append(s.runs, soakRun{kind: "run", out: out, code: code})
+		s.add(t, soakRun{kind: "run", out: out, code: code})
 		t.Logf("rerun %s: exit %d after %v", filepath.Base(out), code, since(begin))
 		require.NotContains(t, []int{exitcode.InvalidInput}, code, "a rerun must not end as invalid input (a panic?)")
 		require.GreaterOrEqual(t, code, 0, "a rerun died of a signal")
@@ -184,7 +200,7 @@ func (s *soaker) reconcile(t *testing.T, out string) {
 	if code < 0 || code == exitcode.InvalidInput {
 		t.Errorf("reconcile %s ended with %d:\n%s", out, code, logs)
 	}
-	s.runs = append(s.runs, soakRun{kind: "reconcile", out: out, code: code})
+	s.add(t, soakRun{kind: "reconcile", out: out, code: code})
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(10 * time.Millisecond) }
@@ -291,18 +307,24 @@ func (s *soaker) report(t *testing.T, what string, refs []string, all map[string
 	}
 }
 
-// finalTxnIDs maps each reference to the enkashCardTxnId that the last
-// run's results.csv claims for it.
+// finalTxnIDs maps each reference that the last results.csv written
+// reports as paid (MATCHED or SKIPPED) to the enkashCardTxnId it names.
 func (s *soaker) finalTxnIDs(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	if len(s.runs) == 0 || s.runs[len(s.runs)-1].code != exitcode.OK {
-		return out
-	}
-	rows := readCSV(t, filepath.Join(s.runs[len(s.runs)-1].out, "results.csv"))
-	ref, txn := slices.Index(rows[0], "pgReferenceNumber"), slices.Index(rows[0], "enkashCardTxnId")
-	for _, line := range rows[1:] {
-		out[line[ref]] = line[txn]
+	for i := len(s.runs) - 1; i >= 0; i-- {
+		path := filepath.Join(s.runs[i].out, "results.csv")
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		rows := readCSV(t, path)
+		ref, txn, status := slices.Index(rows[0], "pgReferenceNumber"), slices.Index(rows[0], "enkashCardTxnId"), slices.Index(rows[0], "status")
+		for _, line := range rows[1:] {
+			if line[status] == "MATCHED" || line[status] == "SKIPPED" {
+				out[line[ref]] = line[txn]
+			}
+		}
+		break
 	}
 	return out
 }
@@ -355,17 +377,8 @@ func (s *soaker) history(t *testing.T, ref string, txns []sandbox.Transaction) s
 	t.Helper()
 	var b strings.Builder
 	for _, r := range s.runs {
-		fmt.Fprintf(&b, "  %s %s (exit %d, killed %v):", r.kind, filepath.Base(r.out), r.code, r.killed)
-		if _, err := os.Stat(filepath.Join(r.out, "results.csv")); err == nil {
-			rows := readCSV(t, filepath.Join(r.out, "results.csv"))
-			first := slices.Index(rows[0], "row")
-			for _, line := range rows[1:] {
-				if line[3] == ref {
-					fmt.Fprintf(&b, " %s", strings.Join(line[first:], " | "))
-				}
-			}
-		}
-		b.WriteString("\n")
+		fmt.Fprintf(&b, "  %s %s (exit %d, killed %v): %s\n      ledger after: %s\n",
+			r.kind, filepath.Base(r.out), r.code, r.killed, r.result[ref], r.ledger[ref])
 	}
 	for _, tx := range txns {
 		fmt.Fprintf(&b, "  sandbox: %s %s %s %s at %s\n", tx.EnKashTransactionID, tx.TransactionType, tx.Amount, tx.Status, tx.Time.Format("15:04:05.000"))
