@@ -76,7 +76,7 @@ func (b *breaker) observe(failed bool) bool {
 
 // counters are live totals for progress reporting.
 type counters struct {
-	done, failed, inFlight, maxInFlight atomic.Int64
+	done, failed, inFlight, maxInFlight, parked atomic.Int64
 }
 
 func (c *counters) enter() {

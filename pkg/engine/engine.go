@@ -164,6 +164,10 @@ func (e *Engine) work(ctx context.Context, jobs <-chan job) error {
 		})
 	}
 	err := workers.Wait()
+	if n := e.count.parked.Load(); n > 0 {
+		e.log.Warn("every row is sent; waiting for the rows whose answer was lost to be looked up",
+			zap.Int64("rows", n), zap.Duration("settleWindow", e.cfg.SettleWindow))
+	}
 	e.parked.Wait()
 	close(e.results)
 	return err

@@ -216,7 +216,8 @@ func TestLostAnswersAreSettledByLookupNotResent(t *testing.T) {
 			r := runEngine(t, 60, sandbox.Options{
 				Duplicates: sandbox.DuplicateApplyAgain, // a blind resend would credit twice
 				Faults:     sandbox.Faults{Seed: 21, ApplyThenFail: 0.2, FailMode: mode, FirstAttemptOnly: true},
-			}, engine.Config{Workers: 8, FailRatio: -1}, func(c *enkash.Config) { c.Timeout = 300 * time.Millisecond })
+				// generous times: a client timeout on a loaded machine is one more lost answer
+			}, engine.Config{Workers: 8, FailRatio: -1, SettleWindow: 3 * time.Second}, func(c *enkash.Config) { c.Timeout = time.Second })
 			require.NoError(t, r.err)
 			r.assertComplete(t)
 			assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 60}, r.c.statuses())

@@ -17,8 +17,13 @@ const minSettlePause = 250 * time.Millisecond
 // token but its lookups, and gives its place in the report up at once.
 func (e *Engine) park(ctx context.Context, r *row) {
 	e.parked.Add(1)
+	if e.count.parked.Add(1) == 1 {
+		e.log.Warn("an answer was lost: such rows are looked up beside the others, for up to --settle-window each",
+			zap.Duration("settleWindow", e.cfg.SettleWindow))
+	}
 	go func() {
 		defer e.parked.Done()
+		defer e.count.parked.Add(-1)
 		defer func() {
 			if p := recover(); p != nil {
 				e.crashed(r, p)

@@ -27,6 +27,7 @@ type row struct {
 	code    string
 	cause   error      // the error that parked it
 	refusal string     // EnKash's refusal of a resend, for a parked row
+	logins  int        // failed token calls while sending it
 	last    Settlement // the last lookup of a parked row
 }
 

@@ -63,6 +63,10 @@ func (e *Engine) notApplied(ctx context.Context, r *row, err error) (action, boo
 	var le *enkash.LoginError
 	if errors.As(err, &le) {
 		o.Attempts-- // the token call failed; the allocation never left
+		if r.logins++; r.logins >= e.cfg.MaxAttempts {
+			e.g.stop.trip(fmt.Sprintf("the EnKash login failed %d times in a row: %v", r.logins, err))
+			return e.stopped(r), false
+		}
 	}
 	e.g.notApplied(err)
 	if o.Attempts >= e.cfg.MaxAttempts {

@@ -176,21 +176,8 @@ func TestUnsettledReferencesAreLookedUpBeforeAnyResend(t *testing.T) {
 
 func TestReconcileSettlesUnknownRows(t *testing.T) {
 	t.Parallel()
-	// EnKash's lookups lag a minute behind (its own clock): a lost answer
-	// cannot be found within the run's settle window.
-	now := enginetest.NewClock()
-	f := newFixture(t, sandbox.Options{LookupLag: time.Minute, Now: now.Now, Duplicates: sandbox.DuplicateApplyAgain,
-		Faults: sandbox.Faults{Seed: 6, ApplyThenFail: 0.2, FirstAttemptOnly: true}})
-	l := f.withLedger(t)
-	o := f.ledgerOptions(t, l, sample)
-	o.Engine.FailRatio = -1
-	first := f.run(t, o)
-	require.Equal(t, exitcode.Incomplete, first.Code, "lost answers cannot be found yet")
-	unknown := first.Summary.Statuses[reward.StatusUnknown]
-	require.Positive(t, unknown)
+	f, l, o, first := lostAnswersRun(t)
 	matched := first.Summary.Statuses[reward.StatusMatched]
-
-	now.Advance(2 * time.Minute) // the replica caught up
 	var out strings.Builder
 	code, err := job.Reconcile(context.Background(), job.ReconcileOptions{Run: first.Dir, Ledger: l, Scope: o.Scope, Stdout: &out}, f.client)
 	require.NoError(t, err)
