@@ -163,7 +163,9 @@ func (s *soaker) killedRun(t *testing.T, i int) {
 // card). It reports whether a run exited 0.
 func (s *soaker) finish(t *testing.T) bool {
 	t.Helper()
-	for i := 0; i < 10; i++ {
+	// At least 10 reruns, and more while they are quick, for up to
+	// soakPatience: the resend rule needs time to pass, not processes.
+	for i, start := 0, time.Now(); i < 10 || (i < 40 && time.Since(start) < soakPatience); i++ {
 		f := s.mix.weather(s.mix.kills+i, s.w.sb.Stats())
 		if i >= s.mix.calmAfter {
 			f = sandbox.Faults{Seed: f.Seed, Latency: time.Millisecond}
@@ -202,6 +204,10 @@ func (s *soaker) reconcile(t *testing.T, out string) {
 	}
 	s.add(t, soakRun{kind: "reconcile", out: out, code: code})
 }
+
+// soakPatience is how long the reruns may go on: several times the
+// resend rule's wait.
+const soakPatience = 20 * time.Second
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(10 * time.Millisecond) }
 
