@@ -14,7 +14,7 @@ RACE    := $(shell $(GO) env CC >/dev/null 2>&1 && command -v $$($(GO) env CC) >
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test cover demo demo-broken console lint bench fuzz clean release
+.PHONY: all build test soak cover demo demo-broken console lint bench fuzz clean release
 
 all: lint test build
 
@@ -27,6 +27,15 @@ test:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || echo "NOTE: no chromium on PATH: the web console's browser test is skipped (apt-get install chromium)"
 	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo "NOTE: no PostgreSQL binaries (initdb) found: the PostgreSQL ledger tests are skipped (apt-get install postgresql to run them)"
 	$(GO) test $(RACE) -count=1 -timeout 15m ./...
+
+## soak: issue 9's randomised soak over many seeds (SOAK_SEEDS=50 by default; SOAK_SEED=7,19 for
+## chosen ones): one line per seed here, the whole log in bin/soak.log
+SOAK_SEEDS ?= 50
+soak:
+	@mkdir -p bin
+	@echo "soak: $(SOAK_SEEDS) seeds, about 30 s each; the log grows in bin/soak.log"
+	@SOAK_SEEDS=$(SOAK_SEEDS) $(GO) test $(RACE) -count=1 -timeout 300m -v -run '^TestSoak$$' ./cmd/rewardbatch >bin/soak.log 2>&1; \
+		rc=$$?; grep -E -- '--- (PASS|FAIL): TestSoak/|soak_test.go:[0-9]+: seed [0-9]+:' bin/soak.log; exit $$rc
 
 ## cover: coverage of the whole tree, the end-to-end binary's runs included
 cover:
