@@ -11,8 +11,6 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/samplegen"
 )
 
-func init() { extraCommands = append(extraCommands, newGenerateCmd) }
-
 func newGenerateCmd(g *globals) *cobra.Command {
 	var (
 		o   samplegen.Options

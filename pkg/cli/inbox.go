@@ -35,7 +35,7 @@ func (f *inboxFlags) AddFlags(fs *pflag.FlagSet) {
 // runInbox processes the inbox once: every ready file is run as `run FILE`
 // would run it, each with its own run folder, notifications and metrics.
 // The exit code sums the files up (see inbox.Report.ExitCode).
-func runInbox(ctx context.Context, g *globals, o *RunOptions) error {
+func runInbox(ctx context.Context, g *globals, o *runOptions) error {
 	if o.check.out != "" {
 		return exit(exitcode.Fatal, errors.New("--out cannot be used with --inbox: every file gets its own run folder in --reports-dir"))
 	}
@@ -73,7 +73,7 @@ func runInbox(ctx context.Context, g *globals, o *RunOptions) error {
 
 // inboxRun runs one file of the inbox. A run that left no folder could
 // not run at all: the file stays in processing/ for the next time.
-func inboxRun(ctx context.Context, g *globals, o *RunOptions, n *notify.Notifier, t inbox.Task) (inbox.Result, error) {
+func inboxRun(ctx context.Context, g *globals, o *runOptions, n *notify.Notifier, t inbox.Task) (inbox.Result, error) {
 	res, err := runJob(ctx, g, o, t.Path, t.ApprovedHash)
 	o.check.applyMode(g, res.Dir)
 	o.ops.after(ctx, g, n, res)
@@ -88,7 +88,7 @@ func inboxRun(ctx context.Context, g *globals, o *RunOptions, n *notify.Notifier
 
 // planHash is the plan hash of a file with the run's settings, as
 // `rewardbatch validate` with the same settings prints it.
-func planHash(ctx context.Context, g *globals, o *RunOptions, path string) (string, error) {
+func planHash(ctx context.Context, g *globals, o *runOptions, path string) (string, error) {
 	var cfg enkash.Config
 	if o.useSandbox {
 		sb, err := sandbox.New(sandbox.Options{Cards: sandbox.DemoCards()}).Start("127.0.0.1:0")

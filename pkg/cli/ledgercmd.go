@@ -10,8 +10,6 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 )
 
-func init() { extraCommands = append(extraCommands, newLedgerCmd) }
-
 func newLedgerCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ledger",
@@ -53,8 +51,8 @@ sound, 1 when it is damaged (the message says what to do).`,
 	return cmd
 }
 
-// LedgerRebuildOptions are the flags of `rewardbatch ledger rebuild`.
-type LedgerRebuildOptions struct {
+// ledgerRebuildOptions are the flags of `rewardbatch ledger rebuild`.
+type ledgerRebuildOptions struct {
 	api     apiFlags
 	ledger  ledgerFlags
 	check   checkFlags
@@ -62,7 +60,7 @@ type LedgerRebuildOptions struct {
 }
 
 func newLedgerRebuildCmd(g *globals) *cobra.Command {
-	o := &LedgerRebuildOptions{}
+	o := &ledgerRebuildOptions{}
 	cmd := &cobra.Command{
 		Use:   "rebuild --from-reports DIR...",
 		Short: "Recover a lost ledger from the run folders' results.csv",
@@ -91,7 +89,7 @@ are left out. References the ledger already holds are kept as they are.`,
 	return cmd
 }
 
-func runLedgerRebuild(cmd *cobra.Command, g *globals, o *LedgerRebuildOptions) error {
+func runLedgerRebuild(cmd *cobra.Command, g *globals, o *ledgerRebuildOptions) error {
 	ctx := cmd.Context()
 	if len(o.reports) == 0 {
 		return exit(exitcode.Fatal, fmt.Errorf("give the run folders to read with --from-reports DIR"))

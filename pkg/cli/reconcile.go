@@ -19,10 +19,8 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/report"
 )
 
-func init() { extraCommands = append(extraCommands, newReconcileCmd, newHistoryCmd) }
-
-// ReconcileOptions are the flags of `rewardbatch reconcile`.
-type ReconcileOptions struct {
+// reconcileOptions are the flags of `rewardbatch reconcile`.
+type reconcileOptions struct {
 	api    apiFlags
 	ledger ledgerFlags
 	settle settleFlags
@@ -31,7 +29,7 @@ type ReconcileOptions struct {
 }
 
 func newReconcileCmd(g *globals) *cobra.Command {
-	o := &ReconcileOptions{}
+	o := &reconcileOptions{}
 	cmd := &cobra.Command{
 		Use:   "reconcile RUN",
 		Short: "Look up again the rows a run left UNKNOWN, and rewrite that run's reports",
@@ -66,7 +64,7 @@ again with the same reference.
 	return cmd
 }
 
-func runReconcile(cmd *cobra.Command, g *globals, o *ReconcileOptions, run string) error {
+func runReconcile(cmd *cobra.Command, g *globals, o *reconcileOptions, run string) error {
 	if err := o.output.check(); err != nil {
 		return exit(exitcode.Fatal, err)
 	}
@@ -84,7 +82,7 @@ func runReconcile(cmd *cobra.Command, g *globals, o *ReconcileOptions, run strin
 
 // reconcile settles the run's open rows; folder is the run's folder once
 // the ledger named it.
-func reconcile(cmd *cobra.Command, g *globals, o *ReconcileOptions, run string) (int, string, error) {
+func reconcile(cmd *cobra.Command, g *globals, o *reconcileOptions, run string) (int, string, error) {
 	ctx := cmd.Context()
 	cfg, err := o.api.config(g)
 	if err != nil {

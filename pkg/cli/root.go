@@ -125,16 +125,13 @@ remembers what earlier runs did.
 	root.PersistentFlags().String(config.FlagName, "", "YAML config file: keys are flag names, at the top or in a section named after a command "+
 		"(env "+config.EnvFile+"); precedence: flag > environment (REWARDBATCH_*, ENKASH_*) > file > default")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug (one line per row), info, warn or error")
-	root.AddCommand(newRunCmd(g), newValidateCmd(g), newSandboxCmd(g), newVersionCmd(g), newReportCmd(g), newConfigCmd(g))
-	for _, c := range extraCommands {
-		root.AddCommand(c(g))
-	}
+	root.AddCommand(
+		newValidateCmd(g), newRunCmd(g), newReconcileCmd(g), newReportCmd(g), newHistoryCmd(g),
+		newLedgerCmd(g), newServeCmd(g), newUserCmd(g), newSandboxCmd(g), newTemplateCmd(g),
+		newGenerateCmd(g), newConfigCmd(g), newVersionCmd(g),
+	)
 	return root, g
 }
-
-// extraCommands are added by other files of this package (the ledger's
-// commands).
-var extraCommands []func(*globals) *cobra.Command
 
 // Execute runs the command line and returns the process exit code.
 func Execute(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {

@@ -19,8 +19,8 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 )
 
-// RunOptions are the flags of `rewardbatch run`.
-type RunOptions struct {
+// runOptions are the flags of `rewardbatch run`.
+type runOptions struct {
 	check            checkFlags
 	api              apiFlags
 	engine           engine.Config
@@ -38,7 +38,7 @@ type RunOptions struct {
 }
 
 // AddFlags registers the flags.
-func (o *RunOptions) AddFlags(cmd *cobra.Command) {
+func (o *runOptions) AddFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	o.check.AddFlags(fs)
 	o.api.AddFlags(fs)
@@ -68,7 +68,7 @@ func (o *RunOptions) AddFlags(cmd *cobra.Command) {
 }
 
 func newRunCmd(g *globals) *cobra.Command {
-	o := &RunOptions{}
+	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run FILE | run --inbox DIR",
 		Short: "Validate an allocation file, send the valid rows to EnKash and reconcile the answers",
@@ -127,7 +127,7 @@ writes every report; a second one exits at once.
 	return cmd
 }
 
-func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
+func runRun(ctx context.Context, g *globals, o *runOptions, file string) error {
 	if err := o.checkArgs(g, file); err != nil {
 		return exit(exitcode.Fatal, err)
 	}
@@ -155,7 +155,7 @@ func runRun(ctx context.Context, g *globals, o *RunOptions, file string) error {
 
 // checkArgs refuses flag values that no run could use, before the run
 // starts (and so before it leaves a record).
-func (o *RunOptions) checkArgs(g *globals, file string) error {
+func (o *runOptions) checkArgs(g *globals, file string) error {
 	if err := o.output.check(); err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (o *RunOptions) checkArgs(g *globals, file string) error {
 // runJob runs one file. Whatever stops it after the arguments were read
 // leaves summary.json and, once the ledger is open, a history row.
 // approved is the approved plan hash in inbox mode.
-func runJob(ctx context.Context, g *globals, o *RunOptions, file, approved string) (job.Result, error) {
+func runJob(ctx context.Context, g *globals, o *runOptions, file, approved string) (job.Result, error) {
 	if o.dryRun {
 		o.useSandbox = false // a dry run talks to nobody
 	}

@@ -14,15 +14,15 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 )
 
-// SandboxOptions are the flags of `rewardbatch sandbox`.
-type SandboxOptions struct {
+// sandboxOptions are the flags of `rewardbatch sandbox`.
+type sandboxOptions struct {
 	addr, balance, duplicates, failMode, refField, tokenStyle string
 	noDemoCards                                               bool
 	opts                                                      sandbox.Options
 }
 
 // AddFlags registers the flags.
-func (o *SandboxOptions) AddFlags(cmd *cobra.Command) {
+func (o *sandboxOptions) AddFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	f := &o.opts.Faults
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8780", "address to listen on (loopback)")
@@ -65,7 +65,7 @@ func (o *SandboxOptions) AddFlags(cmd *cobra.Command) {
 }
 
 func newSandboxCmd(g *globals) *cobra.Command {
-	o := &SandboxOptions{}
+	o := &sandboxOptions{}
 	cmd := &cobra.Command{
 		Use:   "sandbox",
 		Short: "Serve an EnKash Rewards API emulator on loopback, for trials and tests",
@@ -107,7 +107,7 @@ Inspection: GET /__sandbox/transactions and GET /__sandbox/stats.`,
 	return cmd
 }
 
-func (o *SandboxOptions) complete() error {
+func (o *sandboxOptions) complete() error {
 	var err error
 	if o.opts.Duplicates, err = sandbox.ParseDuplicatePolicy(o.duplicates); err != nil {
 		return err

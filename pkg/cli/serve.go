@@ -28,10 +28,8 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
-func init() { extraCommands = append(extraCommands, newServeCmd, newUserCmd) }
-
-// ServeOptions are the flags of `rewardbatch serve`.
-type ServeOptions struct {
+// serveOptions are the flags of `rewardbatch serve`.
+type serveOptions struct {
 	addr, tlsCert, tlsKey, maxUpload, threshold, maxAmount string
 	proxyHeader                                            string
 	trusted                                                []string
@@ -43,7 +41,7 @@ type ServeOptions struct {
 }
 
 // AddFlags registers the flags.
-func (o *ServeOptions) AddFlags(cmd *cobra.Command) {
+func (o *serveOptions) AddFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	o.api.AddFlags(fs)
 	o.ledger.AddFlags(fs)
@@ -65,7 +63,7 @@ func (o *ServeOptions) AddFlags(cmd *cobra.Command) {
 }
 
 func newServeCmd(g *globals) *cobra.Command {
-	o := &ServeOptions{}
+	o := &serveOptions{}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HR web console: upload, check, approve and send from a browser",
@@ -95,7 +93,7 @@ them.`,
 	return cmd
 }
 
-func runServe(ctx context.Context, g *globals, o *ServeOptions) error {
+func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 	cfg, cleanup, err := o.consoleConfig(ctx, g)
 	if cleanup != nil {
 		defer cleanup()
@@ -125,7 +123,7 @@ func runServe(ctx context.Context, g *globals, o *ServeOptions) error {
 
 // listen serves until ctx ends, then stops the runs in progress (they
 // write their reports) and the open event streams.
-func (o *ServeOptions) listen(ctx context.Context, g *globals, srv *console.Server) error {
+func (o *serveOptions) listen(ctx context.Context, g *globals, srv *console.Server) error {
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.addr, err)
@@ -165,7 +163,7 @@ func (o *ServeOptions) listen(ctx context.Context, g *globals, srv *console.Serv
 
 // consoleConfig turns the flags into the console's settings. cleanup
 // removes what a sandbox run made.
-func (o *ServeOptions) consoleConfig(ctx context.Context, g *globals) (console.Config, func(), error) {
+func (o *serveOptions) consoleConfig(ctx context.Context, g *globals) (console.Config, func(), error) {
 	cfg := console.Config{Engine: o.engine, Sandbox: o.useSandbox, SessionIdle: o.idle, SecureCookies: !o.insecureCookies,
 		TrustProxyHeader: o.proxyHeader, Version: Version(), Log: g.log}
 	var err error
@@ -219,7 +217,7 @@ func (o *ServeOptions) consoleConfig(ctx context.Context, g *globals) (console.C
 // startSandbox starts the embedded sandbox and returns its client
 // settings and the ledger to use: --state, or a throw-away one whose
 // references are never mistaken for real ones.
-func (o *ServeOptions) startSandbox(g *globals) (enkash.Config, string, func(), error) {
+func (o *serveOptions) startSandbox(g *globals) (enkash.Config, string, func(), error) {
 	sb, err := sandbox.New(sandbox.Options{Cards: sandbox.DemoCards()}).Start("127.0.0.1:0")
 	if err != nil {
 		return enkash.Config{}, "", nil, err

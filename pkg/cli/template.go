@@ -13,8 +13,6 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/filetemplate"
 )
 
-func init() { extraCommands = append(extraCommands, newTemplateCmd) }
-
 // templateOptions are the flags of `rewardbatch template`.
 type templateOptions struct {
 	format string

@@ -7,15 +7,15 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/job"
 )
 
-// ValidateOptions are the flags of `rewardbatch validate`.
-type ValidateOptions struct {
+// validateOptions are the flags of `rewardbatch validate`.
+type validateOptions struct {
 	check  checkFlags
 	api    apiFlags
 	output outputFlag
 }
 
 // AddFlags registers the flags.
-func (o *ValidateOptions) AddFlags(cmd *cobra.Command) {
+func (o *validateOptions) AddFlags(cmd *cobra.Command) {
 	o.check.AddFlags(cmd.Flags())
 	o.api.AddFlags(cmd.Flags())
 	o.output.AddFlags(cmd.Flags())
@@ -25,7 +25,7 @@ func (o *ValidateOptions) AddFlags(cmd *cobra.Command) {
 }
 
 func newValidateCmd(g *globals) *cobra.Command {
-	o := &ValidateOptions{}
+	o := &validateOptions{}
 	cmd := &cobra.Command{
 		Use:   "validate FILE",
 		Short: "Check every row of an allocation file and print the plan; send nothing",
@@ -60,7 +60,7 @@ refuses every row with a warning.
 	return cmd
 }
 
-func runValidate(cmd *cobra.Command, g *globals, o *ValidateOptions, file string) error {
+func runValidate(cmd *cobra.Command, g *globals, o *validateOptions, file string) error {
 	if err := o.output.check(); err != nil {
 		return exit(exitcode.Fatal, err)
 	}

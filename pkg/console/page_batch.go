@@ -71,7 +71,7 @@ func (s *Server) batchView(r *http.Request, b store.Batch) (*batchData, error) {
 		Query: r.URL.Query().Get("q"), Severity: r.URL.Query().Get("severity"),
 		Severities: []string{string(reward.SevError), string(reward.SevWarning), string(reward.SevNote)}}
 	if d.Plan != nil {
-		for _, op := range []reward.Operation{reward.OpAllocate, reward.OpTopUp, reward.OpDebit} {
+		for _, op := range reward.Operations {
 			t := d.Plan.Op(op)
 			d.Ops = append(d.Ops, opRow{Op: string(op), Rows: t.Rows, Points: grouped(t.Total.Fixed2())})
 		}

@@ -82,7 +82,7 @@ func (s *Server) resultsView(r *http.Request, b store.Batch) (*resultsData, erro
 			d.Decisions = append(d.Decisions, dc)
 		}
 	}
-	for _, op := range []reward.Operation{reward.OpAllocate, reward.OpTopUp, reward.OpDebit} {
+	for _, op := range reward.Operations {
 		if t := sum.Ops[op]; t != nil {
 			d.Ops = append(d.Ops, opResult{Op: string(op), Rows: t.Rows, SentRows: t.SentRows, ConfirmedRows: t.ConfirmedRows,
 				SkippedRows: t.SkippedRows, Points: grouped(t.Points.Fixed2()), SentPoints: grouped(t.SentPoints.Fixed2()),

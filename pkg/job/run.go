@@ -1,6 +1,7 @@
 package job
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -161,28 +162,70 @@ func run(ctx context.Context, o RunOptions, api Client, st *runState) (Result, e
 // failed.csv and summary.json, and records the run in the ledger. sig
 // stops dispatching. A nil summary means the reports could not be written.
 func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, source string, st *runState) (*report.Summary, error) {
-	dir, sum, started := st.dir, st.sum, st.started
-	results, err := report.CreateResults(dir, c.header, o.Style)
+	results, err := report.CreateResults(st.dir, c.header, o.Style)
 	if err != nil {
 		return nil, err
 	}
-	runID := filepath.Base(dir)
-	var journal engine.Journal
+	var journal *ledger.Journal
 	if o.Ledger != nil {
-		j, err := o.Ledger.StartRun(ctx, ledger.RunInfo{ID: runID, Input: o.File, InputSHA256: sum,
-			PlanHash: c.plan.Hash, Folder: dir, Scope: o.Scope, Sandbox: o.Sandbox, StartedAt: started})
-		if err != nil {
+		if journal, err = startJournal(ctx, o, c, st); err != nil {
 			results.Abort()
 			return nil, err
 		}
-		defer j.Close() //nolint:errcheck // closed below; this covers the early returns
-		journal, runID = j, j.RunID()
-		st.runID = runID
-		warnIfNew(o, j)
+		defer journal.Close() //nolint:errcheck // closed below; this covers the early returns
 	}
-	eng := engine.New(o.Engine, api, journal, o.Log)
+	eng := engine.New(o.Engine, api, engineJournal(journal), o.Log)
 	stopProgress := startProgress(o.Log, o.Progress, c.plan.RowsRead, eng)
-	src := func(ctx context.Context, emit func(*reward.Item) error) error {
+	rep, err := eng.Run(sig, snapshotSource(o, c, source), results.Add)
+	stopProgress()
+	if err != nil {
+		results.Abort()
+		return nil, fmt.Errorf("the run stopped: %w", err)
+	}
+	fatal := rep.Fatal
+	if journal != nil {
+		if err := journal.Close(); err != nil && fatal == nil {
+			fatal = err
+		}
+	}
+	if err := results.Commit(); err != nil {
+		return nil, err
+	}
+	s, fatal, err := summarize(sig, o, c, st, results.Tally(), rep, fatal)
+	if err != nil {
+		return nil, err
+	}
+	if fatal, err = writeSummary(ctx, o, st, s, fatal); err != nil {
+		return nil, err // a nil summary: the reports could not be written
+	}
+	return s, fatal
+}
+
+// startJournal records the run's start with the ledger and returns the
+// journal the engine writes through.
+func startJournal(ctx context.Context, o RunOptions, c *checked, st *runState) (*ledger.Journal, error) {
+	j, err := o.Ledger.StartRun(ctx, ledger.RunInfo{ID: filepath.Base(st.dir), Input: o.File, InputSHA256: st.sum,
+		PlanHash: c.plan.Hash, Folder: st.dir, Scope: o.Scope, Sandbox: o.Sandbox, StartedAt: st.started})
+	if err != nil {
+		return nil, err
+	}
+	st.runID = j.RunID()
+	warnIfNew(o, j)
+	return j, nil
+}
+
+// engineJournal is j as the engine's Journal; nil (no ledger) stays a nil
+// interface.
+func engineJournal(j *ledger.Journal) engine.Journal {
+	if j == nil {
+		return nil
+	}
+	return j
+}
+
+// snapshotSource streams the checked rows of the run's snapshot again.
+func snapshotSource(o RunOptions, c *checked, source string) engine.Source {
+	return func(ctx context.Context, emit func(*reward.Item) error) error {
 		f, err := os.Open(source)
 		if err != nil {
 			return fmt.Errorf("reopening the input: %w", err)
@@ -191,38 +234,29 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, sou
 		_, err = validate.Stream(ctx, o.File, f, o.Validate, c.knowledge, emit)
 		return err
 	}
-	rep, err := eng.Run(sig, src, results.Add)
-	stopProgress()
-	if err != nil {
-		results.Abort()
-		return nil, fmt.Errorf("the run stopped: %w", err)
-	}
-	fatal := rep.Fatal
-	if j, ok := journal.(*ledger.Journal); ok {
-		if err := j.Close(); err != nil && fatal == nil {
-			fatal = err
-		}
-	}
-	if err := results.Commit(); err != nil {
-		return nil, err
-	}
+}
+
+// summarize builds summary.json's content from the run's tally and how
+// the engine ended, and writes results.xlsx when asked. fatal, the
+// batch-fatal error, comes back wrapped for the caller.
+func summarize(sig context.Context, o RunOptions, c *checked, st *runState, tally report.Tally, rep engine.Report, fatal error) (*report.Summary, error, error) {
 	finished := o.Now()
 	s := &report.Summary{
-		Tool: "rewardbatch", Version: o.Version, RunID: runID, Sandbox: o.Sandbox,
-		Input: o.File, InputSHA256: sum, PlanHash: c.plan.Hash, RunBy: report.RunBy(), StartedAt: started.UTC(), FinishedAt: finished.UTC(),
-		Tally: results.Tally(), Stopped: rep.Stopped, Folder: dir,
+		Tool: "rewardbatch", Version: o.Version, RunID: cmp.Or(st.runID, filepath.Base(st.dir)), Sandbox: o.Sandbox,
+		Input: o.File, InputSHA256: st.sum, PlanHash: c.plan.Hash, RunBy: report.RunBy(), StartedAt: st.started.UTC(), FinishedAt: finished.UTC(),
+		Tally: tally, Stopped: rep.Stopped, Folder: st.dir,
 		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, SnapshotFile},
 	}
 	if o.Sandbox {
 		s.Note = reward.NoRealPoints
 	}
 	if o.XLSX {
-		if err := xlsxreport.Write(dir); err != nil {
-			return nil, err
+		if err := xlsxreport.Write(st.dir); err != nil {
+			return nil, fatal, err
 		}
 		s.Files = append(s.Files, xlsxreport.File)
 	}
-	s.DurationSeconds = finished.Sub(started).Seconds()
+	s.DurationSeconds = finished.Sub(st.started).Seconds()
 	if s.DurationSeconds > 0 {
 		s.RowsPerSecond = float64(s.Rows) / s.DurationSeconds
 	}
@@ -239,19 +273,26 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, sou
 	if fatal != nil {
 		s.Message = fatal.Error()
 	}
-	if err := report.WriteJSON(filepath.Join(dir, report.SummaryFile), s); err != nil {
-		return nil, err
+	return s, fatal, nil
+}
+
+// writeSummary writes summary.json and summary.html (err when it cannot)
+// and records the summary with the ledger. It returns fatal, or the
+// ledger's error when there was none.
+func writeSummary(ctx context.Context, o RunOptions, st *runState, s *report.Summary, fatal error) (error, error) {
+	if err := report.WriteJSON(filepath.Join(st.dir, report.SummaryFile), s); err != nil {
+		return fatal, err
 	}
-	if err := htmlreport.Write(dir, s); err != nil {
-		return nil, err
+	if err := htmlreport.Write(st.dir, s); err != nil {
+		return fatal, err
 	}
-	if o.Ledger != nil {
+	if st.runID != "" {
 		b, _ := json.Marshal(s)
-		if err := o.Ledger.SetSummary(ctx, runID, finished, s.ExitCode, string(b)); err != nil && fatal == nil {
+		if err := o.Ledger.SetSummary(ctx, st.runID, s.FinishedAt, s.ExitCode, string(b)); err != nil && fatal == nil {
 			fatal = err
 		}
 	}
-	return s, fatal
+	return fatal, nil
 }
 
 func (r Result) with(code int) Result {

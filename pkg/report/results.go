@@ -77,7 +77,7 @@ func NewTally() Tally {
 	for _, s := range reward.Statuses {
 		t.Statuses[s] = 0
 	}
-	for _, op := range []reward.Operation{reward.OpAllocate, reward.OpTopUp, reward.OpDebit} {
+	for _, op := range reward.Operations {
 		t.Ops[op] = &OpTally{Points: money.FromHundredths(0), SentPoints: money.FromHundredths(0),
 			ConfirmedPoints: money.FromHundredths(0), SkippedPoints: money.FromHundredths(0)}
 	}

@@ -76,7 +76,7 @@ func (s *Summary) Print(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  %s\n", strings.Join(parts, ", "))
 	fmt.Fprintf(&b, "  %-10s %7s %16s %16s %16s\n", "operation", "rows", "points", "confirmed", "already done")
-	for _, op := range []reward.Operation{reward.OpAllocate, reward.OpTopUp, reward.OpDebit} {
+	for _, op := range reward.Operations {
 		t := s.Ops[op]
 		if t == nil || t.Rows == 0 {
 			continue

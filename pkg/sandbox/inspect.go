@@ -3,7 +3,6 @@ package sandbox
 import (
 	"net/http"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 )
@@ -113,16 +112,4 @@ func (c *counters) snapshot() map[string]int64 {
 		out[k] = v
 	}
 	return out
-}
-
-// CountPrefix sums the counters whose name starts with prefix, for example
-// "faults " for every injected fault.
-func (st Stats) CountPrefix(prefix string) int64 {
-	var n int64
-	for k, v := range st.Counters {
-		if strings.HasPrefix(k, prefix) {
-			n += v
-		}
-	}
-	return n
 }
