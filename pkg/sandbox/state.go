@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
@@ -101,50 +102,73 @@ func (b *book) apply(r allocateRequest, ref string, rng *rand.Rand, now time.Tim
 	if r.LoadAmount.Cmp(money.Amount{}) <= 0 {
 		return outcome{}, refusal("loadAmount must be greater than 0")
 	}
-	var c *card
+	var (
+		c   *card
+		err error
+	)
 	switch {
 	case r.TransactionCode != codeAllocation:
 		return outcome{}, refusal("Invalid transactionCode")
 	case r.TransactionType == typeCredit && r.Type == kindAllocate:
-		if r.EnkashCardID != "" {
-			var err error
-			if c, err = b.existing(r); err != nil {
-				return outcome{}, err
-			}
-		} else {
-			if err := checkPerson(r, requireGender); err != nil {
-				return outcome{}, err
-			}
-			e, m := b.byEmail[r.Email], b.byMobile[r.Mobile]
-			if e != nil && m != nil && e != m {
-				return outcome{}, refusal("email and mobile belong to different users")
-			}
-			c = e
-			if c == nil {
-				c = m
-			}
-		}
-		if b.balance.Cmp(r.LoadAmount) < 0 {
-			return outcome{}, refusal(msgInsufficientAccount)
-		}
-		if c == nil {
-			c = b.newCard(r, rng, now)
-		}
-		b.balance = b.balance.Sub(r.LoadAmount)
-		c.otb = c.otb.Add(r.LoadAmount)
+		c, err = b.credit(r, rng, now, requireGender)
 	case r.TransactionType == typeDebit && r.Type == kindUnallocate:
-		var err error
-		if c, err = b.existing(r); err != nil {
-			return outcome{}, err
-		}
-		if c.otb.Cmp(r.LoadAmount) < 0 {
-			return outcome{}, refusal(msgInsufficientCard)
-		}
-		c.otb = c.otb.Sub(r.LoadAmount)
-		b.balance = b.balance.Add(r.LoadAmount)
+		c, err = b.debit(r)
 	default:
 		return outcome{}, refusal("Invalid transactionType and type combination")
 	}
+	if err != nil {
+		return outcome{}, err
+	}
+	return b.record(r, ref, c, now), nil
+}
+
+// credit moves points from the account to a card: the given one, the
+// user's (by e-mail or mobile), or a new card.
+func (b *book) credit(r allocateRequest, rng *rand.Rand, now time.Time, requireGender bool) (*card, error) {
+	var c *card
+	if r.EnkashCardID != "" {
+		var err error
+		if c, err = b.existing(r); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := checkPerson(r, requireGender); err != nil {
+			return nil, err
+		}
+		e, m := b.byEmail[r.Email], b.byMobile[r.Mobile]
+		if e != nil && m != nil && e != m {
+			return nil, refusal("email and mobile belong to different users")
+		}
+		c = cmp.Or(e, m)
+	}
+	if b.balance.Cmp(r.LoadAmount) < 0 {
+		return nil, refusal(msgInsufficientAccount)
+	}
+	if c == nil {
+		c = b.newCard(r, rng, now)
+	}
+	b.balance = b.balance.Sub(r.LoadAmount)
+	c.otb = c.otb.Add(r.LoadAmount)
+	return c, nil
+}
+
+// debit moves points from a card back to the account.
+func (b *book) debit(r allocateRequest) (*card, error) {
+	c, err := b.existing(r)
+	if err != nil {
+		return nil, err
+	}
+	if c.otb.Cmp(r.LoadAmount) < 0 {
+		return nil, refusal(msgInsufficientCard)
+	}
+	c.otb = c.otb.Sub(r.LoadAmount)
+	b.balance = b.balance.Add(r.LoadAmount)
+	return c, nil
+}
+
+// record books the transaction of an applied request, and the first
+// result of its reference (what the replay policy answers).
+func (b *book) record(r allocateRequest, ref string, c *card, now time.Time) outcome {
 	txn := Transaction{
 		EnKashTransactionID: fmt.Sprintf("ECTR%09d", len(b.txns)+1), PGReferenceNumber: ref,
 		EnKashCardID: c.id, TransactionType: r.TransactionType, Amount: r.LoadAmount, Status: statusSucceeded, Time: now,
@@ -159,7 +183,7 @@ func (b *book) apply(r allocateRequest, ref string, rng *rand.Rand, now time.Tim
 			b.results[ref] = res
 		}
 	}
-	return res, nil
+	return res
 }
 
 // existing finds the card of a topup or debit and checks the optional
