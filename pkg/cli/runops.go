@@ -121,13 +121,12 @@ func writeMetrics(path, dir string) error {
 // openLedger opens the run's ledger (waiting for another run as
 // --wait-lock says) and names the stop reason of a failure.
 func (f *opsFlags) openLedger(ctx context.Context, g *globals, lf *ledgerFlags, sandboxRun bool) (*ledger.Ledger, func() error, error) {
-	now := *lf
-	now.waitLock = 0
-	l, closeLedger, err := now.open(ctx, g, sandboxRun)
-	if errors.Is(err, ledger.ErrLocked) && lf.waitLock > 0 {
-		g.log.Info("waiting for the ledger", zap.Duration("waitLock", lf.waitLock), zap.Error(err))
-		l, closeLedger, err = lf.open(ctx, g, sandboxRun)
+	if lf.waitLock > 0 {
+		// The ledger (SQLite) or the account's lock (PostgreSQL) is
+		// waited for inside the ledger, for at most this long.
+		g.log.Info("waiting for the ledger while another run holds it", zap.Duration("waitLock", lf.waitLock))
 	}
+	l, closeLedger, err := lf.open(ctx, g, sandboxRun)
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ledger.ErrLocked) {
 		err = job.WithReason(job.ReasonLedger, err) // LEDGER_LOCKED is told by the error itself
 	}

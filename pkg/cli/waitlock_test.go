@@ -54,7 +54,7 @@ func TestWaitLock(t *testing.T) {
 	holder, err := ledger.Open(context.Background(), state)
 	require.NoError(t, err)
 
-	stderr := &signalWriter{want: "waiting for the ledger", seen: make(chan struct{})}
+	stderr := &signalWriter{want: "waiting for the ledger while another run holds it", seen: make(chan struct{})}
 	done := make(chan int, 1)
 	go func() {
 		var stdout bytes.Buffer
