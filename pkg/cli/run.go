@@ -177,6 +177,28 @@ func (o *runOptions) checkArgs(g *globals, file string) error {
 	return err
 }
 
+// enkashConfig is the run's client configuration: the embedded sandbox's
+// (started here; stopSandbox stops it) or the environment's and flags'.
+func (o *runOptions) enkashConfig(g *globals) (cfg enkash.Config, stopSandbox func(), err error) {
+	stopSandbox = func() {}
+	if o.useSandbox {
+		sb, err := sandbox.New(sandbox.Options{Cards: sandbox.DemoCards()}).Start("127.0.0.1:0")
+		if err != nil {
+			return cfg, stopSandbox, err
+		}
+		stopSandbox = func() { _ = sb.Close(context.Background()) }
+		if cfg, err = sandboxConfig(sb); err != nil {
+			return cfg, stopSandbox, err
+		}
+		g.log.Warn(reward.NoRealPoints, zap.String("sandbox", sb.URL))
+	} else if cfg, err = o.api.config(g); err != nil {
+		return cfg, stopSandbox, err
+	}
+	cfg.Timeout = o.api.timeout
+	cfg.MaxConnsPerHost = o.engine.Workers + 2
+	return cfg, stopSandbox, nil
+}
+
 // runJob runs one file. Whatever stops it after the arguments were read
 // leaves summary.json and, once the ledger is open, a history row.
 // approved is the approved plan hash in inbox mode.
@@ -208,25 +230,11 @@ func runJob(ctx context.Context, g *globals, o *runOptions, file, approved strin
 		}()
 		rec.Ledger = l
 	}
-	var (
-		cfg enkash.Config
-		err error
-	)
-	if o.useSandbox {
-		sb, err := sandbox.New(sandbox.Options{Cards: sandbox.DemoCards()}).Start("127.0.0.1:0")
-		if err != nil {
-			return stop(exitcode.Fatal, err)
-		}
-		defer sb.Close(context.Background())
-		if cfg, err = sandboxConfig(sb); err != nil {
-			return stop(exitcode.Fatal, err)
-		}
-		g.log.Warn(reward.NoRealPoints, zap.String("sandbox", sb.URL))
-	} else if cfg, err = o.api.config(g); err != nil {
+	cfg, stopSandbox, err := o.enkashConfig(g)
+	defer stopSandbox()
+	if err != nil {
 		return stop(exitcode.Fatal, err)
 	}
-	cfg.Timeout = o.api.timeout
-	cfg.MaxConnsPerHost = o.engine.Workers + 2
 	vo, err := o.check.jobOptions(g, file, cfg)
 	if err != nil {
 		return stop(exitcode.Fatal, err)
