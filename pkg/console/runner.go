@@ -102,6 +102,7 @@ func (rn *runner) run(b store.Batch, p *progress) string {
 	opts := job.RunOptions{
 		ValidateOptions: withLog(s.checkOptions(b, filepath.Join(s.batchDir(b.ID), runID)), progressLogger(s.cfg.Log, p)),
 		Engine:          s.cfg.Engine, Sandbox: s.cfg.Sandbox, Version: s.cfg.Version, Ledger: l, Scope: s.cfg.Scope,
+		ApprovedHash: b.PlanHash, // job.Run refuses, before sending, a plan that is not the approved one
 	}
 	res, err := job.Run(rn.ctx, opts, s.cfg.API)
 	if res.Summary != nil {
