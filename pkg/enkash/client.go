@@ -83,7 +83,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	c := &Client{
 		cfg:             cfg,
 		key:             DeriveKey(cfg.ClientSecret),
-		hc:              &http.Client{Timeout: cfg.Timeout, Transport: tr},
+		hc:              &http.Client{Timeout: cfg.Timeout, Transport: tr, CheckRedirect: noRedirects},
 		log:             zap.NewNop(),
 		accountRetryFor: DefaultAccountRetryFor,
 	}
@@ -296,3 +296,8 @@ func (c *Client) Login(ctx context.Context) error {
 	_, err := c.tokens.get(ctx)
 	return err
 }
+
+// noRedirects stops the client from following a redirect: a 307 or 308
+// would send the allocation again inside one counted attempt. The 3xx
+// answer itself is read, and classified as ambiguous.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
