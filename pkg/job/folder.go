@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rewardbatch/rewardbatch/pkg/report"
 )
 
 // DefaultReportsDir is where run folders go unless --out says otherwise.
@@ -71,8 +73,16 @@ func runFolder(out, reports, input string, now time.Time, sandbox bool) (folder,
 	return folder{dir: out, resume: len(entries) > 0}, nil
 }
 
+// folderBase names a run's folder after its time and its input. A report
+// of an earlier run fed back (failed.csv, invalid.csv) is named after that
+// run's input, so that the month stays in the name: a run of
+// reports/20261126T080000Z-allocations-2026-11/failed.csv gets
+// <time>-allocations-2026-11-failed.
 func folderBase(input string, now time.Time, sandbox bool) string {
 	name := strings.TrimSuffix(filepath.Base(input), filepath.Ext(input))
+	if earlier, ok := fedBack(input); ok {
+		name = earlier + "-" + name
+	}
 	if input == StdinName {
 		name = "stdin"
 	}
@@ -87,6 +97,25 @@ func folderBase(input string, now time.Time, sandbox bool) string {
 		base += "-SANDBOX"
 	}
 	return base
+}
+
+// fedBack returns the input name of the run whose report input is, when
+// input is one of a run's reports in its own folder.
+func fedBack(input string) (string, bool) {
+	switch filepath.Base(input) {
+	case report.FailedFile, report.InvalidFile:
+	default:
+		return "", false
+	}
+	dir := strings.TrimSuffix(filepath.Base(filepath.Dir(input)), "-SANDBOX")
+	stamp, name, ok := strings.Cut(dir, "-")
+	if !ok || len(stamp) != len("20060102T150405Z") || name == "" {
+		return "", false
+	}
+	if _, err := time.Parse("20060102T150405Z", stamp); err != nil {
+		return "", false
+	}
+	return name, true
 }
 
 // freshFolder creates parent/base, or parent/base-N for the first N that is
