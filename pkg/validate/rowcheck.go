@@ -120,12 +120,26 @@ func (c *rowCheck) run() {
 	if r.CardAccountID != "" {
 		c.addp(allocfile.ColCardAccountID, checkID("cardAccountId", r.CardAccountID))
 	}
+	c.sameAccount(allocfile.ColCompanyID, "company", r.CompanyID, c.v.opts.CompanyID, "ENKASH_COMPANY_ID")
+	c.sameAccount(allocfile.ColCardAccountID, "reward account", r.CardAccountID, c.v.opts.CardAccountID, "ENKASH_CARD_ACCOUNT_ID")
 	// The configured company and account are applied here, once: the
 	// allocation states exactly what is sent.
 	a.CompanyID = cmp.Or(r.CompanyID, c.v.opts.CompanyID)
 	a.CardAccountID = cmp.Or(r.CardAccountID, c.v.opts.CardAccountID)
 	c.reference()
 	c.duplicates()
+}
+
+// sameAccount refuses a row that names another company or reward account
+// than the run's: the lookups that settle a lost answer search the run's
+// account, so such a row could never be settled safely.
+func (c *rowCheck) sameAccount(col, what, row, configured, env string) {
+	if row == "" || configured == "" || row == configured {
+		return
+	}
+	c.add(col, finding{reward.SevError,
+		fmt.Sprintf("the row names %s %s, but this run is for %s %s: an answer lost for it could not be looked up", what, row, what, configured),
+		fmt.Sprintf("send the rows of %s %s in a file of their own, with %s=%s; or empty the cell to use the run's", what, row, env, row)})
 }
 
 // person checks and normalises the person fields; all are required for a
