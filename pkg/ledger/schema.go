@@ -118,50 +118,9 @@ UPDATE refs SET ambiguous = 1 WHERE NOT (state IN ('REJECTED', 'NOT_APPLIED')
 	AND error_code IN ('REJECTED', 'RETRIES_EXHAUSTED', 'STOPPED', 'AUTH'));
 `
 
-// execAll runs a script, one statement at a time (PostgreSQL's extended
-// protocol takes one per call).
-// execAll runs a script, one statement at a time (PostgreSQL's extended
-// protocol takes one per call).
 // pgSchemaV1 is schemaV1 for PostgreSQL: the same tables and columns,
-// times kept as the same RFC 3339 text.
-const pgSchemaV1 = `
-CREATE TABLE IF NOT EXISTS runs (
-	id           TEXT PRIMARY KEY,
-	started_at   TEXT NOT NULL,
-	finished_at  TEXT,
-	input        TEXT NOT NULL,
-	input_sha256 TEXT NOT NULL,
-	plan_hash    TEXT NOT NULL,
-	folder       TEXT NOT NULL,
-	scope        TEXT NOT NULL,
-	sandbox      INTEGER NOT NULL,
-	exit_code    INTEGER,
-	summary      TEXT
-);
-CREATE TABLE IF NOT EXISTS refs (
-	scope         TEXT NOT NULL,
-	reference     TEXT NOT NULL,
-	fingerprint   TEXT NOT NULL,
-	operation     TEXT NOT NULL,
-	amount        TEXT NOT NULL,
-	card_id       TEXT NOT NULL,
-	person        TEXT NOT NULL,
-	state         TEXT NOT NULL,
-	run_id        TEXT NOT NULL,
-	first_run_id  TEXT NOT NULL,
-	input_sha256  TEXT NOT NULL,
-	pg_reference  TEXT NOT NULL DEFAULT '',
-	enkash_card   TEXT NOT NULL DEFAULT '',
-	enkash_txn    TEXT NOT NULL DEFAULT '',
-	otb_balance   TEXT NOT NULL DEFAULT '',
-	error_code    TEXT NOT NULL DEFAULT '',
-	error_message TEXT NOT NULL DEFAULT '',
-	attempts      INTEGER NOT NULL DEFAULT 0,
-	updated_at    TEXT NOT NULL,
-	PRIMARY KEY (scope, reference)
-);
-CREATE INDEX IF NOT EXISTS refs_by_run ON refs (run_id, state);
-`
+// times kept as the same RFC 3339 text; only SQLite's WITHOUT ROWID goes.
+var pgSchemaV1 = strings.Replace(schemaV1, ") WITHOUT ROWID;", ");", 1)
 
 // pgSchemaV2 is schemaV2 for PostgreSQL. The lock is per scope there (an
 // advisory lock), so holders names one process per scope.
@@ -195,6 +154,8 @@ UPDATE refs SET ambiguous = 1 WHERE NOT (state IN ('REJECTED', 'NOT_APPLIED')
 	AND error_code IN ('REJECTED', 'RETRIES_EXHAUSTED', 'STOPPED', 'AUTH'));
 `
 
+// execAll runs a script, one statement at a time (PostgreSQL's extended
+// protocol takes one per call).
 func execAll(ctx context.Context, q querier, script string) error {
 	for _, stmt := range strings.Split(script, ";\n") {
 		if strings.TrimSpace(stmt) == "" {
