@@ -102,11 +102,12 @@ type Options struct {
 	// Measured with Now; 0 is no limit. [Server.SetServerRate] changes it.
 	ServerRate  float64
 	ServerBurst int
-	// LoadLatency is a latency that grows with load. A call the limit
-	// admits is answered LoadLatency × A ÷ ServerRate later (on top of
-	// Faults.Latency), A being the calls admitted in the last second, this
-	// one included, counted in tenths of a second: about LoadLatency more
-	// at the limit, nothing more when idle. Needs ServerRate.
+	// LoadLatency is a latency that grows with load: an API call (not a
+	// token call) the limit admits is answered LoadLatency × A ÷ ServerRate
+	// later, on top of Faults.Latency, A being the calls admitted in the
+	// last second (counted in tenths of a second), this one included. That
+	// is about LoadLatency more at the limit and LoadLatency ÷ ServerRate
+	// when idle. Needs ServerRate.
 	LoadLatency time.Duration
 	// BulkAnswer is the shape of a bulk answer, which EnKash does not
 	// document: BulkAnswerBoth (default), BulkAnswerSuccess or

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -15,17 +16,17 @@ const counterServerThrottle = "throttled 429"
 // serverLimit is the server's own request limit, a token bucket over every
 // API endpoint, and the window of admitted calls that LoadLatency reads.
 type serverLimit struct {
-	bucket *rate.Limiter
+	bucket atomic.Pointer[rate.Limiter]
 	window loadWindow
 }
 
-// burstOf completes a bucket size: max(1, n/10) when burst is not set, and
-// 0 when there is no limit.
+// burstOf completes a bucket size: max(1, n/10) when burst is 0, and 0
+// when there is no limit. A negative burst is kept, for Check to report.
 func burstOf(n float64, burst int) int {
 	switch {
 	case n <= 0:
 		return 0
-	case burst > 0:
+	case burst != 0:
 		return burst
 	}
 	return max(1, int(n/10))
@@ -39,23 +40,23 @@ func limitOf(n float64) rate.Limit {
 	return rate.Limit(n)
 }
 
-func newServerLimit(n float64, burst int) serverLimit {
-	return serverLimit{bucket: rate.NewLimiter(limitOf(n), burstOf(n, burst))}
+// newBucket returns a full bucket for n calls a second, or a limiter that
+// admits every call when n <= 0.
+func newBucket(n float64, burst int) *rate.Limiter {
+	return rate.NewLimiter(limitOf(n), burstOf(n, burst))
 }
 
 // SetServerRate changes the server's request limit while it runs, as
 // [Options.ServerRate] and ServerBurst describe (n <= 0: no limit; burst
-// <= 0: max(1, n/10)). The bucket keeps its tokens, up to the new size.
+// 0: max(1, n/10)). The new bucket starts full.
 func (s *Server) SetServerRate(n float64, burst int) {
-	now := s.opts.Now()
-	s.limit.bucket.SetBurstAt(now, burstOf(n, burst))
-	s.limit.bucket.SetLimitAt(now, limitOf(n))
+	s.limit.bucket.Store(newBucket(n, burst))
 }
 
 // admit takes a token of the request limit for a call arriving at now,
 // and reports whether there was one; a call refused is counted.
 func (s *Server) admit(now time.Time) bool {
-	if s.limit.bucket.AllowN(now, 1) {
+	if s.limit.bucket.Load().AllowN(now, 1) {
 		return true
 	}
 	s.counters.add(counterServerThrottle, 1)
@@ -74,7 +75,7 @@ func (s *Server) refuseTokenCall(w http.ResponseWriter) {
 // without a limit.
 func (s *Server) loadLatency(now time.Time) time.Duration {
 	d := s.opts.LoadLatency
-	limit := s.limit.bucket.Limit()
+	limit := s.limit.bucket.Load().Limit()
 	if d <= 0 || limit == rate.Inf || limit <= 0 {
 		return 0
 	}

@@ -110,7 +110,7 @@ func New(opts Options) *Server {
 		key:  deriveKey(opts.Credentials.ClientSecret),
 		rng:  rand.New(rand.NewPCG(opts.Faults.Seed, 0x5eed)),
 	}
-	s.limit = newServerLimit(opts.ServerRate, opts.ServerBurst)
+	s.limit.bucket.Store(newBucket(opts.ServerRate, opts.ServerBurst))
 	s.state = newBook(opts.Balance)
 	s.state.seed(opts.Cards)
 	s.fault.Store(&s.opts.Faults)
