@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 )
 
@@ -210,8 +209,13 @@ func (s *Server) bulkSuccess(echo bulkEcho, o outcome) bulkSuccess {
 // there, and a list that is there is never null.
 func (s *Server) bulkPayload(res bulkResult, total int) bulkAnswer {
 	a := bulkAnswer{SuccessCount: len(res.successes), FailureCount: len(res.failures), TotalCount: total}
-	successes := slices.Concat([]bulkSuccess{}, res.successes)
-	failures := slices.Concat([]bulkFailure{}, res.failures)
+	successes, failures := res.successes, res.failures
+	if successes == nil {
+		successes = []bulkSuccess{}
+	}
+	if failures == nil {
+		failures = []bulkFailure{}
+	}
 	switch s.opts.BulkAnswer {
 	case BulkAnswerBoth:
 		a.Successes, a.Failures = &successes, &failures
