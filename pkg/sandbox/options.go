@@ -94,12 +94,13 @@ type Options struct {
 	PendingStatus string
 	PendingFail   float64
 	// ServerRate is the server's own request limit over every API
-	// endpoint, the token endpoint included: a token bucket filled at
-	// ServerRate tokens a second that holds ServerBurst tokens (default
-	// max(1, ServerRate/10)). A call that finds it empty is answered 429
-	// with Retry-After (Faults.RetryAfter in Faults.RetryAfterStyle) before
-	// its body is read or anything applied, and counted "throttled 429".
-	// Measured with Now; 0 is no limit. [Server.SetServerRate] changes it.
+	// endpoint, the token endpoint included, a bulk call counting as one
+	// call whatever its size: a token bucket filled at ServerRate tokens a
+	// second that holds ServerBurst tokens (default max(1, ServerRate/10)).
+	// A call that finds it empty is answered 429 with Retry-After
+	// (Faults.RetryAfter in Faults.RetryAfterStyle) before its body is read
+	// or anything applied, and counted "throttled 429". Measured with Now;
+	// 0 is no limit. [Server.SetServerRate] changes it.
 	ServerRate  float64
 	ServerBurst int
 	// LoadLatency is a latency that grows with load: an API call (not a
