@@ -47,6 +47,7 @@ func New(cfg Config, api API, journal Journal, log *zap.Logger) *Engine {
 		log = zap.NewNop()
 	}
 	g := newGate(cfg, log)
+	api = g.paced(api)
 	return &Engine{
 		cfg: cfg, api: api, journal: journal, log: log, g: g,
 		settler: &Settler{api: api, g: g},
