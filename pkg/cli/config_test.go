@@ -3,14 +3,17 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rewardbatch/rewardbatch/pkg/config"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
 )
@@ -135,6 +138,37 @@ func TestConfigFileRefused(t *testing.T) {
 			assert.Equal(t, exitcode.Fatal, code)
 			assert.Contains(t, stderr, tt.want)
 			assert.Contains(t, stderr, path)
+		})
+	}
+}
+
+// TestDefaultLedgerPath: without --state or REWARDBATCH_STATE the ledger is
+// where config.DefaultPaths puts it on this system, and without any home
+// the command says what to set.
+func TestDefaultLedgerPath(t *testing.T) {
+	t.Parallel()
+	home, local := t.TempDir(), t.TempDir()
+	tests := []struct {
+		name string
+		env  map[string]string
+	}{
+		{"home", map[string]string{"XDG_STATE_HOME": "", "HOME": home, "LOCALAPPDATA": local}},
+		{"xdg", map[string]string{"XDG_STATE_HOME": filepath.Join(home, "xdg"), "HOME": home, "LOCALAPPDATA": local}},
+		{"nothing", map[string]string{"XDG_STATE_HOME": "", "LOCALAPPDATA": ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			want, werr := config.DefaultPaths(runtime.GOOS, func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
+			code, _, stderr := execute(t, tt.env, "history")
+			assert.Equal(t, exitcode.Fatal, code)
+			if werr != nil {
+				assert.Contains(t, stderr, "no place for the ledger")
+				assert.Contains(t, stderr, "--state PATH")
+				return
+			}
+			assert.Equal(t, ledger.FileName, filepath.Base(want.State))
+			assert.Contains(t, stderr, "no ledger at "+want.State+" yet")
 		})
 	}
 }
