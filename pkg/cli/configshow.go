@@ -34,10 +34,9 @@ var envOnly = []struct {
 // shownSettings are the settings as config show prints them: g.settings,
 // with each secret that its ENKASH_* variable gives (and no flag or file
 // beats) shown as from that variable, a secret beaten by its --NAME-file
-// or a file setting beaten by the variable saying so, then the
-// environment-only settings that are set; the default ledger is shown
-// where it is on this system. A secret's value is never
-// copied: it shows as ***.
+// or a file setting beaten by the variable saying so, and the default
+// ledger where it is on this system; then the environment-only settings
+// that are set. A secret's value is never copied: it shows as ***.
 func (g *globals) shownSettings(fs *pflag.FlagSet) []config.Setting {
 	out := slices.Clone(g.settings)
 	for i, s := range out {
