@@ -1,8 +1,11 @@
 package enkash
 
 import (
+	"crypto/aes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -91,4 +94,45 @@ func FuzzOpen(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSealJSONIsTheEncodedEnvelope: SealJSON writes its envelope by hand;
+// it must be byte for byte what encoding/json makes of the same ciphertext,
+// and open again, for every padding length.
+func TestSealJSONIsTheEncodedEnvelope(t *testing.T) {
+	t.Parallel()
+	k := DeriveKey("sandbox-client-secret")
+	for n := 0; n <= 3*aes.BlockSize; n++ {
+		plain := []byte(strings.Repeat("<&>\"x", n)[:n])
+		want, err := json.Marshal(map[string]string{"request": Seal(k, plain)})
+		require.NoError(t, err)
+		got := SealJSON(k, plain)
+		assert.Equal(t, string(want), string(got), "length %d", n)
+		opened, sealed, err := OpenJSON(k, got)
+		require.NoError(t, err)
+		assert.True(t, sealed)
+		assert.Equal(t, plain, opened, "length %d", n)
+	}
+}
+
+// TestOpenJSONRefusesDamage: the envelope read without a JSON parse
+// refuses what Open refuses.
+func TestOpenJSONRefusesDamage(t *testing.T) {
+	t.Parallel()
+	k := DeriveKey("sandbox-client-secret")
+	for name, b64 := range map[string]string{
+		"not base64":  "%%%",
+		"empty":       "",
+		"not a block": "AAAA",
+		"wrong key":   Seal(DeriveKey("other"), []byte(`{"a":1}`)),
+		"bad padding": "AAAAAAAAAAAAAAAAAAAAAA==",
+		"cut short":   Seal(k, []byte("x"))[:10],
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, sealed, err := OpenJSON(k, []byte(`{"request":"`+b64+`"}`))
+			assert.True(t, sealed)
+			assert.True(t, errors.Is(err, ErrBadEnvelope), "got %v", err)
+		})
+	}
 }
