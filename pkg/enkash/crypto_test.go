@@ -46,17 +46,22 @@ func TestDeriveKeyIsFirstHalfOfSHA256(t *testing.T) {
 	assert.Equal(t, "eecd853fdf8365ff8842f675843b07ef", hex.EncodeToString(k[:]))
 }
 
-func TestOpenRefusesDamage(t *testing.T) {
-	t.Parallel()
-	k := DeriveKey("sandbox-client-secret")
-	for name, in := range map[string]string{
+// damaged are ciphertexts that no envelope under k may open.
+func damaged(k Key) map[string]string {
+	return map[string]string{
 		"not base64":   "%%%",
 		"empty":        "",
 		"not a block":  "AAAA",
 		"wrong key":    Seal(DeriveKey("other"), []byte(`{"a":1}`)),
 		"bad padding":  "AAAAAAAAAAAAAAAAAAAAAA==",
 		"double block": Seal(k, []byte("x"))[:10],
-	} {
+	}
+}
+
+func TestOpenRefusesDamage(t *testing.T) {
+	t.Parallel()
+	k := DeriveKey("sandbox-client-secret")
+	for name, in := range damaged(k) {
 		t.Run(name, func(t *testing.T) {
 			_, err := Open(k, in)
 			assert.True(t, errors.Is(err, ErrBadEnvelope), "got %v", err)
@@ -120,14 +125,7 @@ func TestSealJSONIsTheEncodedEnvelope(t *testing.T) {
 func TestOpenJSONRefusesDamage(t *testing.T) {
 	t.Parallel()
 	k := DeriveKey("sandbox-client-secret")
-	for name, b64 := range map[string]string{
-		"not base64":  "%%%",
-		"empty":       "",
-		"not a block": "AAAA",
-		"wrong key":   Seal(DeriveKey("other"), []byte(`{"a":1}`)),
-		"bad padding": "AAAAAAAAAAAAAAAAAAAAAA==",
-		"cut short":   Seal(k, []byte("x"))[:10],
-	} {
+	for name, b64 := range damaged(k) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			_, sealed, err := OpenJSON(k, []byte(`{"request":"`+b64+`"}`))
