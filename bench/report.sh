@@ -59,7 +59,7 @@ echo
 cat <<'EOF'
 `BenchmarkRunEndToEnd` (pkg/cli) runs the whole `run` command in-process: reading and validating
 the file, the balance check, the engine with 64 workers and no rate limit, the SQLite ledger
-(synchronous=FULL), results.csv, failed.csv and the summaries, against an in-process sandbox on
+(rollback journal, synchronous=EXTRA), results.csv, failed.csv and the summaries, against an in-process sandbox on
 loopback with the AES envelope on and no added latency; a fresh sandbox and ledger per iteration.
 The target is at least 10,000 rows/s on this 2-core machine. `remote-check` is the default run
 with a new ledger (every reference is searched for at EnKash before its first send);
@@ -76,20 +76,52 @@ awk -F'\t' -v cores="$cores" '$3 ~ /^BenchmarkRunEndToEnd\// {
 	printf "| %s | %s | %s | %.0f | %s |\n", v, rate, us, (us > 0 ? cores * 1e6 / us : 0), (rate + 0 >= 10000 ? "met" : "not met")
 }' "$work/bench.txt"
 
+# share PROFILE REGEXP: the share of the profile's samples whose stack has
+# a frame matching REGEXP, as "0.56s 26.29%".
+share() {
+	$GO tool pprof -top -focus="$2" -nodefraction=0 -edgefraction=0 -nodecount=1000000 "$work/cli.test" "$1" 2>/dev/null |
+		sed -n 's/^Showing nodes accounting for \([^,]*\), \([0-9.]*%\).*/\1 \2/p'
+}
+
+# areas PROFILE: the CPU by goroutine root, which places the cost without
+# overlap (a goroutine belongs to one root), and the envelope inside them.
+areas() {
+	local prof=$1 sum=0 line
+	echo "| where (goroutine) | CPU | share |"
+	echo "|---|---:|---:|"
+	while IFS='|' read -r label re; do
+		line=$(share "$prof" "$re")
+		[ -n "$line" ] || line="0s 0%"
+		echo "| $label | ${line% *} | ${line#* } |"
+		sum=$(awk -v a="$sum" -v b="${line#* }" 'BEGIN { sub(/%/, "", b); print a + b }')
+	done <<'AREAS'
+sandbox: its HTTP server and handlers|net/http\.\(\*conn\)\.serve
+client: engine workers (building, sending and reading each call, waiting on the ledger)|engine\.\(\*Engine\)\.work
+client: HTTP transport (connection read and write loops)|net/http\.\(\*persistConn\)\.(readLoop|writeLoop)
+client: ledger writer (group commits, SQLite)|ledger\.\(\*Journal\)\.writer
+client: the command itself (read, validate, plan, reports)|cli\.Execute
+garbage collector|runtime\.gcBgMarkWorker
+AREAS
+	awk -v s="$sum" 'BEGIN { o = 100 - s; if (o < 0) o = 0; printf "| everything else (scheduler, other goroutines) | | %.2f%% |\n", o }'
+	for x in 'of which the client'"'"'s envelope (SealJSON, OpenJSON)|enkash\.(SealJSON|OpenJSON)' \
+		'of which the sandbox'"'"'s envelope (sealBody, openBody)|sandbox\.(sealBody|openBody)' \
+		'of which the sandbox'"'"'s search (a scan of every card)|sandbox\.\(\*Server\)\.handleSearch'; do
+		line=$(share "$prof" "${x#*|}")
+		[ -n "$line" ] || line="0s 0%"
+		echo "| ${x%%|*} | ${line% *} | ${line#* } |"
+	done
+}
+
 for v in remote-check no-remote-check; do
 	[ -s "$work/$v.prof" ] || continue
 	echo
-	echo "### CPU profile, \`$v\` (one iteration)"
+	echo "### CPU profile, \`$v\`"
 	echo
-	echo "The frames that place the cost (cumulative; a frame includes those it calls, so the shares overlap):"
+	$GO tool pprof -top -nodecount=0 "$work/cli.test" "$work/$v.prof" 2>/dev/null | sed -n 's/^Duration: /Profile: /p'
 	echo
-	echo '```'
-	$GO tool pprof -top -cum -nodecount=22 \
-		-show='rewardbatch/pkg/(engine\.\(\*Engine\)\.(work|send|remoteCheck)|enkash\.\(\*Client\)\.(post|Allocate|FindCard|FindTransactions)|enkash\.(Seal|Open)JSON|ledger\.\(\*Journal\)\.(writer|begin|record)|sandbox\.\(\*Server\)\.(handle[A-Za-z]+|reply)|sandbox\.(openBody|sealBody)|job\.|validate\.\(\*Validator\)\.Check|report\.)|net/http\.\(\*conn\)\.serve|persistConn\)\.(read|write)Loop|gcBgMarkWorker$|modernc.org/sqlite\.\(\*conn\)\.step|linux\.Syscall6' \
-		"$work/cli.test" "$work/$v.prof" 2>/dev/null | sed -n '/^Duration/p; /flat%/,$p'
-	echo '```'
+	areas "$work/$v.prof"
 	echo
-	echo "The top of the flat profile:"
+	echo "The top of the flat profile (the functions that themselves spend the time):"
 	echo
 	echo '```'
 	$GO tool pprof -top -nodecount=12 "$work/cli.test" "$work/$v.prof" 2>/dev/null | sed -n '/flat%/,$p'
@@ -124,18 +156,19 @@ cat <<'EOF'
 
 ## What limits the end-to-end rate
 
-- **The ledger's commit latency.** A row's begin record is durable before its request leaves,
-  so each worker waits for a group commit (synchronous=FULL: several fsyncs) before every send;
-  with no network latency the rate is about workers ÷ commit time, whatever the CPU. Compare
-  `BenchmarkLedgerOn*` with `BenchmarkLedgerOff*` above, and the wall time against the CPU time of
-  the end-to-end run.
+- **The ledger's durable commits.** Each row's begin record is committed (a rollback journal
+  with synchronous=EXTRA: several fsyncs per commit) before its request leaves, and its outcome
+  after the answer; the engine workers wait for the first. Where `BenchmarkLedgerOn*` is far
+  below `BenchmarkLedgerOff*` above, and the end-to-end wall time far above its CPU time divided
+  by the cores, the commits are the limit, not the CPU.
 - **The remote check.** With a new ledger every never-seen reference costs a search (and, when the
   person already has a card, a transaction lookup) before its first send: two or three requests
   per row instead of one. The sandbox's search scans every card under its one lock, so on a large
   run it grows with the cards created and serialises the sandbox; that is the sandbox's cost, not
   EnKash's, and the `remote-check` profile shows it (`handleSearch`).
 - **Both ends share the cores.** The in-process sandbox (its HTTP server, envelope and JSON) takes
-  a large part of the CPU; the client's own AES and Base64 are a few percent of it.
+  a large part of the CPU (the first row of each profile table); the client's own AES and Base64
+  are about one percent. The CPU ceiling above is for client and sandbox together.
 
 ## Raw output
 
