@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # bench/report.sh WORKDIR: the Markdown of docs/performance.md, from what
 # bench/run.sh left in WORKDIR (bench.txt, log.txt, the profiles, peers.md)
-# and the environment it passes (START, LOAD_BEFORE, LOAD_AFTER, MINUTES,
-# SKIPPED, GO).
+# and the environment it passes (START, COMMIT, LOAD_BEFORE, LOAD_AFTER,
+# MINUTES, SKIPPED, GO).
 set -euo pipefail
 work=$1
 GO=${GO:-go}
 cores=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
 mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null || true)
-commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
+commit=${COMMIT:-$(git describe --always --dirty 2>/dev/null || echo unknown)}
 
 cat <<EOF
 # Performance

@@ -46,6 +46,7 @@ packages() {
 load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime | sed 's/.*load average[s]*: //'; }
 
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+commit=$(git describe --always --dirty 2>/dev/null || echo unknown) # before the report rewrites OUT
 load_before=$(load)
 t0=$(date +%s)
 
@@ -87,7 +88,8 @@ fi
 t1=$(date +%s)
 load_after=$(load)
 mkdir -p "$(dirname "$OUT")"
-START="$started" LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" MINUTES=$(((t1 - t0 + 59) / 60)) \
+START="$started" COMMIT="$commit" LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" MINUTES=$(((t1 - t0 + 59) / 60)) \
 	SKIPPED="$([ "$SKIP" = '^$' ] || echo "$HEAVY")" GO="$GO" \
-	bash bench/report.sh "$work" >"$OUT"
+	bash bench/report.sh "$work" >"$work/performance.md"
+mv "$work/performance.md" "$OUT"
 echo "wrote $OUT"
