@@ -117,6 +117,17 @@ class Counts:
             self.n[key] += 1
 
 
+def outcome(status, data):
+    """The count an answer other than a 429 goes to."""
+    if status != 200:
+        return "otherHTTP"
+    try:
+        code = json.loads(data).get("code")
+    except (ValueError, AttributeError):
+        return "otherHTTP"
+    return "ok" if code == 0 else "refused"
+
+
 def worker(cfg, token, rows, counts):
     """Posts its share of the rows over one keep-alive connection."""
     conn = http.client.HTTPConnection(cfg.host, cfg.port, timeout=30)
@@ -138,12 +149,7 @@ def worker(cfg, token, rows, counts):
                     time.sleep(float(resp.getheader("Retry-After") or 1))
                     continue
                 break
-            if resp.status != 200:
-                counts.add("otherHTTP")
-            elif json.loads(data).get("code") == 0:
-                counts.add("ok")
-            else:
-                counts.add("refused")
+            counts.add(outcome(resp.status, data))
             break
     conn.close()
 
