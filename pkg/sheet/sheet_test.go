@@ -1,9 +1,13 @@
 package sheet
 
 import (
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,4 +53,144 @@ func TestRowsKeepTheirNumbers(t *testing.T) {
 	rc, _, err = Open(path, "")
 	require.NoError(t, err)
 	require.NoError(t, rc.Close(), "closing before reading stops the writer")
+}
+
+// saved writes f into a temporary .xlsx and returns its path.
+func saved(t *testing.T, f *excelize.File) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "b.xlsx")
+	require.NoError(t, f.SaveAs(path))
+	require.NoError(t, f.Close())
+	return path
+}
+
+// readAll streams the sheet and returns its CSV and the formulas of rows
+// 1 to rows.
+func readAll(t *testing.T, path, sheet string, rows int) (string, []Formula) {
+	t.Helper()
+	st, _, err := Open(path, sheet)
+	require.NoError(t, err)
+	b, err := io.ReadAll(st)
+	require.NoError(t, err)
+	var fs []Formula
+	for r := 1; r <= rows; r++ {
+		fs = append(fs, st.Formulas(r)...)
+	}
+	require.NoError(t, st.Close())
+	return string(b), fs
+}
+
+// TestCellsAsStored: shared strings (rich text too), inline strings,
+// booleans, numbers with a format, dates in built-in and custom formats,
+// and formulas with and without a saved value.
+func TestCellsAsStored(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	must := func(err error) { t.Helper(); require.NoError(t, err) }
+	s := "Sheet1"
+	must(f.SetSheetRow(s, "A1", &[]any{"text", "number", "date", "formula", "flag"}))
+	must(f.SetCellValue(s, "A2", "José ₹ line_x000D_end"))
+	must(f.SetCellValue(s, "B2", 1234.5))
+	money, err := f.NewStyle(&excelize.Style{NumFmt: 4}) // #,##0.00: shown 1,234.50, stored 1234.5
+	must(err)
+	must(f.SetCellStyle(s, "B2", "B2", money))
+	must(f.SetCellValue(s, "C2", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)))
+	must(f.SetCellFormula(s, "D2", "SUM(B2:B3)"))
+	must(f.SetCellValue(s, "E2", true))
+	must(f.SetCellRichText(s, "A3", []excelize.RichTextRun{{Text: "Ri"}, {Text: "ch", Font: &excelize.Font{Bold: true}}}))
+	must(f.SetCellValue(s, "B3", 45962))
+	dmy := "dd/mm/yyyy"
+	custom, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dmy})
+	must(err)
+	must(f.SetCellStyle(s, "B3", "B3", custom))
+	must(f.SetCellValue(s, "C3", 45962.5))
+	must(f.SetCellStyle(s, "C3", "C3", custom))
+	must(f.SetCellFormula(s, "D3", "B2*2"))
+	must(f.SetCellValue(s, "D3", 2469))
+	must(f.SetCellFormula(s, "D3", "B2*2"))
+	path := saved(t, f)
+
+	got, fs := readAll(t, path, "", 3)
+	assert.Equal(t, "text,number,date,formula,flag\n"+
+		"\"José ₹ line\rend\",1234.5,2026-11-01,,TRUE\n"+
+		"Rich,2025-11-01,2025-11-01 12:00:00,2469,\n", got)
+	require.Len(t, fs, 2)
+	assert.Equal(t, Formula{Row: 2, Col: 3, Text: "SUM(B2:B3)"}, fs[0], "no saved value")
+	assert.Equal(t, Formula{Row: 3, Col: 3, Text: "B2*2", Cached: true}, fs[1])
+}
+
+// TestSheetsAndLimits: --sheet picks a sheet; a missing one lists them;
+// rows missing from the sheet are empty lines; the 1904 date system.
+func TestSheetsAndLimits(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	require.NoError(t, f.SetSheetRow("Sheet1", "A1", &[]any{"first"}))
+	_, err := f.NewSheet("Nov 2026")
+	require.NoError(t, err)
+	require.NoError(t, f.SetSheetRow("Nov 2026", "B3", &[]any{"x", 2}))
+	require.NoError(t, f.SetSheetRow("Nov 2026", "A5", &[]any{"y"}))
+	date1904 := true
+	require.NoError(t, f.SetWorkbookProps(&excelize.WorkbookPropsOptions{Date1904: &date1904}))
+	require.NoError(t, f.SetCellValue("Nov 2026", "C5", 0))
+	style, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+	require.NoError(t, err)
+	require.NoError(t, f.SetCellStyle("Nov 2026", "C5", "C5", style))
+	path := saved(t, f)
+
+	got, _ := readAll(t, path, "Nov 2026", 5)
+	assert.Equal(t, "\n\n,x,2\n\ny,,1904-01-01\n", got)
+	_, _, err = Open(path, "Dec")
+	require.Error(t, err)
+	assert.Equal(t, `the workbook has no sheet "Dec"; its sheets: "Sheet1", "Nov 2026" (give one with --sheet)`, err.Error())
+
+	bad := filepath.Join(t.TempDir(), "bad.xlsx")
+	require.NoError(t, os.WriteFile(bad, []byte("PK\x03\x04 not really"), 0o600))
+	_, _, err = Open(bad, "")
+	assert.ErrorContains(t, err, "the workbook cannot be opened")
+}
+
+func TestDateFormats(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[string]bool{
+		"General": false, "0.00": false, "#,##0.00": false, `[$₹-4009] #,##0.00`: false, `_(* #,##0_);_(* \(#,##0\)`: false,
+		`0.00" days"`: false, `#,##0;[Red]-#,##0`: false, "@": false, "0.00E+00": false,
+		"dd/mm/yyyy": true, "d-mmm-yy": true, "h:mm AM/PM": true, "[h]:mm": true, `[$-409]mmmm d, yyyy`: true, "yyyy-mm-dd;@": true,
+	} {
+		assert.Equal(t, want, dateFormat(code), code)
+	}
+	assert.True(t, builtinDate(14))
+	assert.False(t, builtinDate(4))
+}
+
+// TestSharedStringsBeyondMemory reads a table larger than its memory
+// budget (and than a window) through the temporary file: in order, backwards and at random.
+func TestSharedStringsBeyondMemory(t *testing.T) {
+	t.Parallel()
+	var xml strings.Builder
+	xml.WriteString(`<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`)
+	var want []string
+	for i := range 20000 {
+		v := fmt.Sprintf("string number %08d", i)
+		want = append(want, v)
+		fmt.Fprintf(&xml, `<si><t>%s</t><rPh><t>phonetic</t></rPh></si>`, v)
+	}
+	xml.WriteString(`</sst>`)
+	s := &sharedSST{memory: 64 << 10}
+	require.NoError(t, s.load(strings.NewReader(xml.String()), t.TempDir()))
+	defer s.close()
+	require.NotNil(t, s.tmp, "part of the table is on disk")
+	for _, i := range []int{0, len(want) - 1, len(want) / 2, len(want)/2 + 1, 1, len(want) - 2, 12345} {
+		got, err := s.get(i)
+		require.NoError(t, err)
+		assert.Equal(t, want[i], got)
+	}
+	for i := 0; i < len(want); i += 7 {
+		got, err := s.get(i)
+		require.NoError(t, err)
+		if got != want[i] {
+			require.Equal(t, want[i], got, "string %d", i)
+		}
+	}
+	_, err := s.get(len(want))
+	assert.Error(t, err)
 }

@@ -1,0 +1,226 @@
+package sheet
+
+import (
+	"bufio"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// maxRows is the most rows a sheet has (Excel's limit).
+const maxRows = 1 << 20
+
+// maxColumns is the most columns a sheet has (XFD).
+const maxColumns = 16384
+
+// Formula is a cell whose value a formula computes: the reader gives its
+// value as Excel saved it.
+type Formula struct {
+	Row, Col int    // the sheet's row (from 1) and the 0-based column
+	Text     string // the formula without its =; "" for a shared one's copy
+	Cached   bool   // the workbook holds the formula's value
+}
+
+// rowReader streams the rows of one sheet's XML, each cell as stored.
+type rowReader struct {
+	wb   *workbook
+	d    *xml.Decoder
+	row  int      // the last row read
+	vals []string // its cells, by column
+	fs   []Formula
+
+	// the cell being read
+	col              int
+	typ              string
+	style            int
+	val, formula     []byte
+	inV, inF, inText bool
+	hasF, hasV       bool
+	phonetic         int
+}
+
+func newRowReader(wb *workbook, r io.Reader) *rowReader {
+	return &rowReader{wb: wb, d: xml.NewDecoder(bufio.NewReaderSize(r, 64<<10))}
+}
+
+// next reads the next <row>: its number and cells. It returns io.EOF
+// after the last one.
+func (r *rowReader) next() (int, []string, []Formula, error) {
+	r.vals, r.fs = r.vals[:0], r.fs[:0]
+	inRow := false
+	for {
+		tok, err := r.d.RawToken()
+		if errors.Is(err, io.EOF) {
+			return 0, nil, nil, io.EOF
+		}
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if err := r.start(&t, &inRow); err != nil {
+				return 0, nil, nil, err
+			}
+		case xml.EndElement:
+			switch t.Name.Local {
+			case "row":
+				if inRow {
+					return r.row, r.vals, r.fs, nil
+				}
+			case "c":
+				if err := r.endCell(); err != nil {
+					return 0, nil, nil, err
+				}
+			case "v":
+				r.inV = false
+			case "f":
+				r.inF = false
+			case "t":
+				r.inText = false
+			case "rPh":
+				r.phonetic--
+			case "sheetData":
+				return 0, nil, nil, io.EOF
+			}
+		case xml.CharData:
+			switch {
+			case r.inV:
+				r.val = append(r.val, t...)
+			case r.inF:
+				r.formula = append(r.formula, t...)
+			case r.inText && r.phonetic == 0:
+				r.val = append(r.val, t...)
+			}
+		}
+	}
+}
+
+// start handles an opening tag.
+func (r *rowReader) start(t *xml.StartElement, inRow *bool) error {
+	switch t.Name.Local {
+	case "row":
+		n := r.row + 1
+		if v := attr(t, "r"); v != "" {
+			k, err := strconv.Atoi(v)
+			if err != nil || k <= r.row || k > maxRows {
+				return fmt.Errorf("the sheet has a row numbered %q after row %d", v, r.row)
+			}
+			n = k
+		}
+		r.row, *inRow, r.col = n, true, -1
+	case "c":
+		r.startCell(t)
+	case "v":
+		r.inV, r.hasV = true, true
+	case "f":
+		r.inF, r.hasF = true, true
+	case "t":
+		r.inText = true
+	case "rPh":
+		r.phonetic++
+	}
+	return nil
+}
+
+// startCell reads a <c>'s attributes.
+func (r *rowReader) startCell(t *xml.StartElement) {
+	col := r.col + 1
+	if ref := attr(t, "r"); ref != "" {
+		if c, _, err := excelize.CellNameToCoordinates(ref); err == nil {
+			col = c - 1
+		}
+	}
+	r.col, r.typ, r.style = col, attr(t, "t"), 0
+	if s := attr(t, "s"); s != "" {
+		r.style, _ = strconv.Atoi(s)
+	}
+	r.val, r.formula = r.val[:0], r.formula[:0]
+	r.hasF, r.hasV = false, false
+}
+
+// endCell stores the cell just read.
+func (r *rowReader) endCell() error {
+	if r.col < 0 || r.col >= maxColumns {
+		return fmt.Errorf("row %d has a cell beyond column XFD", r.row)
+	}
+	v, err := r.value()
+	if err != nil {
+		return fmt.Errorf("row %d: %w", r.row, err)
+	}
+	if r.hasF {
+		r.fs = append(r.fs, Formula{Row: r.row, Col: r.col, Text: string(r.formula), Cached: r.hasV})
+	}
+	if v == "" {
+		return nil
+	}
+	for len(r.vals) < r.col {
+		r.vals = append(r.vals, "")
+	}
+	if r.col < len(r.vals) {
+		r.vals[r.col] = v // a cell given twice: the last wins, as in Excel
+		return nil
+	}
+	r.vals = append(r.vals, v)
+	return nil
+}
+
+// value is the cell's text: a shared string, inline text, or the value
+// as stored; a number formatted as a date is written as that date.
+func (r *rowReader) value() (string, error) {
+	switch r.typ {
+	case "s":
+		if len(r.val) == 0 {
+			return "", nil
+		}
+		i, err := strconv.Atoi(strings.TrimSpace(string(r.val)))
+		if err != nil {
+			return "", fmt.Errorf("a shared-string cell holds %q", r.val)
+		}
+		return r.wb.sst.get(i)
+	case "inlineStr", "str", "e":
+		return string(unescapeX(r.val)), nil
+	case "b":
+		if string(r.val) == "1" {
+			return "TRUE", nil
+		}
+		return "FALSE", nil
+	case "d":
+		return strings.TrimSuffix(strings.TrimSuffix(string(r.val), "T00:00:00"), "Z"), nil
+	}
+	v := strings.TrimSpace(string(r.val))
+	if v == "" || !r.wb.isDate(r.style) {
+		return v, nil
+	}
+	return r.wb.asDate(v), nil
+}
+
+// asDate writes a stored number as the date (and time) it shows.
+func (wb *workbook) asDate(v string) string {
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return v
+	}
+	t, err := excelize.ExcelDateToTime(n, wb.date1904)
+	if err != nil {
+		return v
+	}
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		return t.Format("2006-01-02")
+	}
+	return t.Format("2006-01-02 15:04:05")
+}
+
+// attr returns the value of the attribute named local, or "".
+func attr(t *xml.StartElement, local string) string {
+	for _, a := range t.Attr {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
