@@ -108,7 +108,7 @@ func TestValidateAWorkbook(t *testing.T) {
 	require.Equal(t, exitcode.OK, code, stderr)
 	assert.Contains(t, stdout, "named-like-a.csv, sheet November")
 	assert.Contains(t, stdout, "allocate          1           250.50")
-	snap, err := os.ReadFile(filepath.Join(out, "input.csv"))
+	snap, err := os.ReadFile(filepath.Join(out, "input.xlsx"))
 	require.NoError(t, err)
 	orig, err := os.ReadFile(path)
 	require.NoError(t, err)

@@ -245,7 +245,7 @@ func summarize(sig context.Context, o RunOptions, c *checked, st *runState, tall
 		Tool: "rewardbatch", Version: o.Version, RunID: cmp.Or(st.runID, filepath.Base(st.dir)), Sandbox: o.Sandbox,
 		Input: o.File, InputSHA256: st.sum, PlanHash: c.plan.Hash, RunBy: report.RunBy(), StartedAt: st.started.UTC(), FinishedAt: finished.UTC(),
 		Tally: tally, Stopped: rep.Stopped, Folder: st.dir,
-		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, SnapshotFile},
+		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, filepath.Base(SnapshotIn(st.dir))},
 	}
 	if o.Sandbox {
 		s.Note = reward.NoRealPoints
