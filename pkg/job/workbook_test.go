@@ -13,7 +13,9 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/htmlreport"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
@@ -61,6 +63,20 @@ func TestAWorkbookRunKeepsItsExtension(t *testing.T) {
 	assert.Equal(t, filepath.Join(first.Dir, job.SnapshotWorkbook), job.SnapshotIn(first.Dir))
 	assert.Contains(t, first.Summary.Files, job.SnapshotWorkbook)
 	assert.NotContains(t, first.Summary.Files, job.SnapshotFile)
+	var credited money.Amount // what the run took from the account
+	for op, tot := range first.Summary.Ops {
+		if op.IsCredit() {
+			credited = credited.Add(tot.ConfirmedPoints)
+		} else {
+			credited = credited.Sub(tot.ConfirmedPoints)
+		}
+	}
+	require.False(t, credited.IsZero())
+	assert.Equal(t, sandbox.DefaultBalance.Fixed2(), first.Summary.BalanceBefore, "read before sending")
+	assert.Equal(t, sandbox.DefaultBalance.Sub(credited).Fixed2(), first.Summary.BalanceAfter, "read again after sending")
+	page, err := os.ReadFile(filepath.Join(first.Dir, htmlreport.File))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), first.Summary.BalanceAfter+" points available after sending")
 	orig, err := os.ReadFile(book)
 	require.NoError(t, err)
 	snap, err := os.ReadFile(filepath.Join(first.Dir, job.SnapshotWorkbook))
