@@ -179,3 +179,21 @@ func TestWorkbookMessagesGolden(t *testing.T) {
 	_, strict := streamFile(t, path, Options{Strict: true})
 	assert.Equal(t, p.Plan.Invalid+1, strict.Plan.Invalid, "--strict refuses the formula too")
 }
+
+// TestAWorkbookFileProblemNamesTheRow: a problem with the whole sheet
+// names the sheet's row, not a line.
+func TestAWorkbookFileProblemNamesTheRow(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	require.NoError(t, f.SetCellValue("Sheet1", "A1", "November rewards"))
+	require.NoError(t, f.SetSheetRow("Sheet1", "A2", &[]any{"Employee Name", "Email ID", "Points", "Ref No"}))
+	require.NoError(t, f.SetSheetRow("Sheet1", "A3", &[]any{"Asha", "asha@example.com", 10, "R-1"}))
+	path := filepath.Join(t.TempDir(), "allocations.xlsx")
+	require.NoError(t, f.SaveAs(path))
+	in, err := os.Open(path)
+	require.NoError(t, err)
+	defer in.Close()
+	_, err = Stream(context.Background(), "allocations.xlsx", in, Options{}, nil, func(*reward.Item) error { return nil })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "allocations.xlsx, sheet Sheet1, row 2: the file has no title, gender, mobile column")
+}
