@@ -16,7 +16,7 @@ import (
 // memory; the rest goes to a temporary file. A sheet of a million rows
 // with a unique e-mail and reference on every row has some 50 MB of them,
 // which must not count against the validator's memory budget.
-const MemoryStrings = 8 << 20
+const MemoryStrings = 2 << 20
 
 // windowBytes is how much of the temporary file is read at once. Excel
 // numbers the strings in the order they first appear, so a sheet read
