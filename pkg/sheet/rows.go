@@ -1,8 +1,6 @@
 package sheet
 
 import (
-	"bufio"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -29,7 +27,7 @@ type Formula struct {
 // rowReader streams the rows of one sheet's XML, each cell as stored.
 type rowReader struct {
 	wb   *workbook
-	d    *xml.Decoder
+	sc   *scanner
 	row  int      // the last row read
 	vals []string // its cells, by column
 	fs   []Formula
@@ -45,7 +43,7 @@ type rowReader struct {
 }
 
 func newRowReader(wb *workbook, r io.Reader) *rowReader {
-	return &rowReader{wb: wb, d: xml.NewDecoder(bufio.NewReaderSize(r, 64<<10))}
+	return &rowReader{wb: wb, sc: newScanner(r)}
 }
 
 // next reads the next <row>: its number and cells. It returns io.EOF
@@ -54,41 +52,25 @@ func (r *rowReader) next() (int, []string, []Formula, error) {
 	r.vals, r.fs = r.vals[:0], r.fs[:0]
 	inRow := false
 	for {
-		tok, err := r.d.RawToken()
+		kind, err := r.sc.next()
 		if errors.Is(err, io.EOF) {
 			return 0, nil, nil, io.EOF
 		}
 		if err != nil {
 			return 0, nil, nil, err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if err := r.start(&t, &inRow); err != nil {
+		switch kind {
+		case tokStart:
+			if err := r.start(&inRow); err != nil {
 				return 0, nil, nil, err
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
-			case "row":
-				if inRow {
-					return r.row, r.vals, r.fs, nil
-				}
-			case "c":
-				if err := r.endCell(); err != nil {
-					return 0, nil, nil, err
-				}
-			case "v":
-				r.inV = false
-			case "f":
-				r.inF = false
-			case "t":
-				r.inText = false
-			case "rPh":
-				r.phonetic--
-			case "sheetData":
-				return 0, nil, nil, io.EOF
+		case tokEnd:
+			done, err := r.end(inRow)
+			if done || err != nil {
+				return r.row, r.vals, r.fs, err
 			}
-		case xml.CharData:
-			switch {
+		case tokText:
+			switch t := r.sc.text; {
 			case r.inV:
 				r.val = append(r.val, t...)
 			case r.inF:
@@ -100,12 +82,34 @@ func (r *rowReader) next() (int, []string, []Formula, error) {
 	}
 }
 
+// end handles a closing tag; done at the end of a row, io.EOF at the end
+// of the sheet's data.
+func (r *rowReader) end(inRow bool) (done bool, err error) {
+	switch string(r.sc.name) {
+	case "row":
+		return inRow, nil
+	case "c":
+		return false, r.endCell()
+	case "v":
+		r.inV = false
+	case "f":
+		r.inF = false
+	case "t":
+		r.inText = false
+	case "rPh":
+		r.phonetic--
+	case "sheetData":
+		return true, io.EOF
+	}
+	return false, nil
+}
+
 // start handles an opening tag.
-func (r *rowReader) start(t *xml.StartElement, inRow *bool) error {
-	switch t.Name.Local {
+func (r *rowReader) start(inRow *bool) error {
+	switch string(r.sc.name) {
 	case "row":
 		n := r.row + 1
-		if v := attr(t, "r"); v != "" {
+		if v := r.sc.attr("r"); v != "" {
 			k, err := strconv.Atoi(v)
 			if err != nil || k <= r.row || k > maxRows {
 				return fmt.Errorf("the sheet has a row numbered %q after row %d", v, r.row)
@@ -114,7 +118,7 @@ func (r *rowReader) start(t *xml.StartElement, inRow *bool) error {
 		}
 		r.row, *inRow, r.col = n, true, -1
 	case "c":
-		r.startCell(t)
+		r.startCell()
 	case "v":
 		r.inV, r.hasV = true, true
 	case "f":
@@ -128,15 +132,15 @@ func (r *rowReader) start(t *xml.StartElement, inRow *bool) error {
 }
 
 // startCell reads a <c>'s attributes.
-func (r *rowReader) startCell(t *xml.StartElement) {
+func (r *rowReader) startCell() {
 	col := r.col + 1
-	if ref := attr(t, "r"); ref != "" {
+	if ref := r.sc.attr("r"); ref != "" {
 		if c, _, err := excelize.CellNameToCoordinates(ref); err == nil {
 			col = c - 1
 		}
 	}
-	r.col, r.typ, r.style = col, attr(t, "t"), 0
-	if s := attr(t, "s"); s != "" {
+	r.col, r.typ, r.style = col, r.sc.attr("t"), 0
+	if s := r.sc.attr("s"); s != "" {
 		r.style, _ = strconv.Atoi(s)
 	}
 	r.val, r.formula = r.val[:0], r.formula[:0]
@@ -213,14 +217,4 @@ func (wb *workbook) asDate(v string) string {
 		return t.Format("2006-01-02")
 	}
 	return t.Format("2006-01-02 15:04:05")
-}
-
-// attr returns the value of the attribute named local, or "".
-func attr(t *xml.StartElement, local string) string {
-	for _, a := range t.Attr {
-		if a.Name.Local == local {
-			return a.Value
-		}
-	}
-	return ""
 }

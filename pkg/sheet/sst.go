@@ -2,7 +2,6 @@ package sheet
 
 import (
 	"bufio"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -56,7 +55,7 @@ func (wb *workbook) readSST() (*sharedSST, error) {
 // load reads the <si> items: the text of their <t> elements, outside the
 // phonetic runs (<rPh>).
 func (s *sharedSST) load(r io.Reader, tmpDir string) error {
-	d := xml.NewDecoder(bufio.NewReaderSize(r, 64<<10))
+	sc := newScanner(r)
 	var (
 		buf      []byte // the current item
 		total    int64
@@ -65,18 +64,22 @@ func (s *sharedSST) load(r io.Reader, tmpDir string) error {
 		spill    *bufio.Writer
 	)
 	for {
-		tok, err := d.RawToken()
+		kind, err := sc.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
+		switch {
+		case kind == tokText:
+			if inT {
+				buf = append(buf, sc.text...)
+			}
+		case kind == tokStart:
+			switch string(sc.name) {
 			case "sst":
-				if n, err := strconv.Atoi(attr(&t, "uniqueCount")); err == nil && n > 0 {
+				if n, err := strconv.Atoi(sc.attr("uniqueCount")); err == nil && n > 0 {
 					s.ends = make([]uint32, 0, min(n, 1<<22)) // a hint only: a damaged count costs at most 16 MB
 				}
 			case "si":
@@ -86,8 +89,8 @@ func (s *sharedSST) load(r io.Reader, tmpDir string) error {
 			case "rPh":
 				phonetic++
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
+		default:
+			switch string(sc.name) {
 			case "t":
 				inT = false
 			case "rPh":
@@ -101,10 +104,6 @@ func (s *sharedSST) load(r io.Reader, tmpDir string) error {
 					return err
 				}
 				s.ends = append(s.ends, uint32(total))
-			}
-		case xml.CharData:
-			if inT {
-				buf = append(buf, t...)
 			}
 		}
 	}
