@@ -64,7 +64,8 @@ type Stream struct {
 	done chan struct{} // closed when the writer has returned
 
 	mu       sync.Mutex
-	formulas []Formula // the formula cells of the rows not yet asked for, in row order
+	formulas []Formula // the formula cells of the rows not yet asked for, in row order, from asked
+	asked    int
 }
 
 // Open starts streaming the sheet called name (the first sheet when name
@@ -120,7 +121,7 @@ func (s *Stream) Close() error {
 func (s *Stream) Formulas(row int) []Formula {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := 0
+	i := s.asked
 	for i < len(s.formulas) && s.formulas[i].Row < row {
 		i++
 	}
@@ -129,7 +130,11 @@ func (s *Stream) Formulas(row int) []Formula {
 		j++
 	}
 	out := slices.Clone(s.formulas[i:j])
-	s.formulas = s.formulas[:copy(s.formulas, s.formulas[j:])]
+	s.asked = j
+	if j > 1024 && j*2 > len(s.formulas) { // drop what was asked for, now and then
+		s.formulas = s.formulas[:copy(s.formulas, s.formulas[j:])]
+		s.asked = 0
+	}
 	return out
 }
 

@@ -194,3 +194,27 @@ func TestSharedStringsBeyondMemory(t *testing.T) {
 	_, err := s.get(len(want))
 	assert.Error(t, err)
 }
+
+// TestFormulasAreAskedForInOrder: each row gets its own formulas; rows
+// not asked for are forgotten when a later row is, however many there are.
+func TestFormulasAreAskedForInOrder(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	const rows = 5000
+	for r := 1; r <= rows; r++ {
+		require.NoError(t, f.SetCellFormula("Sheet1", fmt.Sprintf("B%d", r), fmt.Sprintf("A%d*2", r)))
+	}
+	path := saved(t, f)
+	st, _, err := Open(path, "")
+	require.NoError(t, err)
+	defer st.Close()
+	_, err = io.ReadAll(st)
+	require.NoError(t, err)
+	for r := 1; r <= rows; r += 3 {
+		fs := st.Formulas(r)
+		require.Len(t, fs, 1, "row %d", r)
+		require.Equal(t, Formula{Row: r, Col: 1, Text: fmt.Sprintf("A%d*2", r)}, fs[0])
+	}
+	assert.Empty(t, st.Formulas(rows+1))
+	assert.Empty(t, st.Formulas(1), "asked for already")
+}
