@@ -193,8 +193,10 @@ func (r *rowReader) value() (string, error) {
 			return "TRUE", nil
 		}
 		return "FALSE", nil
-	case "d":
-		return strings.TrimSuffix(strings.TrimSuffix(string(r.val), "T00:00:00"), "Z"), nil
+	case "d": // an ISO 8601 date, written as a date formatted number is
+		v := strings.TrimSuffix(strings.TrimSpace(string(r.val)), "Z")
+		v = strings.TrimSuffix(strings.TrimSuffix(v, ".000"), "T00:00:00")
+		return strings.Replace(v, "T", " ", 1), nil
 	}
 	v := strings.TrimSpace(string(r.val))
 	if v == "" || !r.wb.isDate(r.style) {

@@ -218,3 +218,18 @@ func TestFormulasAreAskedForInOrder(t *testing.T) {
 	assert.Empty(t, st.Formulas(rows+1))
 	assert.Empty(t, st.Formulas(1), "asked for already")
 }
+
+// TestISODateCells: a cell of type d (an ISO 8601 date, as strict files
+// and some programs write) reads as a date formatted number does.
+func TestISODateCells(t *testing.T) {
+	t.Parallel()
+	for stored, want := range map[string]string{
+		"2026-11-01T00:00:00Z": "2026-11-01", "2026-11-01T10:30:00": "2026-11-01 10:30:00",
+		"2026-11-01T00:00:00.000Z": "2026-11-01", "2026-11-01": "2026-11-01",
+	} {
+		r := &rowReader{wb: &workbook{}, typ: "d", val: []byte(stored)}
+		got, err := r.value()
+		require.NoError(t, err)
+		assert.Equal(t, want, got, stored)
+	}
+}
