@@ -20,7 +20,7 @@ const pasteValues = "copy the column and paste it back with Paste Special > Valu
 // preparer did not see is sent. f is the amount's finding so far.
 func (c *rowCheck) amountFormula(f *finding) *finding {
 	i, ok := c.v.hdr.Index[allocfile.ColAmount]
-	if !ok {
+	if !ok || len(c.row.Formulas) == 0 {
 		return f
 	}
 	var fm *sheet.Formula

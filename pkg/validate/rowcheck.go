@@ -88,10 +88,7 @@ func (c *rowCheck) run() {
 	}
 
 	amount, f := checkAmount(r.Amount, c.v.opts.MaxAmount)
-	if len(c.row.Formulas) > 0 {
-		f = c.amountFormula(f)
-	}
-	c.addp(allocfile.ColAmount, f)
+	c.addp(allocfile.ColAmount, c.amountFormula(f))
 	a.Amount = amount
 	c.countAmount()
 
