@@ -128,7 +128,7 @@ func TestXLSXTemplateFilledInIsReadBack(t *testing.T) {
 	require.NoError(t, f.SaveAs(path))
 	require.NoError(t, f.Close())
 
-	st, name, err := sheet.Open(path, "")
+	st, name, err := sheet.Open(path, "", t.TempDir())
 	require.NoError(t, err)
 	defer st.Close()
 	assert.Equal(t, DataSheet, name, "the data sheet comes first")

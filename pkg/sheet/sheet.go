@@ -69,16 +69,18 @@ type Stream struct {
 }
 
 // Open starts streaming the sheet called name (the first sheet when name
-// is "") of the workbook at path as CSV. It returns the sheet's name; the
-// stream's Close releases the workbook. Cells are read as stored (a number
+// is "") of the workbook at path as CSV; the shared strings beyond
+// [MemoryStrings] go to a temporary file in tmpDir ("" for the system's).
+// It returns the sheet's name; the stream's Close releases the workbook. Cells are read as stored (a number
 // as its digits, text as it is), except a number formatted as a date or a
 // time, which is written as the date it shows (2026-11-01). The values of
 // formulas are the ones Excel saved; [Stream.Formulas] tells them.
-func Open(path, name string) (*Stream, string, error) {
+func Open(path, name, tmpDir string) (*Stream, string, error) {
 	wb, err := openWorkbook(path)
 	if err != nil {
 		return nil, "", fmt.Errorf("the workbook cannot be opened (it may be damaged, or still being written): %w", err)
 	}
+	wb.tmpDir = tmpDir
 	ref, err := wb.sheet(name)
 	if err == nil {
 		wb.sst, err = wb.readSST()

@@ -42,7 +42,7 @@ func TestRowsKeepTheirNumbers(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "b.xlsx")
 	require.NoError(t, f.SaveAs(path))
 
-	rc, name, err := Open(path, "")
+	rc, name, err := Open(path, "", t.TempDir())
 	require.NoError(t, err)
 	b, err := io.ReadAll(rc)
 	require.NoError(t, err)
@@ -50,7 +50,7 @@ func TestRowsKeepTheirNumbers(t *testing.T) {
 	assert.Equal(t, "Sheet1", name)
 	assert.Equal(t, "a,b,c\nx,,\n\n12345678901234,0012,1.5\n", string(b))
 
-	rc, _, err = Open(path, "")
+	rc, _, err = Open(path, "", t.TempDir())
 	require.NoError(t, err)
 	require.NoError(t, rc.Close(), "closing before reading stops the writer")
 }
@@ -68,7 +68,7 @@ func saved(t *testing.T, f *excelize.File) string {
 // 1 to rows.
 func readAll(t *testing.T, path, sheet string, rows int) (string, []Formula) {
 	t.Helper()
-	st, _, err := Open(path, sheet)
+	st, _, err := Open(path, sheet, t.TempDir())
 	require.NoError(t, err)
 	b, err := io.ReadAll(st)
 	require.NoError(t, err)
@@ -139,13 +139,13 @@ func TestSheetsAndLimits(t *testing.T) {
 
 	got, _ := readAll(t, path, "Nov 2026", 5)
 	assert.Equal(t, "\n\n,x,2\n\ny,,1904-01-01\n", got)
-	_, _, err = Open(path, "Dec")
+	_, _, err = Open(path, "Dec", t.TempDir())
 	require.Error(t, err)
 	assert.Equal(t, `the workbook has no sheet "Dec"; its sheets: "Sheet1", "Nov 2026" (give one with --sheet)`, err.Error())
 
 	bad := filepath.Join(t.TempDir(), "bad.xlsx")
 	require.NoError(t, os.WriteFile(bad, []byte("PK\x03\x04 not really"), 0o600))
-	_, _, err = Open(bad, "")
+	_, _, err = Open(bad, "", t.TempDir())
 	assert.ErrorContains(t, err, "the workbook cannot be opened")
 }
 
@@ -205,7 +205,7 @@ func TestFormulasAreAskedForInOrder(t *testing.T) {
 		require.NoError(t, f.SetCellFormula("Sheet1", fmt.Sprintf("B%d", r), fmt.Sprintf("A%d*2", r)))
 	}
 	path := saved(t, f)
-	st, _, err := Open(path, "")
+	st, _, err := Open(path, "", t.TempDir())
 	require.NoError(t, err)
 	defer st.Close()
 	_, err = io.ReadAll(st)

@@ -38,7 +38,7 @@ const batchSize = 256
 // columns. know is the [Knowledge] of an earlier pass, or nil. Call Close
 // when done.
 func NewScanner(name string, src io.Reader, opts Options, know *Knowledge) (*Scanner, error) {
-	in, err := openSheet(name, src, opts.Sheet)
+	in, err := openSheet(name, src, opts.Sheet, opts.TempDir)
 	if err != nil {
 		return nil, err
 	}

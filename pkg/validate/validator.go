@@ -57,7 +57,8 @@ type Options struct {
 	// SpillAt is the number of key hashes a first pass keeps in memory
 	// before it uses a temporary file (default [DefaultSpillAt]).
 	SpillAt int
-	// TempDir is where that file goes (default: the system's).
+	// TempDir is where that file goes, and the shared strings of a large
+	// workbook (default: the system's).
 	TempDir string
 }
 

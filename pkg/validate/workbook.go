@@ -22,8 +22,8 @@ type source struct {
 // openSheet recognises an Excel workbook by its content and returns the
 // CSV stream of its sheet; any other src comes back as it is (the reader
 // refuses other workbooks with what to do). A workbook must be a file (the
-// run's snapshot is).
-func openSheet(name string, src io.Reader, sheetName string) (source, error) {
+// run's snapshot is); its shared strings may spill into tmpDir.
+func openSheet(name string, src io.Reader, sheetName, tmpDir string) (source, error) {
 	br := bufio.NewReaderSize(src, 8<<10)
 	head, _ := br.Peek(8 << 10)
 	if sheet.Detect(head) != sheet.XLSX {
@@ -34,7 +34,7 @@ func openSheet(name string, src io.Reader, sheetName string) (source, error) {
 		return source{}, &allocfile.FileError{File: name, Problem: "an Excel workbook cannot be read from the standard input",
 			Fix: "give the .xlsx file's path, or save the sheet as CSV UTF-8"}
 	}
-	st, used, err := sheet.Open(f.Name(), sheetName)
+	st, used, err := sheet.Open(f.Name(), sheetName, tmpDir)
 	if err != nil {
 		return source{}, &allocfile.FileError{File: name, Problem: err.Error(), Fix: "open it in Excel and save it again as .xlsx, or as CSV UTF-8"}
 	}

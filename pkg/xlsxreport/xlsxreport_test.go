@@ -42,7 +42,7 @@ func TestResultsWorkbook(t *testing.T) {
 	got, err := f.GetRows(Sheet, excelize.Options{RawCellValue: true})
 	require.NoError(t, err)
 	assert.Equal(t, rows, got)
-	st, _, err := sheet.Open(filepath.Join(dir, File), "")
+	st, _, err := sheet.Open(filepath.Join(dir, File), "", t.TempDir())
 	require.NoError(t, err)
 	back, err := csv.NewReader(st).ReadAll()
 	require.NoError(t, err)
