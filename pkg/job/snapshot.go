@@ -85,7 +85,8 @@ func snapshot(ctx context.Context, in input, f folder) (path, sum string, err er
 	}
 	defer src.Close()
 	br := bufio.NewReaderSize(src, chunkSize)
-	head, _ := br.Peek(4 << 10) // an error comes back from the copy
+	_, _ = br.Peek(1) // one read, whose bytes name the copy; an error comes back from the copy
+	head, _ := br.Peek(br.Buffered())
 	dst, err := report.CreateAtomic(filepath.Join(f.dir, snapshotName(head)))
 	if err != nil {
 		return "", "", fmt.Errorf("copying the input: %w", err)
