@@ -151,11 +151,11 @@ func (s *Stream) noteFormulas(fs []Formula) {
 }
 
 // write writes the sheet's rows as CSV, padded to the header's width; a
-// row missing from the sheet is an empty line.
+// row missing from the sheet, or without a value, is an empty line.
 func (s *Stream) write(w io.Writer, rr *rowReader) error {
 	cw := csv.NewWriter(w)
-	var head [][]string
-	width, line := -1, 0
+	var head []headRow
+	width, line, blank := -1, 0, 0 // blank: rows without a value above the next head row
 	for {
 		n, row, fs, err := rr.next()
 		if errors.Is(err, io.EOF) {
@@ -165,20 +165,22 @@ func (s *Stream) write(w io.Writer, rr *rowReader) error {
 			return err
 		}
 		s.noteFormulas(fs)
-		for ; line < n-1; line++ {
-			if width < 0 {
-				head = append(head, nil)
-			} else if err := cw.Write(nil); err != nil {
-				return err
-			}
-		}
+		gap := n - 1 - line
 		line = n
+		if width < 0 && len(row) == 0 {
+			blank += gap + 1
+			continue
+		}
 		if width < 0 {
-			head = append(head, slices.Clone(row))
+			head = append(head, headRow{gap: blank + gap, cells: slices.Clone(row)})
+			blank = 0
 			if len(head) >= maxHeaderRows {
 				width = flushHead(cw, head)
 			}
 			continue
+		}
+		for range gap {
+			_ = cw.Write(nil) // an error stays in cw, reported by Flush
 		}
 		if err := cw.Write(pad(row, width)); err != nil {
 			return err
@@ -191,14 +193,24 @@ func (s *Stream) write(w io.Writer, rr *rowReader) error {
 	return cw.Error()
 }
 
+// headRow is one of the first rows, and how many rows the sheet leaves
+// out before it.
+type headRow struct {
+	gap   int
+	cells []string
+}
+
 // flushHead writes the first rows padded to the widest, and returns it.
-func flushHead(cw *csv.Writer, head [][]string) int {
+func flushHead(cw *csv.Writer, head []headRow) int {
 	width := 0
 	for _, r := range head {
-		width = max(width, len(r))
+		width = max(width, len(r.cells))
 	}
 	for _, r := range head {
-		_ = cw.Write(pad(r, width)) // an error stays in cw, reported by Flush
+		for range r.gap {
+			_ = cw.Write(nil) // an error stays in cw, reported by Flush
+		}
+		_ = cw.Write(pad(r.cells, width))
 	}
 	return width
 }

@@ -233,3 +233,18 @@ func TestISODateCells(t *testing.T) {
 		assert.Equal(t, want, got, stored)
 	}
 }
+
+// TestAFarFirstRow: rows left out before the first one, or without a
+// value, are empty lines, however many, and the header's width still
+// comes from the rows with values.
+func TestAFarFirstRow(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	style, err := f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFFF00"}}})
+	require.NoError(t, err)
+	require.NoError(t, f.SetCellStyle("Sheet1", "A2", "C20", style)) // rows of coloured empty cells
+	require.NoError(t, f.SetSheetRow("Sheet1", "A30", &[]any{"a", "b"}))
+	require.NoError(t, f.SetSheetRow("Sheet1", "A31", &[]any{"x"}))
+	got, _ := readAll(t, saved(t, f), "", 0)
+	assert.Equal(t, strings.Repeat("\n", 29)+"a,b\nx,\n", got, "the rows left out do not decide the width")
+}
