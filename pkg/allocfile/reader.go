@@ -70,10 +70,10 @@ type Row struct {
 	// Problem is set when encoding/csv could not read the record cleanly;
 	// Record and Values then hold what could be recovered.
 	Problem *RowProblem
-	// Formulas are the cells of a workbook's row that a formula computes
-	// (their values are the ones Excel saved); set by the caller that
-	// reads the workbook.
-	Formulas []sheet.Formula
+	// Cells are what a workbook's sheet says of the row's cells beyond
+	// their values: a formula, a rounding format (see sheet.Cell); set
+	// by the caller that reads the workbook.
+	Cells []sheet.Cell
 
 	fieldLines []int // per column, only when the record spans several lines
 }

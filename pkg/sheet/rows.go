@@ -16,21 +16,29 @@ const maxRows = 1 << 20
 // maxColumns is the most columns a sheet has (XFD).
 const maxColumns = 16384
 
-// Formula is a cell whose value a formula computes: the reader gives its
-// value as Excel saved it.
-type Formula struct {
-	Row, Col int    // the sheet's row (from 1) and the 0-based column
-	Text     string // the formula without its =; "" for a shared one's copy
-	Cached   bool   // the workbook holds the formula's value
+// Cell is what the sheet says of a cell beyond the value the reader
+// gives: that a formula computes it (the value is then the one Excel
+// saved), or that its number format shows it rounded.
+type Cell struct {
+	Row, Col int // the sheet's row (from 1) and the 0-based column
+	// HasFormula: a formula computes the cell; Formula is it without its
+	// = ("" for a copy of a shared one); Cached: the workbook holds its
+	// value.
+	HasFormula, Cached bool
+	Formula            string
+	// Rounded: the cell's number format shows Shows decimals, fewer than
+	// the number has, so the sheet shows it rounded.
+	Rounded bool
+	Shows   int
 }
 
 // rowReader streams the rows of one sheet's XML, each cell as stored.
 type rowReader struct {
-	wb   *workbook
-	sc   *scanner
-	row  int      // the last row read
-	vals []string // its cells, by column
-	fs   []Formula
+	wb    *workbook
+	sc    *scanner
+	row   int      // the last row read
+	vals  []string // its cells, by column
+	notes []Cell
 
 	// the cell being read
 	col              int
@@ -48,8 +56,8 @@ func newRowReader(wb *workbook, r io.Reader) *rowReader {
 
 // next reads the next <row>: its number and cells. It returns io.EOF
 // after the last one.
-func (r *rowReader) next() (int, []string, []Formula, error) {
-	r.vals, r.fs = r.vals[:0], r.fs[:0]
+func (r *rowReader) next() (int, []string, []Cell, error) {
+	r.vals, r.notes = r.vals[:0], r.notes[:0]
 	inRow := false
 	for {
 		kind, err := r.sc.next()
@@ -67,7 +75,7 @@ func (r *rowReader) next() (int, []string, []Formula, error) {
 		case tokEnd:
 			done, err := r.end(inRow)
 			if done || err != nil {
-				return r.row, r.vals, r.fs, err
+				return r.row, r.vals, r.notes, err
 			}
 		case tokText:
 			switch t := r.sc.text; {
@@ -156,8 +164,15 @@ func (r *rowReader) endCell() error {
 	if err != nil {
 		return fmt.Errorf("row %d: %w", r.row, err)
 	}
+	note := Cell{Row: r.row, Col: r.col, HasFormula: r.hasF, Cached: r.hasF && r.hasV}
 	if r.hasF {
-		r.fs = append(r.fs, Formula{Row: r.row, Col: r.col, Text: string(r.formula), Cached: r.hasV})
+		note.Formula = string(r.formula)
+	}
+	if r.typ == "" || r.typ == "n" {
+		note.Shows, note.Rounded = r.wb.rounds(r.style, v)
+	}
+	if note.HasFormula || note.Rounded {
+		r.notes = append(r.notes, note)
 	}
 	if v == "" {
 		return nil

@@ -4,7 +4,8 @@
 // row number. Cells are read as stored: a mobile stored as a number comes
 // out with every digit; a number formatted as a date comes out as the date
 // (2026-11-01), which the validator explains in an amount column; the
-// formula cells are told apart ([Stream.Formulas]).
+// formula cells, and the numbers their format shows rounded, are told
+// apart ([Stream.Cells]).
 //
 // The sheet's XML is read once, token by token, straight from the
 // archive, and the shared strings beyond [MemoryStrings] bytes wait in a
@@ -63,9 +64,9 @@ type Stream struct {
 	pr   *io.PipeReader
 	done chan struct{} // closed when the writer has returned
 
-	mu       sync.Mutex
-	formulas []Formula // the formula cells of the rows not yet asked for, in row order, from asked
-	asked    int
+	mu    sync.Mutex
+	notes []Cell // those of the rows not yet asked for, in row order, from asked
+	asked int
 }
 
 // Open starts streaming the sheet called name (the first sheet when name
@@ -74,7 +75,7 @@ type Stream struct {
 // It returns the sheet's name; the stream's Close releases the workbook. Cells are read as stored (a number
 // as its digits, text as it is), except a number formatted as a date or a
 // time, which is written as the date it shows (2026-11-01). The values of
-// formulas are the ones Excel saved; [Stream.Formulas] tells them.
+// formulas are the ones Excel saved; [Stream.Cells] tells them.
 func Open(path, name, tmpDir string) (*Stream, string, error) {
 	wb, err := openWorkbook(path)
 	if err != nil {
@@ -117,36 +118,36 @@ func (s *Stream) Close() error {
 	return s.wb.close()
 }
 
-// Formulas returns the formula cells of sheet row row (those of the CSV
-// lines read so far), and forgets those of the rows before it: ask for
-// the rows in order.
-func (s *Stream) Formulas(row int) []Formula {
+// Cells returns what the sheet says of the cells of row row beyond their
+// values (see [Cell]; for the CSV lines read so far), and forgets it of
+// the rows before: ask for the rows in order.
+func (s *Stream) Cells(row int) []Cell {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.asked
-	for i < len(s.formulas) && s.formulas[i].Row < row {
+	for i < len(s.notes) && s.notes[i].Row < row {
 		i++
 	}
 	j := i
-	for j < len(s.formulas) && s.formulas[j].Row == row {
+	for j < len(s.notes) && s.notes[j].Row == row {
 		j++
 	}
-	out := slices.Clone(s.formulas[i:j])
+	out := slices.Clone(s.notes[i:j])
 	s.asked = j
-	if j > 1024 && j*2 > len(s.formulas) { // drop what was asked for, now and then
-		s.formulas = s.formulas[:copy(s.formulas, s.formulas[j:])]
+	if j > 1024 && j*2 > len(s.notes) { // drop what was asked for, now and then
+		s.notes = s.notes[:copy(s.notes, s.notes[j:])]
 		s.asked = 0
 	}
 	return out
 }
 
-// noteFormulas queues the formula cells of a row before it is written.
-func (s *Stream) noteFormulas(fs []Formula) {
+// note queues the notes of a row's cells before the row is written.
+func (s *Stream) note(fs []Cell) {
 	if len(fs) == 0 {
 		return
 	}
 	s.mu.Lock()
-	s.formulas = append(s.formulas, fs...)
+	s.notes = append(s.notes, fs...)
 	s.mu.Unlock()
 }
 
@@ -164,7 +165,7 @@ func (s *Stream) write(w io.Writer, rr *rowReader) error {
 		if err != nil {
 			return err
 		}
-		s.noteFormulas(fs)
+		s.note(fs)
 		gap := n - 1 - line
 		line = n
 		if width < 0 && len(row) == 0 {

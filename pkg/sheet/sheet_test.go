@@ -64,17 +64,17 @@ func saved(t *testing.T, f *excelize.File) string {
 	return path
 }
 
-// readAll streams the sheet and returns its CSV and the formulas of rows
-// 1 to rows.
-func readAll(t *testing.T, path, sheet string, rows int) (string, []Formula) {
+// readAll streams the sheet and returns its CSV and the notes of its
+// cells in rows 1 to rows.
+func readAll(t *testing.T, path, sheet string, rows int) (string, []Cell) {
 	t.Helper()
 	st, _, err := Open(path, sheet, t.TempDir())
 	require.NoError(t, err)
 	b, err := io.ReadAll(st)
 	require.NoError(t, err)
-	var fs []Formula
+	var fs []Cell
 	for r := 1; r <= rows; r++ {
-		fs = append(fs, st.Formulas(r)...)
+		fs = append(fs, st.Cells(r)...)
 	}
 	require.NoError(t, st.Close())
 	return string(b), fs
@@ -115,8 +115,8 @@ func TestCellsAsStored(t *testing.T) {
 		"\"José ₹ line\rend\",1234.5,2026-11-01,,TRUE\n"+
 		"Rich,2025-11-01,2025-11-01 12:00:00,2469,\n", got)
 	require.Len(t, fs, 2)
-	assert.Equal(t, Formula{Row: 2, Col: 3, Text: "SUM(B2:B3)"}, fs[0], "no saved value")
-	assert.Equal(t, Formula{Row: 3, Col: 3, Text: "B2*2", Cached: true}, fs[1])
+	assert.Equal(t, Cell{Row: 2, Col: 3, HasFormula: true, Formula: "SUM(B2:B3)"}, fs[0], "no saved value")
+	assert.Equal(t, Cell{Row: 3, Col: 3, HasFormula: true, Formula: "B2*2", Cached: true}, fs[1])
 }
 
 // TestSheetsAndLimits: --sheet picks a sheet; a missing one lists them;
@@ -147,6 +147,18 @@ func TestSheetsAndLimits(t *testing.T) {
 	require.NoError(t, os.WriteFile(bad, []byte("PK\x03\x04 not really"), 0o600))
 	_, _, err = Open(bad, "", t.TempDir())
 	assert.ErrorContains(t, err, "the workbook cannot be opened")
+}
+
+func TestFormatDecimals(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[string]int{
+		"0": 0, "#,##0": 0, "0.00": 2, "#,##0.000": 3, `[$₹-4009] #,##0.00`: 2, `_(* #,##0_);_(* \(#,##0\)`: 0,
+		`0.0" pts"`: 1, "General": -1, "0%": -1, "0.00E+00": -1, "# ?/?": -1, "dd/mm/yyyy": -1, "@": -1,
+	} {
+		assert.Equal(t, want, formatDecimals(code), code)
+	}
+	assert.Equal(t, 2, builtinDecimals(4))
+	assert.Equal(t, -1, builtinDecimals(0))
 }
 
 func TestDateFormats(t *testing.T) {
@@ -195,8 +207,8 @@ func TestSharedStringsBeyondMemory(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// TestFormulasAreAskedForInOrder: each row gets its own formulas; rows
-// not asked for are forgotten when a later row is, however many there are.
+// TestFormulasAreAskedForInOrder: each row gets its own notes; rows not
+// asked for are forgotten when a later row is, however many there are.
 func TestFormulasAreAskedForInOrder(t *testing.T) {
 	t.Parallel()
 	f := excelize.NewFile()
@@ -211,12 +223,12 @@ func TestFormulasAreAskedForInOrder(t *testing.T) {
 	_, err = io.ReadAll(st)
 	require.NoError(t, err)
 	for r := 1; r <= rows; r += 3 {
-		fs := st.Formulas(r)
+		fs := st.Cells(r)
 		require.Len(t, fs, 1, "row %d", r)
-		require.Equal(t, Formula{Row: r, Col: 1, Text: fmt.Sprintf("A%d*2", r)}, fs[0])
+		require.Equal(t, Cell{Row: r, Col: 1, HasFormula: true, Formula: fmt.Sprintf("A%d*2", r)}, fs[0])
 	}
-	assert.Empty(t, st.Formulas(rows+1))
-	assert.Empty(t, st.Formulas(1), "asked for already")
+	assert.Empty(t, st.Cells(rows+1))
+	assert.Empty(t, st.Cells(1), "asked for already")
 }
 
 // TestISODateCells: a cell of type d (an ISO 8601 date, as strict files
@@ -247,4 +259,31 @@ func TestAFarFirstRow(t *testing.T) {
 	require.NoError(t, f.SetSheetRow("Sheet1", "A31", &[]any{"x"}))
 	got, _ := readAll(t, saved(t, f), "", 0)
 	assert.Equal(t, strings.Repeat("\n", 29)+"a,b\nx,\n", got, "the rows left out do not decide the width")
+}
+
+// TestNumbersShownRounded: a number whose format shows fewer decimals
+// than it has is told apart; one shown whole is not.
+func TestNumbersShownRounded(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	whole, err := f.NewStyle(&excelize.Style{NumFmt: 3}) // #,##0
+	require.NoError(t, err)
+	rupees := `[$₹-4009] #,##0.0`
+	oneDecimal, err := f.NewStyle(&excelize.Style{CustomNumFmt: &rupees})
+	require.NoError(t, err)
+	for row, v := range map[int]any{1: 1250.5, 2: 1250, 3: 1250.25, 4: 0.001} {
+		cell := fmt.Sprintf("A%d", row)
+		require.NoError(t, f.SetCellValue("Sheet1", cell, v))
+		require.NoError(t, f.SetCellStyle("Sheet1", cell, cell, whole))
+		cell = fmt.Sprintf("B%d", row)
+		require.NoError(t, f.SetCellValue("Sheet1", cell, v))
+		require.NoError(t, f.SetCellStyle("Sheet1", cell, cell, oneDecimal))
+	}
+	got, notes := readAll(t, saved(t, f), "", 4)
+	assert.Equal(t, "1250.5,1250.5\n1250,1250\n1250.25,1250.25\n0.001,0.001\n", got, "the values as stored")
+	assert.Equal(t, []Cell{
+		{Row: 1, Col: 0, Rounded: true},
+		{Row: 3, Col: 0, Rounded: true}, {Row: 3, Col: 1, Rounded: true, Shows: 1},
+		{Row: 4, Col: 0, Rounded: true}, {Row: 4, Col: 1, Rounded: true, Shows: 1},
+	}, notes)
 }

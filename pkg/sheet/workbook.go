@@ -25,6 +25,7 @@ type workbook struct {
 	date1904 bool
 	strings  string     // the shared strings part, "" when none
 	dates    []bool     // per cell format (cellXfs index): the number is shown as a date or time
+	shows    []int      // per cell format: the decimals a number is shown with, -1 for as many as it has
 	tmpDir   string     // where the shared strings beyond the memory budget go
 	sst      *sharedSST // read when the sheet is
 }
@@ -173,12 +174,12 @@ func (wb *workbook) readStyles(name string) error {
 	for _, f := range st.NumFmts {
 		custom[f.ID] = f.Code
 	}
-	wb.dates = make([]bool, len(st.Xfs))
+	wb.dates, wb.shows = make([]bool, len(st.Xfs)), make([]int, len(st.Xfs))
 	for i, xf := range st.Xfs {
 		if code, ok := custom[xf.NumFmt]; ok {
-			wb.dates[i] = dateFormat(code)
+			wb.dates[i], wb.shows[i] = dateFormat(code), formatDecimals(code)
 		} else {
-			wb.dates[i] = builtinDate(xf.NumFmt)
+			wb.dates[i], wb.shows[i] = builtinDate(xf.NumFmt), builtinDecimals(xf.NumFmt)
 		}
 	}
 	return nil
@@ -227,6 +228,80 @@ func dateFormat(code string) bool {
 		}
 	}
 	return false
+}
+
+// builtinDecimals is the decimals a built-in number format shows: 0 for
+// 0, #,##0 and the accounting formats without cents, 2 for those with;
+// -1 for General, percentages, scientific, fractions, dates and text.
+func builtinDecimals(id int) int {
+	switch id {
+	case 1, 3, 37, 38, 41, 42:
+		return 0
+	case 2, 4, 39, 40, 43, 44:
+		return 2
+	}
+	return -1
+}
+
+// formatDecimals is the decimals a custom number format shows (its first
+// section's digits after the decimal point), or -1 when it shows the
+// number otherwise: General, a percentage, scientific, a fraction, a
+// date, text.
+func formatDecimals(code string) int {
+	code, _, _ = strings.Cut(code, ";")
+	if dateFormat(code) {
+		return -1
+	}
+	digits, point, after := false, false, 0
+	for i := 0; i < len(code); i++ {
+		switch c := code[i]; c {
+		case '"':
+			j := strings.IndexByte(code[i+1:], '"')
+			if j < 0 {
+				return -1
+			}
+			i += j + 1
+		case '\\', '_', '*':
+			i++
+		case '[':
+			j := strings.IndexByte(code[i:], ']')
+			if j < 0 {
+				return -1
+			}
+			i += j
+		case '%', 'E', 'e', '/', '@':
+			return -1
+		case '.':
+			point = true
+		case '0', '#', '?':
+			digits = true
+			if point {
+				after++
+			}
+		}
+	}
+	if !digits {
+		return -1
+	}
+	return after
+}
+
+// rounds reports whether cell format s shows the stored number v with
+// fewer decimals than it has, and how many it shows.
+func (wb *workbook) rounds(s int, v string) (int, bool) {
+	if s < 0 || s >= len(wb.shows) || wb.shows[s] < 0 || v == "" {
+		return 0, false
+	}
+	shows := wb.shows[s]
+	if strings.ContainsAny(v, "eE") { // 1.5E-3: as the digits it stands for
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, false
+		}
+		v = strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	_, frac, _ := strings.Cut(v, ".")
+	return shows, len(strings.TrimRight(frac, "0")) > shows
 }
 
 // sheet returns the named sheet, or the first when name is "".

@@ -88,7 +88,7 @@ func (c *rowCheck) run() {
 	}
 
 	amount, f := checkAmount(r.Amount, c.v.opts.MaxAmount)
-	c.addp(allocfile.ColAmount, c.amountFormula(f))
+	c.addp(allocfile.ColAmount, c.amountCell(f))
 	a.Amount = amount
 	c.countAmount()
 

@@ -107,7 +107,7 @@ func (s *Scanner) Next() (*reward.Item, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.src.formulas(row)
+		s.src.cells(row)
 		if !s.v.skip(row) {
 			return s.v.Check(row), nil
 		}

@@ -49,11 +49,10 @@ func (s *source) close() {
 	}
 }
 
-// formulas gives a row of a workbook the formula cells the sheet has on
-// it.
-func (s *source) formulas(row *allocfile.Row) {
+// cells gives a row of a workbook what the sheet says of its cells.
+func (s *source) cells(row *allocfile.Row) {
 	if s.wb != nil {
-		row.Formulas = s.wb.Formulas(row.Line)
+		row.Cells = s.wb.Cells(row.Line)
 	}
 }
 

@@ -113,9 +113,9 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // TestWorkbookMessagesGolden: what validate says of a workbook as HR
 // teams send them, every position a cell of the sheet ('Nov 2026'!F4):
 // an amount that a formula computes (with and without a saved value, and
-// with a value of more than 2 decimals), a date in the amount column, a
-// reference used twice, a merged title, a repeated header and a totals
-// row.
+// with a value of more than 2 decimals), a date in the amount column, an
+// amount its format shows rounded, a reference used twice, a merged
+// title, a repeated header and a totals row.
 func TestWorkbookMessagesGolden(t *testing.T) {
 	t.Parallel()
 	f := excelize.NewFile()
@@ -143,7 +143,10 @@ func TestWorkbookMessagesGolden(t *testing.T) {
 	must(f.SetCellFormula(s, "F6", "F3*0.0001234"))
 	person(7, "Esha", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), "R-5")
 	must(f.SetSheetRow(s, "A8", &header))
-	person(9, "Farah", 300, "R-1")
+	person(9, "Farah", 300.5, "R-1")
+	whole, err := f.NewStyle(&excelize.Style{NumFmt: 3}) // #,##0: shown as 301
+	must(err)
+	must(f.SetCellStyle(s, "F9", "F9", whole))
 	must(f.SetCellValue(s, "A10", "Total"))
 	must(f.SetCellFormula(s, "F10", "SUM(F3:F9)"))
 	path := filepath.Join(t.TempDir(), "allocations.xlsx")
