@@ -30,7 +30,7 @@ func summary(dir string) *report.Summary {
 	a.SkippedRows, a.SkippedPoints = 1, money.FromHundredths(20000)
 	return &report.Summary{Tool: "rewardbatch", Version: "v1.2.3", RunID: "20261126T080000Z-allocations", Input: "allocations-2026-11.csv",
 		InputSHA256: strings.Repeat("ab", 32), PlanHash: strings.Repeat("5b73ac35", 8), RunBy: "priya@payroll-01",
-		BalanceBefore: "500000.00", StartedAt: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC),
+		BalanceBefore: "500000.00", BalanceAfter: "498899.50", StartedAt: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC),
 		FinishedAt: time.Date(2026, 11, 26, 8, 1, 30, 0, time.UTC), Tally: t, ExitCode: 4,
 		ExitMeaning: "incomplete; a rerun resumes", Folder: dir}
 }
@@ -72,6 +72,8 @@ func TestSummaryHTMLGolden(t *testing.T) {
 	assert.Contains(t, page, "<td>000123</td>", "the reference as written, the guard taken off")
 	assert.Contains(t, page, "<td>=Kabir</td>")
 	assert.Contains(t, page, "do not send these again by hand")
+	assert.Contains(t, page, "<dd>500000.00 points available in the reward account before sending</dd>")
+	assert.Contains(t, page, "<dd>498899.50 points available after sending</dd>")
 	fi, err := os.Stat(filepath.Join(dir, File))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(report.FileMode), fi.Mode().Perm())
@@ -92,8 +94,12 @@ func TestSummaryHTMLListsAtMostMaxListed(t *testing.T) {
 	assert.Equal(t, MaxListed, strings.Count(string(got), `<td class="bad">FAILED</td><td>x</td>`))
 
 	empty := t.TempDir() // a run without failed.csv lists none
-	require.NoError(t, Write(empty, summary(empty)))
+	unread := summary(empty)
+	unread.BalanceBefore, unread.BalanceAfter = "", ""
+	require.NoError(t, Write(empty, unread))
 	got, err = os.ReadFile(filepath.Join(empty, File))
 	require.NoError(t, err)
 	assert.Contains(t, string(got), "None: every row is done.")
+	assert.Contains(t, string(got), "not known: the balance was not read before sending", "an unread balance is said so")
+	assert.Contains(t, string(got), "not known: the balance was not read after sending, or EnKash did not answer")
 }
