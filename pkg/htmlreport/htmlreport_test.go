@@ -1,6 +1,8 @@
 package htmlreport
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"os"
@@ -102,4 +104,32 @@ func TestSummaryHTMLListsAtMostMaxListed(t *testing.T) {
 	assert.Contains(t, string(got), "None: every row is done.")
 	assert.Contains(t, string(got), "not known: the balance was not read before sending", "an unread balance is said so")
 	assert.Contains(t, string(got), "not known: the balance was not read after sending, or EnKash did not answer")
+}
+
+// TestPrintPageGolden: the console's print page is the same page, headed
+// with the batch and its approvals, and its one inline style is the one
+// StyleSource allows.
+func TestPrintPageGolden(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFailed(t, dir, []string{"E2", "000123", "Diya", "50.5", "FAILED", "REJECTED: code 1: Card not found"})
+	at := time.Date(2026, 11, 26, 7, 30, 0, 0, time.UTC)
+	var b strings.Builder
+	require.NoError(t, Render(&b, dir, summary("reports/x"), &Batch{Name: "allocations-2026-11.xlsx", Uploader: "asha",
+		UploadedAt: at, Decisions: []Decision{{User: "<ravi>", Approve: true, At: at.Add(time.Hour), Comment: "ok for Nov"}}}))
+	got := b.String()
+	golden := filepath.Join("testdata", "print.html")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "go test ./pkg/htmlreport -update writes it")
+	assert.Equal(t, string(want), got)
+	assert.Contains(t, got, `<h1 id="summary">Reward points: allocations-2026-11.xlsx</h1>`)
+	assert.Contains(t, got, "✓ Approved by <strong>&lt;ravi&gt;</strong> on 2026-11-26 08:30 UTC: “ok for Nov”")
+
+	_, rest, _ := strings.Cut(got, "<style>")
+	css, _, _ := strings.Cut(rest, "</style>")
+	sum := sha256.Sum256([]byte(css))
+	assert.Equal(t, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'", StyleSource())
 }
