@@ -5,9 +5,10 @@
 // what the answers say, in the spirit of TCP Vegas and Netflix's
 // concurrency-limits:
 //
-//   - slow start: while every answer is clean and fast, the rate doubles each
-//     window, so a server that accepts 1,000 requests per second is found
-//     within seconds;
+//   - slow start: while every answer is clean and fast, the rate grows by
+//     half each window, so a server that accepts 1,000 requests per second
+//     is found within seconds, and the first overshoot (which meets 429s
+//     for one window) is at most half the limit;
 //   - multiplicative decrease: a 429, a 5xx or a timeout, or a latency that
 //     rises well above its floor (the no-load latency), cuts the rate by a
 //     share (the first time, a share of what the server actually accepted
@@ -112,6 +113,7 @@ type Limiter struct {
 	rate      float64
 	slowStart bool
 	capacity  float64       // the rate at the last decrease: the step's base
+	proven    float64       // the highest rate the server took in a clean window, since its last congestion
 	floor     time.Duration // the lowest latency seen: the no-load estimate
 	win       window
 	quiet     time.Time // congestion signals before this answer requests sent before the last cut
@@ -210,7 +212,7 @@ func (l *Limiter) adjust(now time.Time) (float64, string) {
 		why = "the latency rose well above its floor"
 	}
 	if why != "" {
-		// Slow start overshoots by up to twice the limit: what the server
+		// Slow start overshoots by up to half the limit: what the server
 		// accepted is the better estimate of it then.
 		next := l.rate * l.cfg.Decrease
 		if l.slowStart {
@@ -219,16 +221,29 @@ func (l *Limiter) adjust(now time.Time) (float64, string) {
 		l.slowStart = false
 		l.capacity = l.rate
 		l.quiet = now.Add(l.windowLength())
+		// What the server accepted while congested is what it can take
+		// now: the proven rate cannot be above it any more.
+		l.proven = min(l.proven, accepted)
 		return l.set(next), why
 	}
 	if float64(w.granted) < 0.8*l.rate*secs {
 		return l.rate, "" // the callers did not use the rate: nothing learnt
 	}
-	if l.slowStart {
-		return l.set(l.rate * 2), "slow start: every answer clean"
+	l.proven = max(l.proven, accepted)
+	switch {
+	case l.slowStart:
+		return l.set(l.rate * 1.5), "slow start: every answer clean"
+	case l.rate < recoverShare*l.proven:
+		// Far below a rate the server took cleanly (a cut on a passing
+		// spike): climb back fast, not one small step a second.
+		return l.set(min(l.rate*1.25, recoverShare*l.proven)), "recovering towards the rate the server took before"
 	}
 	return l.set(l.rate + l.cfg.Step*l.capacity*secs), "clean answers"
 }
+
+// recoverShare is the share of the proven rate that a limiter recovers
+// quickly after a cut; above it, it climbs by additive steps.
+const recoverShare = 0.9
 
 // queued reports whether a window's mean latency says the server queues:
 // well above the floor, by more than the slack.

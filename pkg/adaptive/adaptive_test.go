@@ -25,7 +25,7 @@ func (c *clock) drive(l *Limiter, d time.Duration, perSecond int) {
 	}
 }
 
-// TestSignals checks each rule on its own: slow start doubles, a 429 or a
+// TestSignals checks each rule on its own: slow start grows by half, a 429 or a
 // 5xx or a latency well above the floor cuts the rate to a share of what
 // was accepted, answers right after a cut are not counted twice, a window
 // whose rate was not used changes nothing, and the bounds hold.
@@ -49,17 +49,20 @@ func TestSignals(t *testing.T) {
 		want    float64
 		reason  string
 	}{
-		{"slow start doubles", Config{Initial: 100}, 100, [][]answer{clean(30)}, 200, "slow start: every answer clean"},
+		{"slow start grows by half", Config{Initial: 100}, 100, [][]answer{clean(30)}, 150, "slow start: every answer clean"},
 		{"429 cuts to a share of the accepted rate", Config{Initial: 100}, 100,
 			[][]answer{append(clean(20), answer{0, Throttled})}, 0.85 * 21 / 0.261, "the server answered 429"},
 		{"5xx cuts", Config{Initial: 100}, 100, [][]answer{append(clean(30), answer{0, Overloaded})}, 85, "the server answered 5xx or timed out"},
 		{"latency well above the floor cuts", Config{Initial: 100}, 100,
 			[][]answer{append(clean(1), answer{200 * time.Millisecond, OK}, answer{200 * time.Millisecond, OK})}, 0.85 * 4 / 0.261, "the latency rose well above its floor"},
 		{"a small rise above a tiny floor is noise", Config{Initial: 100}, 100,
-			[][]answer{append(clean(20), answer{25 * time.Millisecond, OK}, answer{25 * time.Millisecond, OK})}, 200, "slow start: every answer clean"},
+			[][]answer{append(clean(20), answer{25 * time.Millisecond, OK}, answer{25 * time.Millisecond, OK})}, 150, "slow start: every answer clean"},
 		{"an unused rate teaches nothing", Config{Initial: 100}, 5, [][]answer{clean(30)}, 100, ""},
-		{"the maximum holds", Config{Initial: 100, Max: 150}, 100, [][]answer{clean(30)}, 150, "slow start: every answer clean"},
+		{"the maximum holds", Config{Initial: 100, Max: 120}, 100, [][]answer{clean(30)}, 120, "slow start: every answer clean"},
 		{"the minimum holds", Config{Initial: 2, Min: 2}, 100, [][]answer{{{0, Throttled}}}, 2, ""},
+		{"a cut far below a rate the server took recovers fast", Config{Initial: 100}, 200,
+			[][]answer{clean(60), append(clean(60), answer{0, Overloaded}), clean(60)}, 127.5 * 1.25,
+			"recovering towards the rate the server took before"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newClock()
