@@ -182,7 +182,9 @@ func TestAllocateBulkSendsNothingForAForeignRow(t *testing.T) {
 func TestAllocateBulkTokenFailureIsNotApplied(t *testing.T) {
 	t.Parallel()
 	f := serveWithToken(t, func(_ int64, w http.ResponseWriter, _ *http.Request) { reply(w, 503, `{"error":"down"}`) },
-		func(w http.ResponseWriter, _ *http.Request) { t.Error("the bulk call must not be sent without a token") })
+		func(w http.ResponseWriter, _ *http.Request) {
+			t.Error("the bulk call must not be sent without a token")
+		})
 	cfg := config(f.URL)
 	_, err := newClient(t, cfg, enkash.WithLoginRetry(enkash.LoginRetry{GiveUpAfter: 1})).AllocateBulk(context.Background(),
 		[]reward.Allocation{allocation(t, "B1")})
