@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
@@ -111,6 +112,9 @@ func (m *soakMix) weather(i int, st sandbox.Stats) sandbox.Faults {
 	}
 	if len(f.ThrottleEndpoints) == 0 {
 		f.ThrottleEndpoints = []string{sandbox.EndpointAllocate}
+	}
+	if slices.Contains(f.ThrottleEndpoints, sandbox.EndpointAllocate) {
+		f.ThrottleEndpoints = append(f.ThrottleEndpoints, sandbox.EndpointBulk) // the same calls in bulk mode
 	}
 	if (int(m.seed)+i)%2 == 1 {
 		f.TokenFailAfter = int(st.Count("logins")) + 1 + rng.IntN(3)
