@@ -1,0 +1,75 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/rewardbatch/rewardbatch/pkg/engine"
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
+	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
+)
+
+// BenchmarkBulkVsSingle sends the same rows in single and in bulk mode
+// (bulk calls of 50) against the same server: on loopback with no latency
+// (the client's and the sandbox's CPU on one machine), with 20 ms per
+// call, and under a request limit of 200 calls a second (the client's
+// limiter standing in for the server's: once the sandbox has its own
+// --server-rate, that is the fairer server). 8 workers, AES envelope on,
+// no ledger.
+//
+//	go test -run '^$' -bench BulkVsSingle -benchtime 3x ./pkg/engine
+func BenchmarkBulkVsSingle(b *testing.B) {
+	servers := []struct {
+		name    string
+		latency time.Duration
+		rate    float64
+	}{{"loopback", 0, 1e6}, {"latency=20ms", 20 * time.Millisecond, 1e6}, {"limit=200/s", 0, 200}}
+	for _, srv := range servers {
+		for _, mode := range []engine.Mode{engine.ModeSingle, engine.ModeBulk} {
+			rows := 4000
+			if mode == engine.ModeSingle && (srv.latency > 0 || srv.rate < 1e6) {
+				rows = 800 // a few seconds a run at 400 or 200 rows/s
+			}
+			b.Run(fmt.Sprintf("%s/mode=%s", srv.name, mode), func(b *testing.B) {
+				benchMode(b, rows, engine.Config{Workers: 8, Rate: srv.rate, Mode: mode, BulkSize: 50, BulkLinger: 20 * time.Millisecond}, srv.latency)
+			})
+		}
+	}
+}
+
+// benchMode runs rows through the engine with cfg against a fresh sandbox
+// per iteration, and reports rows/s.
+func benchMode(b *testing.B, rows int, cfg engine.Config, latency time.Duration) {
+	its := items(b, rows)
+	var total time.Duration
+	for range b.N {
+		b.StopTimer()
+		env := sandboxtest.Start(b, sandbox.Options{Balance: money.FromHundredths(1e13), Cards: sandbox.DemoCards(),
+			Faults: sandbox.Faults{Latency: latency}})
+		client := env.Client(b, func(c *enkash.Config) { c.MaxConnsPerHost = cfg.Workers + 2 })
+		if err := client.Login(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		matched := 0
+		b.StartTimer()
+		start := time.Now()
+		_, err := engine.New(cfg, client, nil, nil).Run(context.Background(), source(its), func(o *reward.Outcome) error {
+			if o.Status == reward.StatusMatched {
+				matched++
+			}
+			return nil
+		})
+		total += time.Since(start)
+		b.StopTimer()
+		if err != nil || matched != rows {
+			b.Fatalf("%d of %d rows matched (%v)", matched, rows, err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(rows*b.N)/total.Seconds(), "rows/s")
+}
