@@ -106,6 +106,7 @@ func (b *bulker) loop(ctx context.Context) {
 	defer close(b.done)
 	var (
 		batch  []*row
+		refs   = map[string]bool{} // the batch's references
 		timer  = time.NewTimer(time.Hour)
 		linger <-chan time.Time
 		stop   = b.e.g.stop.ch
@@ -117,6 +118,7 @@ func (b *bulker) loop(ctx context.Context) {
 		if len(batch) > 0 {
 			b.dispatch(ctx, batch)
 			batch = nil
+			clear(refs)
 		}
 	}
 	for {
@@ -127,7 +129,11 @@ func (b *bulker) loop(ctx context.Context) {
 				b.sends.Wait()
 				return
 			}
-			batch = append(batch, r)
+			ref := r.o.Item.Allocation.Reference
+			if refs[ref] {
+				flush() // one call never carries a reference twice: the answer could not tell them apart
+			}
+			batch, refs[ref] = append(batch, r), true
 			if len(batch) == 1 {
 				timer.Reset(b.e.cfg.BulkLinger)
 				linger = timer.C
@@ -180,14 +186,14 @@ func (e *Engine) sendBatch(ctx context.Context, api BulkAPI, rows []*row) {
 	}()
 	acts := e.bulkSend(ctx, api, rows)
 	for i, r := range rows {
-		ended = i + 1
 		e.endQueued(ctx, r, acts[i])
+		e.count.leave()
+		ended = i + 1
 	}
 }
 
 // endQueued ends a row the bulker sent.
 func (e *Engine) endQueued(ctx context.Context, r *row, act action) {
-	defer e.count.leave()
 	if act == actPark {
 		e.park(ctx, r)
 		_ = e.emit(ctx, result{o: r.o, parked: true})

@@ -222,3 +222,16 @@ func TestBulkAfterAnEarlierRunsLostAnswer(t *testing.T) {
 		})
 	}
 }
+
+func TestBulkNeverPutsAReferenceTwiceInOneCall(t *testing.T) {
+	t.Parallel()
+	env := newFakeEnv(false, nil, nil)
+	env.api.Deduplicates = true
+	its := []*reward.Item{row(2, ""), row(2, ""), row(3, "")} // validation refuses this; the engine does not rely on it
+	c, _ := env.run(t, bulkCfg(50), its)
+	assert.Equal(t, []int{1, 2}, env.api.BulkCalls())
+	assert.Equal(t, 1, env.creditsOf("R2"))
+	st := c.statuses()
+	assert.Equal(t, 2, st[reward.StatusMatched])
+	assert.Equal(t, 1, st[reward.StatusFailed], "the repeat is refused as a duplicate of a reference this run never saw answered")
+}

@@ -85,10 +85,10 @@ func (c *Client) AllocateBulk(ctx context.Context, allocs []reward.Allocation) (
 	items := make([]BulkItem, len(allocs))
 	sent := make(map[string]money.Amount, len(allocs))
 	for i, a := range allocs {
-		if a.Operation != reward.OpAllocate || cmp.Or(a.CompanyID, c.cfg.CompanyID) != c.cfg.CompanyID ||
-			cmp.Or(a.CardAccountID, c.cfg.CardAccountID) != c.cfg.CardAccountID || a.Reference == "" {
-			return nil, &NotAppliedError{Endpoint: PathBulkAllocate,
-				Err: fmt.Errorf("row %d of the batch is not a create-and-allocate row with a reference for the configured reward account; nothing was sent", i+1)}
+		if _, twice := sent[a.Reference]; twice || a.Operation != reward.OpAllocate || a.Reference == "" ||
+			cmp.Or(a.CompanyID, c.cfg.CompanyID) != c.cfg.CompanyID || cmp.Or(a.CardAccountID, c.cfg.CardAccountID) != c.cfg.CardAccountID {
+			return nil, &NotAppliedError{Endpoint: PathBulkAllocate, Err: fmt.Errorf("row %d of the batch is not a create-and-allocate row "+
+				"with a reference of its own for the configured reward account; nothing was sent", i+1)}
 		}
 		items[i] = BulkItem{Title: a.Title, Name: a.FirstName, Email: a.Email, Mobile: a.Mobile, LoadAmount: a.Amount,
 			UniqueReferenceNumber: a.Reference}

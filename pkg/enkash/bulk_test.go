@@ -171,7 +171,7 @@ func TestAllocateBulkSendsNothingForAForeignRow(t *testing.T) {
 	other.CompanyID = "C2"
 	topup := allocation(t, "B3")
 	topup.Operation = reward.OpTopUp
-	for _, a := range []reward.Allocation{other, topup} {
+	for _, a := range []reward.Allocation{other, topup, allocation(t, "B1"), allocation(t, "")} {
 		_, err := newClient(t, config(f.URL)).AllocateBulk(context.Background(), []reward.Allocation{allocation(t, "B1"), a})
 		require.Error(t, err)
 		assert.Equal(t, enkash.SafetyNotApplied, enkash.Classify(err))
