@@ -36,21 +36,22 @@ func BenchmarkBulkVsSingle(b *testing.B) {
 				rows = 800 // a few seconds a run at 400 or 200 rows/s
 			}
 			b.Run(fmt.Sprintf("%s/mode=%s", srv.name, mode), func(b *testing.B) {
-				benchMode(b, rows, engine.Config{Workers: 8, Rate: srv.rate, Mode: mode, BulkSize: 50, BulkLinger: 20 * time.Millisecond}, srv.latency)
+				benchMode(b, rows, engine.Config{Workers: 8, Rate: srv.rate, Mode: mode, BulkSize: 50, BulkLinger: 20 * time.Millisecond},
+					sandbox.Options{Faults: sandbox.Faults{Latency: srv.latency}})
 			})
 		}
 	}
 }
 
 // benchMode runs rows through the engine with cfg against a fresh sandbox
-// per iteration, and reports rows/s.
-func benchMode(b *testing.B, rows int, cfg engine.Config, latency time.Duration) {
+// with opts per iteration, and reports rows/s.
+func benchMode(b *testing.B, rows int, cfg engine.Config, opts sandbox.Options) {
 	its := items(b, rows)
+	opts.Balance, opts.Cards = money.FromHundredths(1e13), sandbox.DemoCards()
 	var total time.Duration
 	for range b.N {
 		b.StopTimer()
-		env := sandboxtest.Start(b, sandbox.Options{Balance: money.FromHundredths(1e13), Cards: sandbox.DemoCards(),
-			Faults: sandbox.Faults{Latency: latency}})
+		env := sandboxtest.Start(b, opts)
 		client := env.Client(b, func(c *enkash.Config) { c.MaxConnsPerHost = cfg.Workers + 2 })
 		if err := client.Login(context.Background()); err != nil {
 			b.Fatal(err)

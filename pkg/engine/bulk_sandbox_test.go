@@ -18,12 +18,12 @@ import (
 )
 
 // These run the bulk mode against the in-process sandbox, which answers a
-// bulk call with a success list and a failure list. Once the sandbox can
-// answer with the success list only, with counts only, and without the
-// reference echo (--bulk-answer, NoBulkEchoRef), refuse a whole call
-// (BulkRefuse), fail items (BulkFail) and cap a call's size (BulkMax),
-// TestBulkModeIsSafeAgainstTheSandbox takes those shapes as more cases;
-// the scripted fake covers them meanwhile (TestBulkRowsAgainstScriptedAnswers).
+// bulk call with a success list and a failure list. The sandbox's other
+// answer shapes and bulk faults (success list only, counts only, no
+// reference echo, BulkFail, BulkRefuse, BulkMax) come with the sandboxrate
+// branch; TestBulkAnswerShapes (branch bulk-shapes) runs the bulk mode
+// against each of them. The scripted fake covers them here
+// (TestBulkRowsAgainstScriptedAnswers).
 
 // bulkMode is a bulk configuration for the sandbox tests: a batch goes
 // when full or at the end of the rows.
