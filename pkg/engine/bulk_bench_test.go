@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
+	"github.com/rewardbatch/rewardbatch/pkg/engine/enginetest"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
@@ -17,10 +18,12 @@ import (
 // BenchmarkBulkVsSingle sends the same rows in single and in bulk mode
 // (bulk calls of 50) against the same server: on loopback with no latency
 // (the client's and the sandbox's CPU on one machine), with 20 ms per
-// call, and under a request limit of 200 calls a second (the client's
+// call, under a request limit of 200 calls a second (the client's
 // limiter standing in for the server's: once the sandbox has its own
-// --server-rate, that is the fairer server). 8 workers, AES envelope on,
-// no ledger.
+// --server-rate, that is the fairer server), and on loopback with a
+// journal, whose lookup of each new reference before its first send (one
+// search and one lookup a row) bulk mode does not batch. 8 workers, AES
+// envelope on.
 //
 //	go test -run '^$' -bench BulkVsSingle -benchtime 3x ./pkg/engine
 func BenchmarkBulkVsSingle(b *testing.B) {
@@ -28,7 +31,9 @@ func BenchmarkBulkVsSingle(b *testing.B) {
 		name    string
 		latency time.Duration
 		rate    float64
-	}{{"loopback", 0, 1e6}, {"latency=20ms", 20 * time.Millisecond, 1e6}, {"limit=200/s", 0, 200}}
+		journal bool
+	}{{"loopback", 0, 1e6, false}, {"latency=20ms", 20 * time.Millisecond, 1e6, false}, {"limit=200/s", 0, 200, false},
+		{"loopback+journal", 0, 1e6, true}}
 	for _, srv := range servers {
 		for _, mode := range []engine.Mode{engine.ModeSingle, engine.ModeBulk} {
 			rows := 4000
@@ -37,15 +42,17 @@ func BenchmarkBulkVsSingle(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("%s/mode=%s", srv.name, mode), func(b *testing.B) {
 				benchMode(b, rows, engine.Config{Workers: 8, Rate: srv.rate, Mode: mode, BulkSize: 50, BulkLinger: 20 * time.Millisecond},
-					sandbox.Options{Faults: sandbox.Faults{Latency: srv.latency}})
+					sandbox.Options{Faults: sandbox.Faults{Latency: srv.latency}}, srv.journal)
 			})
 		}
 	}
 }
 
 // benchMode runs rows through the engine with cfg against a fresh sandbox
-// with opts per iteration, and reports rows/s.
-func benchMode(b *testing.B, rows int, cfg engine.Config, opts sandbox.Options) {
+// with opts per iteration, and reports rows/s. With journal, an in-memory
+// journal makes the engine look each new reference up before its first
+// send, as a run with a new ledger does.
+func benchMode(b *testing.B, rows int, cfg engine.Config, opts sandbox.Options, journal bool) {
 	its := items(b, rows)
 	opts.Balance, opts.Cards = money.FromHundredths(1e13), sandbox.DemoCards()
 	var total time.Duration
@@ -59,7 +66,11 @@ func benchMode(b *testing.B, rows int, cfg engine.Config, opts sandbox.Options) 
 		matched := 0
 		b.StartTimer()
 		start := time.Now()
-		_, err := engine.New(cfg, client, nil, nil).Run(context.Background(), source(its), func(o *reward.Outcome) error {
+		var j engine.Journal
+		if journal {
+			j = enginetest.NewJournal()
+		}
+		_, err := engine.New(cfg, client, j, nil).Run(context.Background(), source(its), func(o *reward.Outcome) error {
 			if o.Status == reward.StatusMatched {
 				matched++
 			}
