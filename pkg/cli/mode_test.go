@@ -20,13 +20,13 @@ func TestModeFlags(t *testing.T) {
 		args   []string
 		code   int
 		stderr string
-		bulks  int64 // bulk calls the sandbox saw
+		bulk   bool // the sandbox saw bulk calls
 	}{
-		{"single is the default", nil, exitcode.OK, "", 0},
-		{"bulk", []string{"--mode", "bulk", "--bulk-size", "40"}, exitcode.OK, "", 5},
-		{"unknown mode", []string{"--mode", "batch"}, exitcode.Fatal, "want single or bulk", 0},
-		{"bulk size 0", []string{"--mode", "bulk", "--bulk-size", "0"}, exitcode.Fatal, "--bulk-size 0: want 1 to 1000", 0},
-		{"bulk size too large", []string{"--mode", "bulk", "--bulk-size", "1001"}, exitcode.Fatal, "--bulk-size 1001: want 1 to 1000", 0},
+		{"single is the default", nil, exitcode.OK, "", false},
+		{"bulk", []string{"--mode", "bulk", "--bulk-size", "40"}, exitcode.OK, "", true},
+		{"unknown mode", []string{"--mode", "batch"}, exitcode.Fatal, "want single or bulk", false},
+		{"bulk size 0", []string{"--mode", "bulk", "--bulk-size", "0"}, exitcode.Fatal, "--bulk-size 0: want 1 to 1000", false},
+		{"bulk size too large", []string{"--mode", "bulk", "--bulk-size", "1001"}, exitcode.Fatal, "--bulk-size 1001: want 1 to 1000", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,7 +36,7 @@ func TestModeFlags(t *testing.T) {
 			code, stdout, stderr := execute(t, envFor(env), append(args, sample)...)
 			require.Equal(t, tt.code, code, stderr)
 			assert.Contains(t, stderr, tt.stderr)
-			assert.Equal(t, tt.bulks, env.Stats().Count("requests "+enkash.PathBulkAllocate))
+			assert.Equal(t, tt.bulk, env.Stats().Count("requests "+enkash.PathBulkAllocate) > 0)
 			if code == exitcode.OK {
 				assert.Contains(t, stdout, "MATCHED 200")
 			}

@@ -59,7 +59,7 @@ again with the same reference.
 	o.ledger.addWaitFlag(cmd.Flags())
 	o.settle.AddFlags(cmd.Flags())
 	cmd.Flags().IntVar(&o.engine.Workers, "workers", engine.DefaultWorkers, "lookups at the same time")
-	cmd.Flags().Float64Var(&o.engine.Rate, "rate", engine.DefaultRate, "requests per second, shared by all lookups")
+	addRateFlags(cmd.Flags(), &o.engine, defaultRate, "lookups")
 	o.output.AddFlags(cmd.Flags())
 	return cmd
 }

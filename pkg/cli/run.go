@@ -49,7 +49,7 @@ func (o *runOptions) AddFlags(cmd *cobra.Command) {
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar, even on a terminal")
 	fs.BoolVar(&o.xlsx, "xlsx", false, "also write results.xlsx: every cell as text, a frozen header, filters, the status in words")
 	fs.IntVar(&o.engine.Workers, "workers", engine.DefaultWorkers, "rows sent at the same time")
-	fs.Float64Var(&o.engine.Rate, "rate", engine.DefaultRate, "requests per second, shared by all workers")
+	addRateFlags(fs, &o.engine, defaultRate, "requests")
 	fs.IntVar(&o.engine.MaxAttempts, "max-attempts", engine.DefaultMaxAttempts, "sends of a row that EnKash provably did not apply (429, 503, refused connection)")
 	fs.DurationVar(&o.engine.LookupGrace, "lookup-grace", engine.DefaultLookupGrace, "wait before the first lookup of a row whose answer was lost; 0: at once")
 	fs.DurationVar(&o.engine.SettleWindow, "settle-window", engine.DefaultSettleWindow,
@@ -165,6 +165,9 @@ func (o *runOptions) checkArgs(g *globals, file string) error {
 	}
 	if o.engine.Rate <= 0 {
 		return fmt.Errorf("--rate must be positive")
+	}
+	if o.engine.MaxRate <= 0 {
+		return fmt.Errorf("--max-rate must be positive")
 	}
 	if err := checkMode(o.engine); err != nil {
 		return err

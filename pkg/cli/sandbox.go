@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,7 @@ import (
 // sandboxOptions are the flags of `rewardbatch sandbox`.
 type sandboxOptions struct {
 	addr, balance, duplicates, failMode, refField, tokenStyle string
-	noDemoCards                                               bool
+	noDemoCards, bulkEchoRef                                  bool
 	opts                                                      sandbox.Options
 }
 
@@ -62,6 +63,30 @@ func (o *sandboxOptions) AddFlags(cmd *cobra.Command) {
 	fs.IntVar(&f.TokenFailCount, "token-fail-count", 0, "how many token calls then fail (0: every later one)")
 	fs.StringVar(&f.TokenFailMode, "token-fail-mode", "", "how the token endpoint fails: 500, 503 or hang (default 503 when --token-fail-after or --token-fail-count is set)")
 	fs.BoolVar(&f.FirstAttemptOnly, "first-attempt-only", false, "inject faults only on a reference's first send")
+	o.addLimitFlags(cmd)
+	o.addBulkFlags(cmd)
+}
+
+// addLimitFlags registers the flags of the server's own request limit.
+func (o *sandboxOptions) addLimitFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.Float64Var(&o.opts.ServerRate, "server-rate", 0, "the server's request limit, calls per second over every API endpoint (token included): a token bucket; a call above it is answered 429 with --retry-after before anything is applied, counted \"throttled 429\" (0: no limit)")
+	fs.IntVar(&o.opts.ServerBurst, "server-burst", 0, "size of the --server-rate bucket (default max(1, rate/10))")
+	fs.DurationVar(&o.opts.LoadLatency, "load-latency", 0, "latency that grows with load: an admitted API call waits this × A ÷ --server-rate longer, A being the API calls admitted in the last second, itself included (about this much more at the limit); needs --server-rate")
+}
+
+// addBulkFlags registers the flags of the bulk endpoint.
+func (o *sandboxOptions) addBulkFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	var reasons []string
+	for _, r := range sandbox.BulkReasons {
+		reasons = append(reasons, r.Name)
+	}
+	fs.StringVar(&o.opts.BulkAnswer, "bulk-answer", sandbox.BulkAnswerBoth, "shape of a bulk answer: both (success and failure lists), success (the success list only: failed items are absent) or counts (no lists); the counts are always there")
+	fs.BoolVar(&o.bulkEchoRef, "bulk-echo-ref", true, "bulk success items echo uniqueReferenceNumber (false: a client must match them by e-mail or mobile, or look them up)")
+	fs.Float64Var(&o.opts.Faults.BulkFail, "bulk-fail", 0, "share of bulk items that fail unapplied with a documented reason (seeded, per reference)")
+	fs.StringVar(&o.opts.Faults.BulkRefuse, "bulk-refuse", "", "refuse every bulk call with HTTP 422 and this documented message, nothing applied: "+strings.Join(reasons, ", ")+", or the message itself")
+	fs.IntVar(&o.opts.BulkMax, "bulk-max", 0, "refuse a bulk array of more items with HTTP 400, nothing applied (0: no limit)")
 }
 
 func newSandboxCmd(g *globals) *cobra.Command {
@@ -87,7 +112,12 @@ Inspection: GET /__sandbox/transactions and GET /__sandbox/stats.`,
   # A lagging, paging, Java back end behind Envoy whose lookups need the card
   rewardbatch sandbox --lookup-lag 5s --lookup-needs-card --no-card-answer null \
       --page-size 2 --page-style spring --number-style double \
-      --apply-then-fail 0.05 --fail-mode 503 --pending-for 30s --pending-fail 0.05`,
+      --apply-then-fail 0.05 --fail-mode 503 --pending-for 30s --pending-fail 0.05
+
+  # A server that takes 200 calls a second and slows down near that limit,
+  # whose bulk answers list only successes, without their references
+  rewardbatch sandbox --server-rate 200 --load-latency 40ms \
+      --bulk-answer success --bulk-echo-ref=false --bulk-fail 0.02 --bulk-max 500`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.complete(); err != nil {
@@ -122,6 +152,7 @@ func (o *sandboxOptions) complete() error {
 		return fmt.Errorf("--token-style %q: want snake or camel", o.tokenStyle)
 	}
 	o.opts.TokenStyle = o.tokenStyle
+	o.opts.NoBulkEchoRef = !o.bulkEchoRef
 	if !o.noDemoCards {
 		o.opts.Cards = sandbox.DemoCards()
 	}

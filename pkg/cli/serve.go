@@ -57,7 +57,7 @@ func (o *serveOptions) AddFlags(cmd *cobra.Command) {
 	fs.BoolVar(&o.insecureCookies, "insecure-cookies", false, "session cookies without the Secure attribute, for plain HTTP on a non-loopback address (trials only)")
 	fs.BoolVar(&o.useSandbox, "sandbox", false, "run against an embedded EnKash sandbox with demo users; no real points move")
 	fs.IntVar(&o.engine.Workers, "workers", engine.DefaultWorkers, "rows sent at the same time")
-	fs.Float64Var(&o.engine.Rate, "rate", engine.DefaultRate, "requests per second, shared by all workers")
+	addRateFlags(fs, &o.engine, defaultRate, "requests")
 	fs.IntVar(&o.engine.MaxAttempts, "max-attempts", engine.DefaultMaxAttempts, "sends of a row that EnKash provably did not apply")
 	fs.DurationVar(&o.engine.LookupGrace, "lookup-grace", 2*time.Second, "wait before looking up a row whose answer was lost")
 }

@@ -63,18 +63,41 @@ type bulker struct {
 	sends sync.WaitGroup
 }
 
-// newBulker returns the engine's bulker, or nil in single mode. An API
-// without bulk calls keeps the single mode, with a warning.
-func newBulker(e *Engine) *bulker {
+// newBulker returns the engine's bulker, sending through api, or nil in
+// single mode. An API without bulk calls (api nil) keeps the single mode,
+// with a warning.
+func newBulker(e *Engine, api BulkAPI) *bulker {
 	if e.cfg.Mode != ModeBulk {
 		return nil
 	}
-	api, ok := e.api.(BulkAPI)
-	if !ok {
+	if api == nil {
 		e.log.Warn("this EnKash client has no bulk call; sending every row on its own")
 		return nil
 	}
-	return &bulker{e: e, api: api, in: make(chan *row), done: make(chan struct{}), slots: make(chan struct{}, e.cfg.Workers)}
+	return &bulker{e: e, api: e.g.pacedBulk(api), in: make(chan *row), done: make(chan struct{}), slots: make(chan struct{}, e.cfg.Workers)}
+}
+
+// pacedBulk returns api's bulk calls as the engine makes them: with an
+// adaptive rate, each answer is timed and told to the limiter, as a
+// single call's is (one call, whatever its size).
+func (g *gate) pacedBulk(api BulkAPI) BulkAPI {
+	if g.adapt == nil {
+		return api
+	}
+	return observedBulk{api: api, o: observed{lim: g.adapt, clock: g.clock}}
+}
+
+// observedBulk is a BulkAPI whose answers feed an adaptive limiter.
+type observedBulk struct {
+	api BulkAPI
+	o   observed
+}
+
+func (b observedBulk) AllocateBulk(ctx context.Context, allocs []reward.Allocation) (*enkash.BulkAnswer, error) {
+	t := b.o.clock.Now()
+	ans, err := b.api.AllocateBulk(ctx, allocs)
+	b.o.observe(t, err)
+	return ans, err
 }
 
 // takes reports whether r goes in a bulk call: a create-and-allocate row

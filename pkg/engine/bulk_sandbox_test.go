@@ -18,12 +18,8 @@ import (
 )
 
 // These run the bulk mode against the in-process sandbox, which answers a
-// bulk call with a success list and a failure list. The sandbox's other
-// answer shapes and bulk faults (success list only, counts only, no
-// reference echo, BulkFail, BulkRefuse, BulkMax) come with the sandboxrate
-// branch; TestBulkAnswerShapes (branch bulk-shapes) runs the bulk mode
-// against each of them. The scripted fake covers them here
-// (TestBulkRowsAgainstScriptedAnswers).
+// bulk call with a success list and a failure list by default; its other
+// answer shapes and bulk faults are in bulk_shapes_test.go.
 
 // bulkMode is a bulk configuration for the sandbox tests: a batch goes
 // when full or at the end of the rows.
@@ -198,4 +194,21 @@ func TestBulkWholeCallRefusalFailsEveryRow(t *testing.T) {
 		assert.Equal(t, 1, o.Attempts)
 	}
 	assert.Empty(t, env.Transactions())
+}
+
+// TestBulkWithAnAdaptiveRate runs bulk calls under --rate auto against a
+// sandbox that throttles a share of them: their 429s bring the rate down
+// as a single call's do, the batches are sent again, and every row is
+// still credited exactly once.
+func TestBulkWithAnAdaptiveRate(t *testing.T) {
+	t.Parallel()
+	const start = 400.0
+	r := runEngine(t, 120, sandbox.Options{Faults: sandbox.Faults{Seed: 7, Throttle: 0.3, RetryAfter: time.Second,
+		ThrottleEndpoints: []string{sandbox.EndpointBulk}}},
+		bulkMode(engine.Config{Workers: 4, Rate: start, Adaptive: true, MaxRate: 5000, MaxAttempts: 20, NoRemoteCheck: true, FailRatio: -1}, 5), nil)
+	require.NoError(t, r.err)
+	r.assertComplete(t)
+	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 120}, r.c.statuses())
+	assert.Positive(t, r.env.Stats().Count("faults throttle"), "the sandbox must have throttled bulk calls")
+	r.assertCreditedOnce(t)
 }

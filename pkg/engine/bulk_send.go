@@ -86,7 +86,7 @@ func (e *Engine) bulkAnswered(ctx context.Context, rows []*row, live []int, acts
 	}
 	if len(again) > 0 {
 		e.g.notApplied(err)
-		if e.g.sleep(ctx, e.g.backoff(max(rows[again[0]].o.Attempts, 1))) != nil {
+		if e.g.sleep(ctx, e.g.retryDelay(max(rows[again[0]].o.Attempts, 1), err)) != nil {
 			for _, i := range again {
 				acts[i] = e.stopped(rows[i])
 			}

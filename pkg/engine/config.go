@@ -26,8 +26,12 @@ var _ API = (*enkash.Client)(nil)
 // Config tunes the engine. A zero field takes its default; where a
 // mechanism can be switched off, a negative value does it.
 type Config struct {
-	Workers     int           // concurrent rows (default 8)
-	Rate        float64       // requests per second across all workers, lookups included (default 25)
+	Workers int     // concurrent rows (default 8)
+	Rate    float64 // requests per second across all workers, lookups included (default 25); with Adaptive, the first rate
+	// Adaptive finds the rate instead: it starts at Rate and moves with the
+	// answers (pkg/adaptive), never above MaxRate.
+	Adaptive    bool
+	MaxRate     float64       // the highest rate Adaptive may reach (default 2,000)
 	MaxAttempts int           // sends of a row that EnKash provably did not apply (default 4)
 	BackoffBase time.Duration // first retry delay (default 500 ms)
 	BackoffMax  time.Duration // retry delay cap (default 15 s)
@@ -78,6 +82,7 @@ type Config struct {
 const (
 	DefaultWorkers      = 8
 	DefaultRate         = 25.0
+	DefaultMaxRate      = 2000.0
 	DefaultMaxAttempts  = 4
 	DefaultLookupGrace  = 2 * time.Second
 	DefaultSettleWindow = 3 * time.Minute
@@ -96,6 +101,7 @@ func orDefault[T int | float64 | time.Duration](v *T, def T) {
 func (c *Config) defaults() {
 	orDefault(&c.Workers, DefaultWorkers)
 	orDefault(&c.Rate, DefaultRate)
+	orDefault(&c.MaxRate, DefaultMaxRate)
 	orDefault(&c.MaxAttempts, DefaultMaxAttempts)
 	orDefault(&c.BackoffBase, 500*time.Millisecond)
 	orDefault(&c.BackoffMax, 15*time.Second)

@@ -48,13 +48,15 @@ func New(cfg Config, api API, journal Journal, log *zap.Logger) *Engine {
 		log = zap.NewNop()
 	}
 	g := newGate(cfg, log)
+	bulk, _ := api.(BulkAPI) // before pacing wraps it
+	api = g.paced(api)
 	e := &Engine{
 		cfg: cfg, api: api, journal: journal, log: log, g: g,
 		settler: &Settler{api: api, g: g},
 		brk:     newBreaker(cfg.FailWindow, cfg.FailRatio),
 		results: make(chan result, cfg.Workers),
 	}
-	e.bulk = newBulker(e)
+	e.bulk = newBulker(e, bulk)
 	return e
 }
 

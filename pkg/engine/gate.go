@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
+	"github.com/rewardbatch/rewardbatch/pkg/adaptive"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 )
 
@@ -26,18 +27,29 @@ type gate struct {
 	cfg     Config
 	clock   Clock
 	log     *zap.Logger
-	limiter *rate.Limiter
+	limiter pacer
+	adapt   *adaptive.Limiter // with Config.Adaptive: the limiter, fed every answer
 	stop    *latch
 
 	mu    sync.Mutex // guards until
 	until time.Time
 }
 
+// pacer holds a request back until the rate limit lets it go.
+type pacer interface {
+	Wait(ctx context.Context) error
+}
+
 func newGate(cfg Config, log *zap.Logger) *gate {
-	return &gate{cfg: cfg, clock: cfg.Clock, log: log, stop: newLatch(),
+	g := &gate{cfg: cfg, clock: cfg.Clock, log: log, stop: newLatch(),
 		// A burst of one paces requests evenly instead of letting every
 		// worker fire at once: no thundering herd at EnKash, no lockstep.
 		limiter: rate.NewLimiter(rate.Limit(cfg.Rate), 1)}
+	if cfg.Adaptive {
+		g.adapt = newAdaptive(cfg, log)
+		g.limiter = g.adapt
+	}
+	return g
 }
 
 // wait holds a request back for any 429 pause and the shared rate limit.
@@ -74,9 +86,14 @@ func (g *gate) paused(ctx context.Context, stop <-chan struct{}) error {
 
 // throttled makes every request wait as a 429 asks. A pause longer than
 // MaxPause stops dispatching instead: a storm must not keep a run alive
-// for hours with nothing said.
+// for hours with nothing said. With an adaptive rate, a short Retry-After
+// (a second or less: a token bucket's usual answer) pauses only the
+// throttled row: the lowered rate is the answer for everyone else.
 func (g *gate) throttled(endpoint string, retryAfter time.Duration) {
 	d := cmp.Or(retryAfter, g.cfg.Default429)
+	if g.adapt != nil && d <= time.Second {
+		return
+	}
 	if g.cfg.MaxPause > 0 && d > g.cfg.MaxPause {
 		g.log.Warn("EnKash asked for a pause longer than --max-pause; stopping", zap.String("endpoint", endpoint),
 			zap.Duration("pause", d), zap.Duration("maxPause", g.cfg.MaxPause))

@@ -74,7 +74,7 @@ func (e *Engine) notApplied(ctx context.Context, r *row, err error) (action, boo
 		o.ErrorMessage = fmt.Sprintf("not applied after %d attempts: %v", o.Attempts, err)
 		return actDone, false
 	}
-	if e.g.sleep(ctx, e.g.backoff(max(o.Attempts, 1))) != nil {
+	if e.g.sleep(ctx, e.g.retryDelay(max(o.Attempts, 1), err)) != nil {
 		return e.stopped(r), false
 	}
 	return actSend, true

@@ -72,7 +72,8 @@ func NewSettler(cfg Config, api API, log *zap.Logger) *Settler {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Settler{api: api, g: newGate(cfg, log)}
+	g := newGate(cfg, log)
+	return &Settler{api: g.paced(api), g: g}
 }
 
 // Settle looks t up once (trying again when the lookup itself fails, up

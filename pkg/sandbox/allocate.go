@@ -25,6 +25,11 @@ func (s *Server) boundRef(r allocateRequest) string {
 func (s *Server) attempt(key string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.attemptLocked(key)
+}
+
+// attemptLocked is attempt for a caller that holds the Server's mutex.
+func (s *Server) attemptLocked(key string) int {
 	if s.attempts == nil {
 		s.attempts = map[string]int{}
 	}
@@ -162,66 +167,6 @@ func (s *Server) allocateAnswer(o outcome, cardAccountID string) allocateAnswer 
 		a.PGReferenceNumber = &ref
 	}
 	return a
-}
-
-func (s *Server) handleBulk(c *call) {
-	q := c.r.URL.Query()
-	if q.Get("companyId") != s.opts.Credentials.CompanyID || q.Get("cardAccountId") != s.opts.Credentials.CardAccountID {
-		s.reply(c, http.StatusNotFound, codeEnvelope{Code: 1, Message: "Card account not found for companyId: " +
-			q.Get("companyId") + " and cardAccountId: " + q.Get("cardAccountId")})
-		return
-	}
-	forExisting := q.Get("isPointsAllocation") == "true"
-	var items []bulkItem
-	if err := json.Unmarshal(c.plain, &items); err != nil {
-		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: "Invalid request: the body must be a JSON array"})
-		return
-	}
-	sum := sha256.Sum256(c.plain)
-	key := hex.EncodeToString(sum[:])
-	n := s.attempt(key)
-	if s.injectBefore(c, key, n) {
-		return
-	}
-	var res bulkAnswer
-	s.lockState()
-	for _, it := range items {
-		echo := bulkEcho{Title: it.Title, Name: it.Name, Email: it.Email, Mobile: it.Mobile, LoadAmount: s.number(it.LoadAmount),
-			Remarks: it.Remarks, UniqueReferenceNumber: it.UniqueReferenceNumber}
-		req := allocateRequest{
-			CompanyID: s.opts.Credentials.CompanyID, CardAccountID: s.opts.Credentials.CardAccountID,
-			TransactionCode: codeAllocation, TransactionType: typeCredit, Type: kindAllocate,
-			Email: it.Email, Mobile: it.Mobile, Title: it.Title, FirstName: it.Name, LoadAmount: it.LoadAmount,
-		}
-		failure := ""
-		switch ref := it.UniqueReferenceNumber; {
-		case ref != "" && len(s.state.byRef[ref]) > 0 && s.opts.Duplicates != DuplicateApplyAgain:
-			s.counters.add("duplicates", 1)
-			failure = s.opts.DuplicateMessage
-		case !forExisting && (s.state.byEmail[it.Email] != nil || s.state.byMobile[it.Mobile] != nil):
-			failure = "User already exists; isPointsAllocation is false, so existing users get nothing"
-		default:
-			out, err := s.state.apply(req, ref, s.rng, s.opts.Now(), false)
-			if err != nil {
-				failure = err.Error()
-				break
-			}
-			s.holdPending()
-			s.counters.add("applied", 1)
-			res.Successes = append(res.Successes, bulkSuccess{bulkEcho: echo, CompanyID: req.CompanyID,
-				CardAccountID: req.CardAccountID, EnKashCardID: out.c.id, UserID: out.c.userID,
-				EnkashCardTxnID: out.txn.EnKashTransactionID, OTBBalance: s.number(out.otb)})
-		}
-		if failure != "" {
-			res.Failures = append(res.Failures, bulkFailure{bulkEcho: echo, FailureReason: failure})
-		}
-	}
-	s.mu.Unlock()
-	res.SuccessCount, res.FailureCount, res.TotalCount = len(res.Successes), len(res.Failures), len(items)
-	if s.injectAfter(c, key, n) {
-		return
-	}
-	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: res})
 }
 
 // refuseDuplicate refuses a repeated reference as DuplicateAnswer says.

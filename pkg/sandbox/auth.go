@@ -33,6 +33,10 @@ type tokenError struct {
 // client id and secret in a Basic header.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.counters.add("requests "+r.URL.Path, 1)
+	if !s.admit(s.opts.Now()) {
+		s.refuseTokenCall(w)
+		return
+	}
 	if r.Method != http.MethodPost {
 		writeJSON(w, http.StatusMethodNotAllowed, tokenError{"invalid_request", "use POST"})
 		return

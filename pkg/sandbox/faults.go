@@ -87,10 +87,11 @@ type Faults struct {
 	// ExpireTokensEvery invalidates every token after each N API calls,
 	// emulating token expiry in the middle of a run (0: never).
 	ExpireTokensEvery int64
-	// SlowApply is the share of first create-allocate-points requests
-	// that hold their reference's row for SlowFor before applying and
-	// answering; a repeat of the reference waits on that row, then meets
-	// the duplicate policy. Off unless SlowFor is positive.
+	// SlowApply is the share of first allocation requests (a bulk call's
+	// for all its references) that hold their reference's row for SlowFor
+	// before applying and answering; a repeat of the reference waits on
+	// that row, then meets the duplicate policy. Off unless SlowFor is
+	// positive.
 	SlowApply float64
 	SlowFor   time.Duration
 	// TokenFailMode makes the token endpoint fail (TokenFail500,
@@ -100,6 +101,14 @@ type Faults struct {
 	TokenFailAfter int
 	TokenFailCount int
 	TokenFailMode  string
+	// BulkFail is the share of bulk items that fail, unapplied, with one
+	// of the documented reasons ([BulkReasons]), decided per item by its
+	// reference and how many times that reference was sent in a bulk call.
+	BulkFail float64
+	// BulkRefuse, when set, refuses every bulk call with HTTP 422 and this
+	// message, one of [BulkReasons] (or its short name, see
+	// [ParseBulkRefuse]); nothing is applied.
+	BulkRefuse string
 	// FirstAttemptOnly limits the rate faults to a reference's first send,
 	// so that a retry always reaches the service.
 	FirstAttemptOnly bool
@@ -127,6 +136,9 @@ func (f *Faults) defaults() {
 	if f.HangFor <= 0 {
 		f.HangFor = 2 * time.Minute
 	}
+	if msg, err := ParseBulkRefuse(f.BulkRefuse); err == nil {
+		f.BulkRefuse = msg // a short name becomes its message; Check reports the rest
+	}
 }
 
 // fault kinds, as counted in Stats.Faults.
@@ -145,6 +157,12 @@ func (f *Faults) hit(kind string, rate float64, key string, attempt int) bool {
 	if rate >= 1 {
 		return true
 	}
+	return float64(f.hash(kind, key, attempt)>>11)/float64(1<<53) < rate
+}
+
+// hash is the seeded hash of a fault's decision for the attempt-th send of
+// key.
+func (f *Faults) hash(kind, key string, attempt int) uint64 {
 	h := fnv.New64a()
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:8], f.Seed)
@@ -152,7 +170,7 @@ func (f *Faults) hit(kind string, rate float64, key string, attempt int) bool {
 	_, _ = h.Write(b[:])
 	_, _ = h.Write([]byte(kind))
 	_, _ = h.Write([]byte(key))
-	return float64(mix(h.Sum64())>>11)/float64(1<<53) < rate
+	return mix(h.Sum64())
 }
 
 // mix is splitmix64's finaliser: FNV alone leaves the high bits nearly

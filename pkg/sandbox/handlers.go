@@ -38,12 +38,21 @@ func (s *Server) api(path string, h func(*call)) {
 		for m := s.maxInFlight.Load(); n > m && !s.maxInFlight.CompareAndSwap(m, n); m = s.maxInFlight.Load() {
 		}
 		s.counters.add("requests "+path, 1)
-		rec := &Request{At: s.opts.Now(), Path: path}
+		rec := &Request{At: s.opts.Now(), Path: path, Delay: s.latency()}
 		// The answer leaves no sooner than the latency after arrival: the
 		// call takes max(latency, processing), as it would behind a slow link.
-		sw := &statusWriter{ResponseWriter: w, notBefore: time.Now().Add(s.latency()), ctx: r.Context()}
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, notBefore: start.Add(rec.Delay), ctx: r.Context()}
 		defer func() { rec.Status = sw.status; s.record(*rec) }()
 		c := &call{w: sw, r: r, rec: rec}
+		// The server's request limit comes first: a call above it reaches
+		// nothing behind it.
+		if !s.admit(rec.At) {
+			s.throttleAPI(c)
+			return
+		}
+		rec.Delay += s.loadLatency(rec.At)
+		sw.notBefore = start.Add(rec.Delay)
 		if every := s.faults().ExpireTokensEvery; every > 0 && s.apiCalls.Add(1)%every == 0 {
 			s.counters.add("faults "+faultTokenExpiry, 1)
 			s.expireTokens()

@@ -15,6 +15,9 @@ type Request struct {
 	Status    int       `json:"status"` // 0 when the connection was dropped
 	Reference string    `json:"reference,omitempty"`
 	Message   string    `json:"message,omitempty"`
+	// Delay is the latency the sandbox added to the answer: Latency, a
+	// share of Jitter and the load latency.
+	Delay time.Duration `json:"delay,omitempty"`
 }
 
 // maxLog bounds the request log kept in memory.

@@ -93,6 +93,34 @@ type Options struct {
 	PendingFor    time.Duration
 	PendingStatus string
 	PendingFail   float64
+	// ServerRate is the server's own request limit over every API
+	// endpoint, the token endpoint included, a bulk call counting as one
+	// call whatever its size: a token bucket filled at ServerRate tokens a
+	// second that holds ServerBurst tokens (default max(1, ServerRate/10)).
+	// A call that finds it empty is answered 429 with Retry-After
+	// (Faults.RetryAfter in Faults.RetryAfterStyle) before its body is read
+	// or anything applied, and counted "throttled 429". Measured with Now;
+	// 0 is no limit. [Server.SetServerRate] changes it.
+	ServerRate  float64
+	ServerBurst int
+	// LoadLatency is a latency that grows with load: an API call (not a
+	// token call) the limit admits is answered LoadLatency × A ÷ ServerRate
+	// later, on top of Faults.Latency, A being the calls admitted in the
+	// last second (counted in tenths of a second), this one included. That
+	// is about LoadLatency more at the limit and LoadLatency ÷ ServerRate
+	// when idle. Needs ServerRate.
+	LoadLatency time.Duration
+	// BulkAnswer is the shape of a bulk answer, which EnKash does not
+	// document: BulkAnswerBoth (default), BulkAnswerSuccess or
+	// BulkAnswerCounts. Every shape carries the three counts.
+	BulkAnswer string
+	// NoBulkEchoRef leaves uniqueReferenceNumber out of a bulk answer's
+	// success items, so that a client must match them otherwise (e-mail,
+	// mobile) or look them up.
+	NoBulkEchoRef bool
+	// BulkMax, when positive, refuses a bulk array of more items with HTTP
+	// 400 and code 1, applying nothing.
+	BulkMax int
 	// Cards exist before the first request (see [DemoCards]).
 	Cards []Card
 	// Faults are the injected failures.
@@ -151,6 +179,10 @@ func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.BulkAnswer == "" {
+		o.BulkAnswer = BulkAnswerBoth
+	}
+	o.ServerBurst = burstOf(o.ServerRate, o.ServerBurst)
 	o.Faults.defaults()
 }
 
@@ -170,6 +202,8 @@ func (o Options) Check() error {
 		{"--page-style", o.PageStyle, ParsePageStyle},
 		{"--token-fail-mode", o.Faults.TokenFailMode, ParseTokenFailMode},
 		{"--retry-after-style", o.Faults.RetryAfterStyle, ParseRetryAfterStyle},
+		{"--bulk-answer", o.BulkAnswer, ParseBulkAnswer},
+		{"--bulk-refuse", o.Faults.BulkRefuse, ParseBulkRefuse},
 	}
 	for _, c := range checks {
 		if _, err := c.parse(c.value); err != nil {
@@ -185,11 +219,30 @@ func (o Options) Check() error {
 	}{
 		{"--pending-fail", o.PendingFail}, {"--slow-apply", o.Faults.SlowApply}, {"--throttle", o.Faults.Throttle},
 		{"--fail-before", o.Faults.FailBefore}, {"--apply-then-fail", o.Faults.ApplyThenFail},
+		{"--bulk-fail", o.Faults.BulkFail},
 	}
 	for _, s := range shares {
 		if s.share < 0 || s.share > 1 {
 			return fmt.Errorf("%s %v: want a share from 0 to 1", s.flag, s.share)
 		}
+	}
+	return o.checkLimits()
+}
+
+// checkLimits checks the server's request limit, its load latency and the
+// bulk size limit.
+func (o Options) checkLimits() error {
+	switch {
+	case o.ServerRate < 0:
+		return fmt.Errorf("--server-rate %v: want 0 (no limit) or more", o.ServerRate)
+	case o.ServerBurst < 0:
+		return fmt.Errorf("--server-burst %d: want 0 (the default) or more", o.ServerBurst)
+	case o.LoadLatency < 0:
+		return fmt.Errorf("--load-latency %v: want 0 or more", o.LoadLatency)
+	case o.LoadLatency > 0 && o.ServerRate == 0:
+		return fmt.Errorf("--load-latency %v: needs --server-rate, the load it is relative to", o.LoadLatency)
+	case o.BulkMax < 0:
+		return fmt.Errorf("--bulk-max %d: want 0 (no limit) or more", o.BulkMax)
 	}
 	return nil
 }

@@ -24,7 +24,14 @@
 //     Retry-After in seconds or as a date, apply-then-fail answered by a
 //     gateway page (502, 503, 504), dropped or hung, a slow first apply that
 //     holds the reference's row so that a repeat waits on it, a token
-//     endpoint that fails or hangs mid-run, and token expiry.
+//     endpoint that fails or hangs mid-run, and token expiry;
+//   - a server-side request limit (ServerRate, ServerBurst: a token bucket
+//     answering 429) and a latency that grows with load (LoadLatency);
+//   - the bulk endpoint's undocumented answer shapes (BulkAnswer: both
+//     lists, the success list only, counts only; NoBulkEchoRef), its size
+//     limit (BulkMax), per-item failures (BulkFail) and whole-call 422
+//     refusals (BulkRefuse); the allocation faults hit a bulk call as a
+//     whole.
 //
 // Faults are decided by a hash of the seed, the fault, the reference and the
 // attempt, so the same seed fails the same rows whatever the order they
@@ -85,6 +92,7 @@ type Server struct {
 	log      []Request
 	attempts map[string]int
 	rows     rowLocks
+	limit    serverLimit
 
 	fault       atomic.Pointer[Faults]
 	lookupCard  atomic.Bool
@@ -102,6 +110,7 @@ func New(opts Options) *Server {
 		key:  deriveKey(opts.Credentials.ClientSecret),
 		rng:  rand.New(rand.NewPCG(opts.Faults.Seed, 0x5eed)),
 	}
+	s.limit.bucket.Store(newBucket(opts.ServerRate, opts.ServerBurst))
 	s.state = newBook(opts.Balance)
 	s.state.seed(opts.Cards)
 	s.fault.Store(&s.opts.Faults)

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -49,9 +50,19 @@ func (l *rowLocks) lock(ref string) func() {
 // keeps working after the client has given up, so the wait does not end
 // with the request. It returns the release of the row.
 func (s *Server) holdRow(ref, key string, n int) func() {
-	release := func() {}
-	if ref != "" {
-		release = s.rows.lock(ref)
+	return s.holdRows([]string{ref}, key, n)
+}
+
+// holdRows is holdRow for every reference of a bulk call: the rows are
+// taken in sorted order, so that two calls sharing references cannot
+// deadlock, and the SlowApply share of first calls holds them all.
+func (s *Server) holdRows(refs []string, key string, n int) func() {
+	refs = slices.Compact(slices.Sorted(slices.Values(refs)))
+	releases := make([]func(), 0, len(refs))
+	for _, ref := range refs {
+		if ref != "" {
+			releases = append(releases, s.rows.lock(ref))
+		}
 	}
 	f := s.faults()
 	if n == 1 && f.SlowFor > 0 && f.hit(faultSlowApply, f.SlowApply, key, n) {
@@ -59,5 +70,9 @@ func (s *Server) holdRow(ref, key string, n int) func() {
 		t := time.NewTimer(f.SlowFor)
 		<-t.C
 	}
-	return release
+	return func() {
+		for _, release := range slices.Backward(releases) {
+			release()
+		}
+	}
 }

@@ -88,8 +88,7 @@ func (s *Server) throttleToken(w http.ResponseWriter) bool {
 	if !s.throttled(EndpointToken) {
 		return false
 	}
-	w.Header().Set("Retry-After", s.retryAfter())
-	writeJSON(w, http.StatusTooManyRequests, tokenError{"too_many_requests", "Too many requests"})
+	s.refuseTokenCall(w)
 	return true
 }
 

@@ -105,13 +105,14 @@ type bulkFailure struct {
 	FailureReason string `json:"failureReason"`
 }
 
-// bulkAnswer is the payload of the bulk endpoint.
+// bulkAnswer is the payload of the bulk endpoint. A list left out by the
+// answer shape ([Options.BulkAnswer]) is nil and absent from the JSON.
 type bulkAnswer struct {
-	Successes    []bulkSuccess `json:"successBulkEnKashCardCreateDTOs"`
-	Failures     []bulkFailure `json:"failureBulkEnKashCardCreateDTOs"`
-	SuccessCount int           `json:"successCount"`
-	FailureCount int           `json:"failureCount"`
-	TotalCount   int           `json:"totalCount"`
+	Successes    *[]bulkSuccess `json:"successBulkEnKashCardCreateDTOs,omitempty"`
+	Failures     *[]bulkFailure `json:"failureBulkEnKashCardCreateDTOs,omitempty"`
+	SuccessCount int            `json:"successCount"`
+	FailureCount int            `json:"failureCount"`
+	TotalCount   int            `json:"totalCount"`
 }
 
 // accountQuery is the body of cardAccount/get and search, with search's
