@@ -59,9 +59,11 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-## bench: benchmarks (engine throughput, validation speed, ledger cost)
+## bench: every package's benchmarks one package at a time, a profile of the end-to-end run and
+## the side-by-side run with a Python thread pool and a curl loop, written to docs/performance.md
+## (about 10 min; BENCH_FULL=1 adds the slow validations, BENCH_FILTER=RE runs a part: see bench/run.sh)
 bench:
-	$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime 3x ./...
+	GO=$(GO) bash bench/run.sh
 
 ## fuzz: a short run of every fuzz target
 fuzz:

@@ -14,9 +14,12 @@ var ErrInput = errors.New("invalid input file")
 // quote. It names the file, the line, the column when there is one, and the
 // fix.
 type FileError struct {
-	File    string
-	Line    int    // 0 when the problem is not on one line
-	Column  string // "column E (mobile)", or ""
+	File   string
+	Line   int    // 0 when the problem is not on one line
+	Column string // "column E (mobile)", or ""
+	// Sheet is the workbook sheet File names ("book.xlsx, sheet Rewards"),
+	// "" for a CSV file: Line is then a row of that sheet.
+	Sheet   string
 	Problem string
 	Fix     string
 }
@@ -24,7 +27,10 @@ type FileError struct {
 // Error says where, what and the fix, in one line.
 func (e *FileError) Error() string {
 	where := e.File
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0 && e.Sheet != "":
+		where += fmt.Sprintf(", row %d", e.Line)
+	case e.Line > 0:
 		where += fmt.Sprintf(" line %d", e.Line)
 	}
 	if e.Column != "" {

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
+
+	"github.com/rewardbatch/rewardbatch/pkg/sheet"
 )
 
 // SaveAsUTF8 is the fix for a file that is not UTF-8.
@@ -35,6 +37,16 @@ type Reader struct {
 	lastLine int // the line of the last record read
 	rows     int
 	blank    int
+	sheet    string // the workbook sheet, "" for a CSV file
+}
+
+// lineWord is what a position counts: lines of a CSV file, rows of a
+// sheet.
+func (r *Reader) lineWord() string {
+	if r.sheet != "" {
+		return "row"
+	}
+	return "line"
 }
 
 // outColumn is where a column of Row.Values comes from: a field of Record
@@ -58,6 +70,10 @@ type Row struct {
 	// Problem is set when encoding/csv could not read the record cleanly;
 	// Record and Values then hold what could be recovered.
 	Problem *RowProblem
+	// Cells are what a workbook's sheet says of the row's cells beyond
+	// their values: a formula, a rounding format (see sheet.Cell); set
+	// by the caller that reads the workbook.
+	Cells []sheet.Cell
 
 	fieldLines []int // per column, only when the record spans several lines
 }
@@ -86,6 +102,10 @@ type Options struct {
 	// (--map, --mapping; see [ParseMap]); they are matched as the aliases
 	// are, and before them.
 	Map map[string]string
+	// Sheet is the name of the workbook sheet src is the CSV of (see
+	// package sheet); "" for a CSV file. Positions are then rows of
+	// that sheet.
+	Sheet string
 }
 
 // NewReader reads the header of the file named file from src and returns a
@@ -111,7 +131,7 @@ func NewReaderWith(file string, src io.Reader, o Options) (*Reader, error) {
 		_, _ = br.Discard(len(utf8BOM))
 		head = head[len(utf8BOM):]
 	}
-	r := &Reader{file: file, comma: detectComma(head)}
+	r := &Reader{file: file, comma: detectComma(head), sheet: o.Sheet}
 	skip, titles, comma := findHeader(head, mapping)
 	if skip > 0 {
 		// The title rows become empty lines, which encoding/csv passes
@@ -143,8 +163,8 @@ func NewReaderWith(file string, src io.Reader, o Options) (*Reader, error) {
 	}
 	r.header.Line = titles + 1
 	if titles > 0 {
-		r.header.Notes = append([]string{fmt.Sprintf("the header is on line %d: %s above it skipped (a title)", titles+1,
-			plural(titles, "line", "lines"))}, r.header.Notes...)
+		r.header.Notes = append([]string{fmt.Sprintf("the header is on %s %d: %s above it skipped (a title)", r.lineWord(), titles+1,
+			plural(titles, r.lineWord(), r.lineWord()+"s"))}, r.header.Notes...)
 	}
 	if err := r.mapColumns(); err != nil {
 		return nil, err

@@ -33,7 +33,8 @@ func envFor(env *sandboxtest.Env) map[string]string {
 // ledger of the test's own unless env names one.
 func execute(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
-	withState := map[string]string{"XDG_STATE_HOME": t.TempDir()}
+	state := t.TempDir()
+	withState := map[string]string{"XDG_STATE_HOME": state, "LOCALAPPDATA": state} // LOCALAPPDATA: on Windows
 	for k, v := range env {
 		withState[k] = v
 	}

@@ -3,14 +3,17 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rewardbatch/rewardbatch/pkg/config"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
 )
@@ -53,6 +56,10 @@ func TestConfigPrecedence(t *testing.T) {
 	t.Parallel()
 	file := writeConfig(t, "reports-dir: /file/reports\nbase-url: https://file.example.com\nworkers: 4\n"+
 		"password: from-the-file\nrun:\n  workers: 8\n", 0o600)
+	secretFile := writeConfig(t, "password-file: /run/secrets/pw\n", 0o600)
+	stateHome := map[string]string{"XDG_STATE_HOME": "/srv/state", "LOCALAPPDATA": `D:\state`}
+	defaultLedger, err := config.DefaultPaths(runtime.GOOS, func(k string) (string, bool) { v, ok := stateHome[k]; return v, ok })
+	require.NoError(t, err)
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -71,6 +78,22 @@ func TestConfigPrecedence(t *testing.T) {
 			"base-url", "https://env.example.com", "env " + enkash.EnvBaseURL},
 		{"secret masked", nil, []string{"--config", file}, "password", "***", "file " + file + ": password"},
 		{"secret never from REWARDBATCH_*", map[string]string{"REWARDBATCH_PASSWORD": "leaked"}, nil, "password", "", "default"},
+		{"ENKASH_* secret masked", map[string]string{enkash.EnvPassword: "pw-from-env"}, nil,
+			"password", "***", "env " + enkash.EnvPassword},
+		{"ENKASH_* client secret masked", map[string]string{enkash.EnvClientSecret: "cs-from-env"}, nil,
+			"client-secret", "***", "env " + enkash.EnvClientSecret},
+		{"ENKASH_* secret over file", map[string]string{enkash.EnvPassword: "pw-from-env"}, []string{"--config", file},
+			"password", "***", "env " + enkash.EnvPassword},
+		{"blank ENKASH_* secret is unset", map[string]string{enkash.EnvPassword: " "}, nil, "password", "", "default"},
+		{"secret file beaten by ENKASH_*", map[string]string{enkash.EnvPassword: "pw-from-env"}, []string{"--config", secretFile},
+			"password-file", "/run/secrets/pw", "file " + secretFile + ": password-file (" + enkash.EnvPassword + " wins)"},
+		{"secret file over ENKASH_*", map[string]string{enkash.EnvPassword: "pw-from-env", "REWARDBATCH_PASSWORD_FILE": "/run/pw"}, nil,
+			"password", "***", "env " + enkash.EnvPassword + " (--password-file wins)"},
+		{"SMTP URL masked", map[string]string{"REWARDBATCH_SMTP_URL": "smtps://pay:smtp-pw@mail.example.com:465"}, nil,
+			"REWARDBATCH_SMTP_URL", "smtps://pay:***@mail.example.com:465", "env REWARDBATCH_SMTP_URL"},
+		{"PGPASSWORD masked", map[string]string{"PGPASSWORD": "pg-pw"}, nil, "PGPASSWORD", "***", "env PGPASSWORD"},
+		{"default ledger", stateHome, nil, "state", defaultLedger.State, "default"},
+		{"deduplicates", map[string]string{EnvDeduplicates: "true"}, nil, EnvDeduplicates, "true", "env " + EnvDeduplicates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +101,26 @@ func TestConfigPrecedence(t *testing.T) {
 			got := shown(t, tt.env, tt.args...)
 			assert.Equal(t, [2]string{tt.value, tt.source}, got[tt.setting])
 		})
+	}
+}
+
+// TestConfigShowNeverPrintsASecret: with every secret set in the
+// environment, config show lists each as set and prints none of them.
+func TestConfigShowNeverPrintsASecret(t *testing.T) {
+	t.Parallel()
+	secrets := map[string]string{enkash.EnvPassword: "pw-Zq81", enkash.EnvClientSecret: "cs-Zq82", "PGPASSWORD": "pg-Zq83",
+		"REWARDBATCH_SMTP_URL": "smtp://pay:smtp-Zq84@mail.example.com:587", EnvState: "postgres://rb:url-Zq85@db.example.com/rb",
+		"REWARDBATCH_NOTIFY": "https://hooks.slack.com/services/T0/B0/hook-Zq86"}
+	for _, command := range []string{"run", "reconcile", "history"} {
+		code, stdout, stderr := execute(t, secrets, "config", "show", command)
+		require.Equal(t, exitcode.OK, code, stderr)
+		for _, v := range []string{"Zq81", "Zq82", "Zq83", "Zq84", "Zq85", "Zq86"} {
+			assert.NotContains(t, stdout+stderr, v, command)
+		}
+	}
+	got := shown(t, secrets)
+	for _, name := range []string{"password", "client-secret", "PGPASSWORD"} {
+		assert.Equal(t, "***", got[name][0], name)
 	}
 }
 
@@ -135,6 +178,37 @@ func TestConfigFileRefused(t *testing.T) {
 			assert.Equal(t, exitcode.Fatal, code)
 			assert.Contains(t, stderr, tt.want)
 			assert.Contains(t, stderr, path)
+		})
+	}
+}
+
+// TestDefaultLedgerPath: without --state or REWARDBATCH_STATE the ledger is
+// where config.DefaultPaths puts it on this system, and without any home
+// the command says what to set.
+func TestDefaultLedgerPath(t *testing.T) {
+	t.Parallel()
+	home, local := t.TempDir(), t.TempDir()
+	tests := []struct {
+		name string
+		env  map[string]string
+	}{
+		{"home", map[string]string{"XDG_STATE_HOME": "", "HOME": home, "LOCALAPPDATA": local}},
+		{"xdg", map[string]string{"XDG_STATE_HOME": filepath.Join(home, "xdg"), "HOME": home, "LOCALAPPDATA": local}},
+		{"nothing", map[string]string{"XDG_STATE_HOME": "", "LOCALAPPDATA": ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			want, werr := config.DefaultPaths(runtime.GOOS, func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
+			code, _, stderr := execute(t, tt.env, "history")
+			assert.Equal(t, exitcode.Fatal, code)
+			if werr != nil {
+				assert.Contains(t, stderr, "no place for the ledger")
+				assert.Contains(t, stderr, "--state PATH")
+				return
+			}
+			assert.Equal(t, ledger.FileName, filepath.Base(want.State))
+			assert.Contains(t, stderr, "no ledger at "+want.State+" yet")
 		})
 	}
 }

@@ -106,7 +106,11 @@ func newConfigCmd(g *globals) *cobra.Command {
 environment and config file, one line each, with where the value came from:
 the command line, an environment variable (REWARDBATCH_* or ENKASH_*), the
 config file (--config FILE or $REWARDBATCH_CONFIG) and key, or the default.
-Secrets are shown as *** and the secrets inside URLs are masked.`,
+A secret (--password, --client-secret) that its ENKASH_* variable gives is
+listed as *** from that variable, and the settings only a variable gives
+(REWARDBATCH_SMTP_URL, PGPASSWORD, ENKASH_DEDUPLICATES) are listed when set.
+Secrets are shown as *** and the secrets inside URLs are masked: no secret's
+value is ever printed.`,
 		Example: `  rewardbatch config show
   rewardbatch --config /etc/rewardbatch.yaml config show reconcile`,
 		Args: cobra.MaximumNArgs(1),
@@ -128,7 +132,7 @@ Secrets are shown as *** and the secrets inside URLs are masked.`,
 			if err := configure(g, target); err != nil {
 				return err
 			}
-			return config.Show(g.stdout, g.settings)
+			return config.Show(g.stdout, g.shownSettings(target.Flags()))
 		},
 	}
 	cmd.AddCommand(show)

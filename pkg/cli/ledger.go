@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 
+	"github.com/rewardbatch/rewardbatch/pkg/config"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 
@@ -36,7 +38,7 @@ func (f *ledgerFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.state, "state", "", "the ledger that remembers what was sent, so that no rerun pays a row twice: "+
 		"a SQLite file, or a PostgreSQL database as postgres://USER@HOST/DB?sslmode=verify-full (the password from "+
 		"PGPASSWORD or PGPASSFILE; env "+EnvState+"; default $XDG_STATE_HOME/rewardbatch/ledger.db, else "+
-		"~/.local/state/rewardbatch/ledger.db; an embedded --sandbox run uses a throw-away one unless --state is given)")
+		"~/.local/state/rewardbatch/ledger.db; on Windows %LocalAppData%\\rewardbatch\\ledger.db; an embedded --sandbox run uses a throw-away one unless --state is given)")
 }
 
 // addWaitFlag registers --wait-lock, for the commands that lock the ledger.
@@ -94,12 +96,16 @@ func (f *ledgerFlags) bind(ctx context.Context, g *globals, l *ledger.Ledger, cf
 }
 
 // path returns the ledger's location: --state, REWARDBATCH_STATE, or the
-// default file.
+// default file of this system (config.DefaultPaths).
 func (f *ledgerFlags) path(g *globals) (string, error) {
 	if loc := f.location(g); loc != "" {
 		return loc, nil
 	}
-	return ledger.DefaultPath(g.lookupEnv)
+	p, err := config.DefaultPaths(runtime.GOOS, g.lookupEnv)
+	if err != nil {
+		return "", err
+	}
+	return p.State, nil
 }
 
 // read opens the ledger for reading, without its lock (so that it works

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/job"
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/ledger/pgtest"
 )
@@ -104,6 +105,7 @@ func TestASecondRunOfTheScopeIsRefusedOnPostgres(t *testing.T) {
 	assert.Equal(t, exitcode.Fatal, code)
 	assert.Contains(t, stderr, "the ledger is in use by another process: rewardbatch pid ")
 	assert.Contains(t, stderr, "(run held-by-test) holds scope ")
+	assert.Contains(t, stderr, `"stopReason":"`+job.ReasonLedgerLocked+`"`)
 	assert.NotContains(t, stderr, pgtest.Shared(t).Password)
 }
 

@@ -138,7 +138,7 @@ JSON document (schemaVersion 1, see the README).`,
 				if err != nil {
 					return err
 				}
-				running := runningCheck(cmd.Context(), l.Path())
+				running := runningCheck(cmd.Context(), l)
 				if asJSON {
 					return writeJSON(g, historyRuns(runs, running))
 				}

@@ -36,8 +36,9 @@ func newReportCmd(g *globals) *cobra.Command {
 		Use:   "report RUN",
 		Short: "Write a run's results.csv, failed.csv and summary.json again, from the ledger",
 		Long: `report rebuilds the reports of a run from the ledger and the copy of the input
-in the run's folder (input.csv): results.csv, failed.csv and summary.json, with the
-same content as the run wrote, except latencyMs, which the ledger does not keep. Use
+in the run's folder (input.csv, or input.xlsx for a workbook): results.csv, failed.csv
+and summary.json, with the same content as the run wrote, except latencyMs, which the
+ledger does not keep. Use
 it when a run could not write its reports (a full disk, a second Ctrl-C, a kill),
 or to get them back after they were lost. It sends nothing and needs no EnKash
 credentials. RUN is a run id (see rewardbatch history) or a run folder.

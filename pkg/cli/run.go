@@ -262,7 +262,7 @@ func runJob(ctx context.Context, g *globals, o *runOptions, file, approved strin
 		api = c
 		scope, err := o.ledger.bind(ctx, g, rec.Ledger, cfg, o.useSandbox)
 		if err != nil {
-			return stop(exitcode.Fatal, job.WithReason(job.ReasonLedger, err))
+			return stop(exitcode.Fatal, ledgerStop(err))
 		}
 		opts.Ledger, opts.Scope = rec.Ledger, scope
 	}

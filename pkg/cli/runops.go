@@ -127,8 +127,17 @@ func (f *opsFlags) openLedger(ctx context.Context, g *globals, lf *ledgerFlags, 
 		g.log.Info("waiting for the ledger while another run holds it", zap.Duration("waitLock", lf.waitLock))
 	}
 	l, closeLedger, err := lf.open(ctx, g, sandboxRun)
-	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ledger.ErrLocked) {
-		err = job.WithReason(job.ReasonLedger, err) // LEDGER_LOCKED is told by the error itself
+	return l, closeLedger, ledgerStop(err)
+}
+
+// ledgerStop marks a failure of the ledger with the stop reason
+// LEDGER_ERROR, except a lock held by another run (LEDGER_LOCKED) and an
+// interruption (INTERRUPTED), which the error tells by itself. On
+// PostgreSQL the lock is taken when the scope is bound, so binding needs
+// this as much as opening.
+func ledgerStop(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ledger.ErrLocked) {
+		return err
 	}
-	return l, closeLedger, err
+	return job.WithReason(job.ReasonLedger, err)
 }

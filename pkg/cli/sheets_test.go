@@ -86,8 +86,9 @@ func TestRunXLSX(t *testing.T) {
 }
 
 // TestValidateAWorkbook: an .xlsx is recognised by its content (here
-// named .csv), snapshotted as it is and read from the snapshot, sheet by
-// --sheet; an .xls gets what to do.
+// named .csv), snapshotted as it is (input.xlsx) and read from the
+// snapshot, sheet by --sheet, its errors placed by cell; an .xls gets
+// what to do.
 func TestValidateAWorkbook(t *testing.T) {
 	t.Parallel()
 	f := excelize.NewFile()
@@ -98,6 +99,10 @@ func TestValidateAWorkbook(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.SetSheetRow("November", "A1", &[]any{"Employee Name", "Salutation", "Gender", "Email ID", "Mobile No.", "Points", "Ref No"}))
 	require.NoError(t, f.SetSheetRow("November", "A2", &[]any{"Diya", "Ms", "F", "d@example.com", 9876543211, 250.5, "R-2"}))
+	_, err = f.NewSheet("Errors")
+	require.NoError(t, err)
+	require.NoError(t, f.SetSheetRow("Errors", "A1", &[]any{"Employee Name", "Salutation", "Gender", "Email ID", "Mobile No.", "Points", "Ref No"}))
+	require.NoError(t, f.SetSheetRow("Errors", "A2", &[]any{"Ira", "Ms", "F", "not-an-email", 9876543212, 10, "R-3"}))
 	saved := filepath.Join(t.TempDir(), "book.xlsx")
 	require.NoError(t, f.SaveAs(saved))
 	path := filepath.Join(t.TempDir(), "named-like-a.csv")
@@ -108,11 +113,15 @@ func TestValidateAWorkbook(t *testing.T) {
 	require.Equal(t, exitcode.OK, code, stderr)
 	assert.Contains(t, stdout, "named-like-a.csv, sheet November")
 	assert.Contains(t, stdout, "allocate          1           250.50")
-	snap, err := os.ReadFile(filepath.Join(out, "input.csv"))
+	snap, err := os.ReadFile(filepath.Join(out, "input.xlsx"))
 	require.NoError(t, err)
 	orig, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Equal(t, orig, snap, "the snapshot is the workbook's bytes")
+
+	code, stdout, _ = execute(t, nil, "validate", "--log-level", "warn", "--sheet", "Errors", "--out", filepath.Join(t.TempDir(), "e"), path)
+	assert.Equal(t, exitcode.InvalidInput, code)
+	assert.Contains(t, stdout, "  Errors!D2 (Email ID): ", "a position in a workbook is its cell")
 
 	xls := filepath.Join(t.TempDir(), "old.xls")
 	require.NoError(t, os.WriteFile(xls, append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 600)...), 0o600))

@@ -36,6 +36,7 @@ type stopCase struct {
 	extra   []string
 	file    string
 	lock    bool // another process holds the ledger
+	damaged bool // the ledger file is not a ledger
 	cancel  bool // a signal arrives with the first credit request
 	code    int
 	reason  string
@@ -71,6 +72,11 @@ func TestEveryStopReason(t *testing.T) {
 		{name: "failure threshold", opts: sandbox.Options{Cards: sandbox.DemoCards(), Faults: sandbox.Faults{FailBefore: 1}},
 			extra: []string{"--max-failure-ratio", "0.5", "--failure-window", "4", "--max-attempts", "1", "--workers", "1"},
 			code:  exitcode.Incomplete, reason: job.ReasonFailureThreshold, level: "error", history: true},
+		{name: "rows failed", opts: demo, file: "../job/testdata/mixed.csv", extra: []string{"--skip-invalid"},
+			code: exitcode.RowsFailed, reason: job.ReasonRowsFailed, level: "warn", history: true},
+		{name: "plan not the expected one", opts: demo, extra: []string{"--expect-plan", "000000000000"}, code: exitcode.InvalidInput,
+			reason: job.ReasonInputInvalid, level: "error", history: true},
+		{name: "ledger damaged", opts: demo, damaged: true, code: exitcode.Fatal, reason: job.ReasonLedger, level: "error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +109,9 @@ func checkStop(t *testing.T, tt stopCase) {
 		require.NoError(t, err)
 		defer l.Close()
 	}
+	if tt.damaged {
+		require.NoError(t, os.WriteFile(state, []byte("not a ledger, but not empty either"), 0o600))
+	}
 	file := sample
 	if tt.file != "" {
 		file = tt.file
@@ -119,7 +128,7 @@ func checkStop(t *testing.T, tt stopCase) {
 	require.NoError(t, json.Unmarshal(raw, &s))
 	assert.Equal(t, tt.reason, s.StopReason)
 	assert.Equal(t, tt.code, s.ExitCode)
-	if tt.code != exitcode.OK {
+	if tt.code != exitcode.OK && tt.code != exitcode.RowsFailed { // a finished run's rows tell why
 		assert.NotEmpty(t, s.Message)
 	}
 
@@ -134,7 +143,7 @@ func checkStop(t *testing.T, tt stopCase) {
 	if tt.code != exitcode.OK {
 		var last map[string]any
 		require.NoError(t, json.Unmarshal([]byte(logLines[len(logLines)-1]), &last))
-		assert.Equal(t, "error", last["level"])
+		assert.Equal(t, tt.level, last["level"])
 		assert.Equal(t, tt.reason, last["stopReason"])
 		assert.EqualValues(t, tt.code, last["exitCode"])
 	}

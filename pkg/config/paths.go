@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -16,7 +17,8 @@ type Paths struct {
 var ErrNoHome = errors.New("no place for the ledger")
 
 // DefaultPaths returns the default ledger and reports locations for an
-// operating system (runtime.GOOS) and environment:
+// operating system (runtime.GOOS) and environment; it is the one place
+// that decides them (the ledger's file name is ledger.FileName):
 //
 //   - Windows: %LocalAppData%\rewardbatch\ledger.db and
 //     %LocalAppData%\rewardbatch\reports (falling back to
@@ -38,7 +40,7 @@ func DefaultPaths(goos string, lookupEnv func(string) (string, bool)) (Paths, er
 			base = joinWindows(get("USERPROFILE"), "AppData", "Local")
 		}
 		if base == "" {
-			return Paths{}, errors.Join(ErrNoHome, errors.New("set LOCALAPPDATA, or pass --state PATH and --reports-dir DIR"))
+			return Paths{}, fmt.Errorf("%w: set LOCALAPPDATA, or pass --state PATH and --reports-dir DIR", ErrNoHome)
 		}
 		dir := joinWindows(base, "rewardbatch")
 		return Paths{State: joinWindows(dir, "ledger.db"), Reports: joinWindows(dir, "reports")}, nil
@@ -48,7 +50,7 @@ func DefaultPaths(goos string, lookupEnv func(string) (string, bool)) (Paths, er
 		base = strings.TrimRight(get("HOME"), "/") + "/.local/state"
 	}
 	if base == "" {
-		return Paths{}, errors.Join(ErrNoHome, errors.New("set XDG_STATE_HOME or HOME, or pass --state PATH"))
+		return Paths{}, fmt.Errorf("%w: set XDG_STATE_HOME or HOME, or pass --state PATH", ErrNoHome)
 	}
 	return Paths{State: strings.TrimRight(base, "/") + "/rewardbatch/ledger.db", Reports: "reports"}, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/console/store"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
+	"github.com/rewardbatch/rewardbatch/pkg/sheet"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
 )
 
@@ -156,12 +157,18 @@ func cell(row []string, i int) string {
 // originalRows fills lines with the rows of the file that start on those
 // lines, as "column: value" pairs.
 func (s *Server) originalRows(path string, lines map[int]string) {
-	f, err := os.Open(path)
+	var src io.ReadCloser
+	var err error
+	if strings.HasSuffix(path, ".xlsx") {
+		src, _, err = sheet.Open(path, "", "") // a line is the sheet's row
+	} else {
+		src, err = os.Open(path)
+	}
 	if err != nil {
 		return
 	}
-	defer f.Close()
-	rd, err := allocfile.NewReader(filepath.Base(path), f)
+	defer src.Close()
+	rd, err := allocfile.NewReader(filepath.Base(path), src)
 	if err != nil {
 		return
 	}

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/rewardbatch/rewardbatch/pkg/console/store"
+	"github.com/rewardbatch/rewardbatch/pkg/htmlreport"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
@@ -124,19 +126,40 @@ func (s *Server) summary(b store.Batch) (*report.Summary, error) {
 // validRunID accepts the run folder names the runner makes.
 func validRunID(id string) bool { return len(id) > 4 && id[:4] == "run-" && validID(id[4:]) }
 
+// printPage serves the run's summary.html page, headed with the batch and
+// its approvals: what an approver or a manager prints or files.
 func (s *Server) printPage(w http.ResponseWriter, r *http.Request) {
 	b, ok := s.loadBatch(w, r)
 	if !ok {
 		return
 	}
-	d, err := s.resultsView(r, b)
+	sum, err := s.summary(b)
 	if err != nil {
 		s.fail(w, r, http.StatusNotFound, "This batch has no results yet.")
 		return
 	}
-	d.Table = nil
-	s.render(w, r, "print", "Summary of "+b.Name, d)
+	ds, err := s.store.Decisions(r.Context(), b.ID)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, "The approvals of this batch cannot be read.")
+		return
+	}
+	pb := &htmlreport.Batch{Name: b.Name, Uploader: b.Uploader, UploadedAt: b.CreatedAt}
+	for _, d := range ds {
+		pb.Decisions = append(pb.Decisions, htmlreport.Decision{User: d.User, Approve: d.Approve, At: d.At, Comment: d.Comment})
+	}
+	var page bytes.Buffer
+	if err := htmlreport.Render(&page, filepath.Join(s.batchDir(b.ID), b.RunID), sum, pb); err != nil {
+		s.fail(w, r, http.StatusInternalServerError, "The summary of this run cannot be shown.")
+		return
+	}
+	w.Header().Set("Content-Security-Policy", printPolicy)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(page.Bytes())
 }
+
+// printPolicy is the print page's Content-Security-Policy: the console's,
+// with the page's one inline style allowed by its hash.
+var printPolicy = strings.Replace(contentSecurityPolicy, "style-src 'self'", "style-src "+htmlreport.StyleSource(), 1)
 
 // verdict says in one sentence how a run ended.
 func verdict(sum *report.Summary, notDone int) string {

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/rewardbatch/rewardbatch/pkg/console/store"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/sheet"
 )
 
 type uploadData struct {
@@ -122,9 +122,6 @@ func setField(b *store.Batch, name, v string) error {
 // store1 writes the file part into a new batch folder.
 func (s *Server) store1(r *http.Request, part *multipart.Part, b store.Batch) (store.Batch, error) {
 	b.Name = displayName(part.FileName())
-	if strings.HasSuffix(strings.ToLower(b.Name), ".xlsx") || strings.HasSuffix(strings.ToLower(b.Name), ".xls") {
-		return b, &uploadError{http.StatusUnsupportedMediaType, "This is an Excel workbook. In Excel choose File › Save As › CSV UTF-8 (comma delimited), then upload the .csv file."}
-	}
 	b.ID, b.Uploader, b.State, b.ExitCode = newBatchID(s.now()), sessionOf(r).User.Name, store.StateInvalid, -1
 	dir := s.batchDir(b.ID)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -145,7 +142,7 @@ func (s *Server) copyUpload(src io.Reader, path string) (int64, string, error) {
 		return 0, "", err
 	}
 	h := sha256.New()
-	head := &headBuffer{max: 8}
+	head := &headBuffer{max: 4096}
 	n, err := io.Copy(io.MultiWriter(f, h, head), io.LimitReader(src, s.cfg.MaxUpload+1))
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -157,8 +154,17 @@ func (s *Server) copyUpload(src io.Reader, path string) (int64, string, error) {
 		return n, "", s.tooBig()
 	case n == 0:
 		return n, "", &uploadError{http.StatusBadRequest, "The file is empty. Choose the allocation file again."}
-	case bytes.HasPrefix(head.b, []byte("PK\x03\x04")):
-		return n, "", &uploadError{http.StatusUnsupportedMediaType, "This is a zip or Excel file, not a CSV. Save it as CSV UTF-8 and upload that."}
+	}
+	switch sheet.Detect(head.b) {
+	case sheet.XLSX:
+		// A workbook is kept under its own name, so that every message
+		// about it speaks of sheets and cells.
+		if err := os.Rename(path, workbookPath(path)); err != nil {
+			return n, "", err
+		}
+	case sheet.XLS, sheet.ODS, sheet.ZIP:
+		return n, "", &uploadError{http.StatusUnsupportedMediaType,
+			"This is not an .xlsx workbook or a CSV file (an old .xls, an .ods or another archive). Save it as Excel Workbook (.xlsx) or CSV UTF-8 and upload that."}
 	}
 	return n, hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -142,8 +142,8 @@ func TestUploadRefusals(t *testing.T) {
 	}{
 		{"oversized", "big.csv", big, http.StatusRequestEntityTooLarge, "larger than"},
 		{"empty", "empty.csv", nil, http.StatusBadRequest, "empty"},
-		{"an Excel workbook by name", "book.xlsx", []byte("PK\x03\x04rest"), http.StatusUnsupportedMediaType, "Excel"},
-		{"a zip named .csv", "book.csv", []byte("PK\x03\x04rest"), http.StatusUnsupportedMediaType, "not a CSV"},
+		{"an old .xls workbook", "book.xls", []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest"), http.StatusUnsupportedMediaType, "Save it as Excel Workbook (.xlsx) or CSV UTF-8"},
+		{"a zip named .xlsx", "book.xlsx", []byte("PK\x03\x04rest"), http.StatusUnsupportedMediaType, "not an .xlsx workbook"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,15 +1,21 @@
 package console
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 
 	"github.com/rewardbatch/rewardbatch/pkg/console/store"
+	"github.com/rewardbatch/rewardbatch/pkg/filetemplate"
 )
 
 // routes is every route of the console, in one place.
 func (s *Server) routes() http.Handler {
 	m := http.NewServeMux()
 	m.Handle("GET /static/", staticHandler())
+	m.HandleFunc("GET /template.csv", templateAction(filetemplate.WriteCSV, "text/csv; charset=utf-8", "allocations-template.csv"))
+	m.HandleFunc("GET /template.xlsx", templateAction(filetemplate.WriteXLSX,
+		"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "allocations-template.xlsx"))
 	m.HandleFunc("GET /login", s.loginPage)
 	m.HandleFunc("POST /login", s.loginAction)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -45,4 +51,19 @@ func (s *Server) routes() http.Handler {
 	h = securityHeaders(h)
 	h = s.recoverer(h)
 	return h
+}
+
+// templateAction serves the allocation template that `rewardbatch
+// template` writes, as a download: the same file from the same code.
+func templateAction(write func(io.Writer) error, contentType, name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			http.Error(w, "the template cannot be made", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		_, _ = w.Write(b.Bytes())
+	}
 }

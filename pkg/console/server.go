@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -125,7 +126,18 @@ const batchesDir = "batches"
 func (s *Server) batchDir(id string) string { return filepath.Join(s.cfg.Folder, batchesDir, id) }
 
 // uploadPath is where a batch's file is kept; never a name the user gave.
-func (s *Server) uploadPath(id string) string { return filepath.Join(s.batchDir(id), "upload.csv") }
+// A workbook is kept as upload.xlsx (see workbookPath).
+func (s *Server) uploadPath(id string) string {
+	p := filepath.Join(s.batchDir(id), "upload.csv")
+	if _, err := os.Stat(workbookPath(p)); err == nil {
+		return workbookPath(p)
+	}
+	return p
+}
+
+// workbookPath is where an uploaded file that turned out to be a workbook
+// is kept.
+func workbookPath(csvPath string) string { return strings.TrimSuffix(csvPath, ".csv") + ".xlsx" }
 
 func (s *Server) checkDir(id string) string { return filepath.Join(s.batchDir(id), "check") }
 

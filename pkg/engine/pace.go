@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"go.uber.org/zap"
@@ -120,7 +121,10 @@ func (g *gate) retryDelay(n int, err error) time.Duration {
 	d := g.backoff(n)
 	var na *enkash.NotAppliedError
 	if g.adapt != nil && errors.As(err, &na) && na.HTTPStatus == 429 {
-		d = max(d, cmp.Or(na.RetryAfter, g.cfg.Default429))
+		// Spread the retries over a quarter of the pause, so that the rows
+		// throttled in one burst do not all come back in the next.
+		ra := cmp.Or(na.RetryAfter, g.cfg.Default429)
+		d = max(d, ra+rand.N(ra/4+1))
 	}
 	return d
 }

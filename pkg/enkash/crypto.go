@@ -25,14 +25,15 @@ func DeriveKey(clientSecret Secret) Key {
 // ErrBadEnvelope is wrapped by every failure to open an envelope.
 var ErrBadEnvelope = errors.New("invalid encrypted envelope")
 
-// envelopeBody is the wire form of an encrypted body, in both directions.
-type envelopeBody struct {
-	Request string `json:"request"`
-}
-
 // Seal encrypts plaintext with AES-128-ECB and PKCS#7 padding and returns the
 // Base64 ciphertext.
 func Seal(k Key, plaintext []byte) string {
+	return base64.StdEncoding.EncodeToString(encrypt(k, plaintext))
+}
+
+// encrypt pads plaintext with PKCS#7 and encrypts it with AES-128-ECB into
+// a new buffer.
+func encrypt(k Key, plaintext []byte) []byte {
 	block, _ := aes.NewCipher(k[:]) // a 16-byte key never fails
 	pad := aes.BlockSize - len(plaintext)%aes.BlockSize
 	buf := make([]byte, len(plaintext)+pad)
@@ -43,7 +44,7 @@ func Seal(k Key, plaintext []byte) string {
 	for i := 0; i < len(buf); i += aes.BlockSize {
 		block.Encrypt(buf[i:i+aes.BlockSize], buf[i:i+aes.BlockSize])
 	}
-	return base64.StdEncoding.EncodeToString(buf)
+	return buf
 }
 
 // Open reverses [Seal]. It checks the Base64, the block length and the
@@ -53,6 +54,23 @@ func Open(k Key, ciphertext string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: not Base64: %v", ErrBadEnvelope, err)
 	}
+	return decrypt(k, buf)
+}
+
+// openBase64 is [Open] of Base64 held in bytes, without copying it into a
+// string first.
+func openBase64(k Key, b64 []byte) ([]byte, error) {
+	buf := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
+	n, err := base64.StdEncoding.Decode(buf, b64)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not Base64: %v", ErrBadEnvelope, err)
+	}
+	return decrypt(k, buf[:n])
+}
+
+// decrypt decrypts buf in place and returns the plaintext without its
+// padding, checking the block length and the padding.
+func decrypt(k Key, buf []byte) ([]byte, error) {
 	if len(buf) == 0 || len(buf)%aes.BlockSize != 0 {
 		return nil, fmt.Errorf("%w: ciphertext length %d is not a whole number of AES blocks", ErrBadEnvelope, len(buf))
 	}
@@ -61,16 +79,34 @@ func Open(k Key, ciphertext string) ([]byte, error) {
 		block.Decrypt(buf[i:i+aes.BlockSize], buf[i:i+aes.BlockSize])
 	}
 	pad := int(buf[len(buf)-1])
-	if pad == 0 || pad > aes.BlockSize || !bytes.Equal(buf[len(buf)-pad:], bytes.Repeat([]byte{byte(pad)}, pad)) {
+	if pad == 0 || pad > aes.BlockSize {
 		return nil, fmt.Errorf("%w: bad padding (wrong key?)", ErrBadEnvelope)
+	}
+	for _, b := range buf[len(buf)-pad:] {
+		if int(b) != pad {
+			return nil, fmt.Errorf("%w: bad padding (wrong key?)", ErrBadEnvelope)
+		}
 	}
 	return buf[:len(buf)-pad], nil
 }
 
+// The envelope's text around the Base64 ciphertext: the wire form of an
+// encrypted body in both directions, {"request":"<Base64>"}, exactly as
+// encoding/json writes it (Base64 has no character that JSON escapes).
+const (
+	envelopeOpen  = `{"request":"`
+	envelopeClose = `"}`
+)
+
 // SealJSON wraps plaintext JSON as the envelope {"request": "<Base64>"}.
+// The Base64 is written straight into the one buffer returned.
 func SealJSON(k Key, plaintext []byte) []byte {
-	b, _ := json.Marshal(envelopeBody{Request: Seal(k, plaintext)})
-	return b
+	ct := encrypt(k, plaintext)
+	out := make([]byte, len(envelopeOpen)+base64.StdEncoding.EncodedLen(len(ct))+len(envelopeClose))
+	n := copy(out, envelopeOpen)
+	base64.StdEncoding.Encode(out[n:], ct)
+	copy(out[len(out)-len(envelopeClose):], envelopeClose)
+	return out
 }
 
 // OpenJSON reads a body that may be an envelope. A body of the form
@@ -83,9 +119,9 @@ func OpenJSON(k Key, body []byte) (plain []byte, sealed bool, err error) {
 	}
 	// The common shape, {"request":"<Base64>"}, is read without a JSON
 	// parse: Base64 has no quote, so the value ends at the first quote.
-	if rest, ok := bytes.CutPrefix(trimmed, []byte(`{"request":"`)); ok {
-		if b64, ok := bytes.CutSuffix(rest, []byte(`"}`)); ok && bytes.IndexByte(b64, '"') < 0 && bytes.IndexByte(b64, '\\') < 0 {
-			plain, err = Open(k, string(b64))
+	if rest, ok := bytes.CutPrefix(trimmed, []byte(envelopeOpen)); ok {
+		if b64, ok := bytes.CutSuffix(rest, []byte(envelopeClose)); ok && bytes.IndexByte(b64, '"') < 0 && bytes.IndexByte(b64, '\\') < 0 {
+			plain, err = openBase64(k, b64)
 			return plain, true, err
 		}
 	}

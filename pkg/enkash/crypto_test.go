@@ -1,8 +1,11 @@
 package enkash
 
 import (
+	"crypto/aes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,17 +46,22 @@ func TestDeriveKeyIsFirstHalfOfSHA256(t *testing.T) {
 	assert.Equal(t, "eecd853fdf8365ff8842f675843b07ef", hex.EncodeToString(k[:]))
 }
 
-func TestOpenRefusesDamage(t *testing.T) {
-	t.Parallel()
-	k := DeriveKey("sandbox-client-secret")
-	for name, in := range map[string]string{
+// damaged are ciphertexts that no envelope under k may open.
+func damaged(k Key) map[string]string {
+	return map[string]string{
 		"not base64":   "%%%",
 		"empty":        "",
 		"not a block":  "AAAA",
 		"wrong key":    Seal(DeriveKey("other"), []byte(`{"a":1}`)),
 		"bad padding":  "AAAAAAAAAAAAAAAAAAAAAA==",
 		"double block": Seal(k, []byte("x"))[:10],
-	} {
+	}
+}
+
+func TestOpenRefusesDamage(t *testing.T) {
+	t.Parallel()
+	k := DeriveKey("sandbox-client-secret")
+	for name, in := range damaged(k) {
 		t.Run(name, func(t *testing.T) {
 			_, err := Open(k, in)
 			assert.True(t, errors.Is(err, ErrBadEnvelope), "got %v", err)
@@ -91,4 +99,38 @@ func FuzzOpen(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSealJSONIsTheEncodedEnvelope: SealJSON writes its envelope by hand;
+// it must be byte for byte what encoding/json makes of the same ciphertext,
+// and open again, for every padding length.
+func TestSealJSONIsTheEncodedEnvelope(t *testing.T) {
+	t.Parallel()
+	k := DeriveKey("sandbox-client-secret")
+	for n := 0; n <= 3*aes.BlockSize; n++ {
+		plain := []byte(strings.Repeat("<&>\"x", n)[:n])
+		want, err := json.Marshal(map[string]string{"request": Seal(k, plain)})
+		require.NoError(t, err)
+		got := SealJSON(k, plain)
+		assert.Equal(t, string(want), string(got), "length %d", n)
+		opened, sealed, err := OpenJSON(k, got)
+		require.NoError(t, err)
+		assert.True(t, sealed)
+		assert.Equal(t, plain, opened, "length %d", n)
+	}
+}
+
+// TestOpenJSONRefusesDamage: the envelope read without a JSON parse
+// refuses what Open refuses.
+func TestOpenJSONRefusesDamage(t *testing.T) {
+	t.Parallel()
+	k := DeriveKey("sandbox-client-secret")
+	for name, b64 := range damaged(k) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, sealed, err := OpenJSON(k, []byte(`{"request":"`+b64+`"}`))
+			assert.True(t, sealed)
+			assert.True(t, errors.Is(err, ErrBadEnvelope), "got %v", err)
+		})
+	}
 }

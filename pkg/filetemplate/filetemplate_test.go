@@ -2,6 +2,8 @@ package filetemplate
 
 import (
 	"bytes"
+	"io"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -9,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
+	"github.com/rewardbatch/rewardbatch/pkg/sheet"
 )
 
 // TestXLSXTemplate opens the template back and checks what protects the
@@ -93,4 +96,50 @@ func TestCSVTemplateIsReadBack(t *testing.T) {
 	for _, c := range Columns {
 		assert.True(t, r.Header().Has(c.Name), c.Name)
 	}
+}
+
+// TestXLSXTemplateFilledInIsReadBack: a row typed into the template as
+// an HR user would (the mobile and reference in Text cells, the amount a
+// number) comes back through the workbook reader exactly, header and all.
+func TestXLSXTemplateFilledInIsReadBack(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, WriteXLSX(&buf))
+	f, err := excelize.OpenReader(&buf)
+	require.NoError(t, err)
+	typed := map[string]any{
+		allocfile.ColOperation: "allocate", allocfile.ColReference: "000123", allocfile.ColFirstName: "José",
+		allocfile.ColTitle: "Ms", allocfile.ColGender: "F", allocfile.ColEmail: "jose@example.com",
+		allocfile.ColMobile: "9876543210", allocfile.ColAmount: 1250.5,
+	}
+	want := map[string]string{allocfile.ColAmount: "1250.5"}
+	for i, c := range Columns {
+		v, ok := typed[c.Name]
+		if !ok {
+			continue
+		}
+		cell, err := excelize.CoordinatesToCellName(i+1, 2)
+		require.NoError(t, err)
+		require.NoError(t, f.SetCellValue(DataSheet, cell, v))
+		if s, ok := v.(string); ok {
+			want[c.Name] = s
+		}
+	}
+	path := filepath.Join(t.TempDir(), "allocations-template.xlsx")
+	require.NoError(t, f.SaveAs(path))
+	require.NoError(t, f.Close())
+
+	st, name, err := sheet.Open(path, "", t.TempDir())
+	require.NoError(t, err)
+	defer st.Close()
+	assert.Equal(t, DataSheet, name, "the data sheet comes first")
+	r, err := allocfile.NewReaderWith(path, st, allocfile.Options{Sheet: name})
+	require.NoError(t, err)
+	row, err := r.Read()
+	require.NoError(t, err)
+	assert.Equal(t, 2, row.Line)
+	for col, v := range want {
+		assert.Equal(t, v, row.Record.Field(col), col)
+	}
+	_, err = r.Read()
+	assert.ErrorIs(t, err, io.EOF, "the template has no other row")
 }

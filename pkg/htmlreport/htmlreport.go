@@ -2,7 +2,9 @@ package htmlreport
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
@@ -33,20 +36,60 @@ var page = template.Must(template.New(File).Parse(pageText))
 // Write renders the run's summary and the rows of its failed.csv into
 // summary.html in dir, atomically, mode 0600.
 func Write(dir string, s *report.Summary) error {
-	d, err := build(dir, s)
-	if err != nil {
-		return err
-	}
 	var b bytes.Buffer
-	if err := page.Execute(&b, d); err != nil {
-		return fmt.Errorf("writing %s: %w", File, err)
+	if err := Render(&b, dir, s, nil); err != nil {
+		return err
 	}
 	return report.WriteFileAtomic(filepath.Join(dir, File), b.Bytes())
 }
 
+// Batch is what the web console knows of a run beyond its folder: the
+// uploaded batch's name, who uploaded it, and the approvers' decisions.
+type Batch struct {
+	Name       string
+	Uploader   string
+	UploadedAt time.Time
+	Decisions  []Decision
+}
+
+// Decision is one approver's decision on a batch.
+type Decision struct {
+	User    string
+	Approve bool
+	At      time.Time
+	Comment string
+}
+
+// Render writes the page of the run in dir to w: summary.html itself, or,
+// with a batch, the console's print page (the same page, headed with the
+// batch and its approvals).
+func Render(w io.Writer, dir string, s *report.Summary, b *Batch) error {
+	d, err := build(dir, s)
+	if err != nil {
+		return err
+	}
+	d.Batch = b
+	if err := page.Execute(w, d); err != nil {
+		return fmt.Errorf("writing %s: %w", File, err)
+	}
+	return nil
+}
+
+// StyleSource is the Content-Security-Policy source that allows the page's
+// one inline style and nothing else, for a server that serves the page.
+func StyleSource() string { return styleSource }
+
+var styleSource = func() string {
+	_, rest, _ := strings.Cut(pageText, "<style>")
+	css, _, _ := strings.Cut(rest, "</style>")
+	sum := sha256.Sum256([]byte(css))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}()
+
 // data is what the page shows.
 type data struct {
 	S        *report.Summary
+	Batch    *Batch // the console's batch, on its print page
 	Ops      []opRow
 	Statuses []statusRow
 	Failed   []failedRow

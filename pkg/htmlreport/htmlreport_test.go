@@ -1,6 +1,8 @@
 package htmlreport
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"os"
@@ -30,7 +32,7 @@ func summary(dir string) *report.Summary {
 	a.SkippedRows, a.SkippedPoints = 1, money.FromHundredths(20000)
 	return &report.Summary{Tool: "rewardbatch", Version: "v1.2.3", RunID: "20261126T080000Z-allocations", Input: "allocations-2026-11.csv",
 		InputSHA256: strings.Repeat("ab", 32), PlanHash: strings.Repeat("5b73ac35", 8), RunBy: "priya@payroll-01",
-		BalanceBefore: "500000.00", StartedAt: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC),
+		BalanceBefore: "500000.00", BalanceAfter: "498899.50", StartedAt: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC),
 		FinishedAt: time.Date(2026, 11, 26, 8, 1, 30, 0, time.UTC), Tally: t, ExitCode: 4,
 		ExitMeaning: "incomplete; a rerun resumes", Folder: dir}
 }
@@ -72,6 +74,8 @@ func TestSummaryHTMLGolden(t *testing.T) {
 	assert.Contains(t, page, "<td>000123</td>", "the reference as written, the guard taken off")
 	assert.Contains(t, page, "<td>=Kabir</td>")
 	assert.Contains(t, page, "do not send these again by hand")
+	assert.Contains(t, page, "<dd>500000.00 points available in the reward account before sending</dd>")
+	assert.Contains(t, page, "<dd>498899.50 points available after sending</dd>")
 	fi, err := os.Stat(filepath.Join(dir, File))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(report.FileMode), fi.Mode().Perm())
@@ -92,8 +96,40 @@ func TestSummaryHTMLListsAtMostMaxListed(t *testing.T) {
 	assert.Equal(t, MaxListed, strings.Count(string(got), `<td class="bad">FAILED</td><td>x</td>`))
 
 	empty := t.TempDir() // a run without failed.csv lists none
-	require.NoError(t, Write(empty, summary(empty)))
+	unread := summary(empty)
+	unread.BalanceBefore, unread.BalanceAfter = "", ""
+	require.NoError(t, Write(empty, unread))
 	got, err = os.ReadFile(filepath.Join(empty, File))
 	require.NoError(t, err)
 	assert.Contains(t, string(got), "None: every row is done.")
+	assert.Contains(t, string(got), "not known: the balance was not read before sending", "an unread balance is said so")
+	assert.Contains(t, string(got), "not known: the balance was not read after sending, or EnKash did not answer")
+}
+
+// TestPrintPageGolden: the console's print page is the same page, headed
+// with the batch and its approvals, and its one inline style is the one
+// StyleSource allows.
+func TestPrintPageGolden(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFailed(t, dir, []string{"E2", "000123", "Diya", "50.5", "FAILED", "REJECTED: code 1: Card not found"})
+	at := time.Date(2026, 11, 26, 7, 30, 0, 0, time.UTC)
+	var b strings.Builder
+	require.NoError(t, Render(&b, dir, summary("reports/x"), &Batch{Name: "allocations-2026-11.xlsx", Uploader: "asha",
+		UploadedAt: at, Decisions: []Decision{{User: "<ravi>", Approve: true, At: at.Add(time.Hour), Comment: "ok for Nov"}}}))
+	got := b.String()
+	golden := filepath.Join("testdata", "print.html")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "go test ./pkg/htmlreport -update writes it")
+	assert.Equal(t, string(want), got)
+	assert.Contains(t, got, `<h1 id="summary">Reward points: allocations-2026-11.xlsx</h1>`)
+	assert.Contains(t, got, "✓ Approved by <strong>&lt;ravi&gt;</strong> on 2026-11-26 08:30 UTC: “ok for Nov”")
+
+	_, rest, _ := strings.Cut(got, "<style>")
+	css, _, _ := strings.Cut(rest, "</style>")
+	sum := sha256.Sum256([]byte(css))
+	assert.Equal(t, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'", StyleSource())
 }

@@ -24,8 +24,12 @@ import (
 // DefaultReportsDir is where run folders go unless --out says otherwise.
 const DefaultReportsDir = "reports"
 
-// SnapshotFile is the copy of the input a run reads, kept in its folder.
-const SnapshotFile = "input.csv"
+// SnapshotFile is the copy of the input a run reads, kept in its folder;
+// SnapshotWorkbook is that of an .xlsx input (see SnapshotIn).
+const (
+	SnapshotFile     = "input.csv"
+	SnapshotWorkbook = "input.xlsx"
+)
 
 // StdinName is the file name that reads the standard input.
 const StdinName = "-"
@@ -147,7 +151,7 @@ func (f folder) checkResume(sum string) error {
 		return nil
 	}
 	refuse := fmt.Errorf("--out %s is not empty and is not a run of this file: choose a new folder, or leave --out out to get a fresh one", f.dir)
-	in, err := os.OpenFile(filepath.Join(f.dir, SnapshotFile), os.O_RDONLY|oNoFollow|oNonBlock, 0)
+	in, err := os.OpenFile(SnapshotIn(f.dir), os.O_RDONLY|oNoFollow|oNonBlock, 0)
 	if err != nil {
 		return refuse
 	}

@@ -52,7 +52,7 @@ func Report(ctx context.Context, o ReportOptions) (int, error) {
 	if err != nil {
 		return exitcode.Fatal, err
 	}
-	source := filepath.Join(run.Folder, SnapshotFile)
+	source := SnapshotIn(run.Folder)
 	if err := checkSnapshot(source, run.InputSHA256); err != nil {
 		return exitcode.Fatal, err
 	}
@@ -210,7 +210,7 @@ func summaryOf(run ledger.RunRecord, stored *report.Summary, t report.Tally, ver
 	}
 	s := &report.Summary{Tool: "rewardbatch", Version: version, RunID: run.ID, Sandbox: run.Sandbox, Input: run.Input,
 		InputSHA256: run.InputSHA256, PlanHash: run.PlanHash, StartedAt: run.StartedAt.UTC(), Tally: t, Folder: run.Folder,
-		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, SnapshotFile}}
+		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, filepath.Base(SnapshotIn(run.Folder))}}
 	if run.Sandbox {
 		s.Note = reward.NoRealPoints
 	}

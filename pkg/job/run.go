@@ -104,6 +104,9 @@ type runState struct {
 	// noFolder: the input was refused before its folder was made, which
 	// is then removed; the record is the ledger's row and the log only.
 	noFolder bool
+	// balanceBefore and balanceAfter are the reward account's available
+	// points read before and after sending, "" when not read.
+	balanceBefore, balanceAfter string
 }
 
 func run(ctx context.Context, o RunOptions, api Client, st *runState) (Result, error) {
@@ -142,9 +145,11 @@ func run(ctx context.Context, o RunOptions, api Client, st *runState) (Result, e
 	}
 	if !o.SkipBalanceCheck {
 		done := func() (money.Amount, error) { return creditsDone(ctx, o, source, c) }
-		if err := checkBalance(ctx, api, c.plan, done, o.Stdout); err != nil {
+		bal, err := checkBalance(ctx, api, c.plan, done, o.Stdout)
+		if err != nil {
 			return res.with(exitcode.Fatal), err
 		}
+		st.balanceBefore = bal.Fixed2()
 	}
 
 	s, err := sendAll(sig, ctx, o, api, c, source, st)
@@ -178,6 +183,7 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, sou
 	stopProgress := startProgress(o.Log, o.Progress, c.plan.RowsRead, eng)
 	rep, err := eng.Run(sig, snapshotSource(o, c, source), results.Add)
 	stopProgress()
+	st.balanceAfter = balanceAfter(ctx, o, api)
 	if err != nil {
 		results.Abort()
 		return nil, fmt.Errorf("the run stopped: %w", err)
@@ -244,8 +250,9 @@ func summarize(sig context.Context, o RunOptions, c *checked, st *runState, tall
 	s := &report.Summary{
 		Tool: "rewardbatch", Version: o.Version, RunID: cmp.Or(st.runID, filepath.Base(st.dir)), Sandbox: o.Sandbox,
 		Input: o.File, InputSHA256: st.sum, PlanHash: c.plan.Hash, RunBy: report.RunBy(), StartedAt: st.started.UTC(), FinishedAt: finished.UTC(),
+		BalanceBefore: st.balanceBefore, BalanceAfter: st.balanceAfter,
 		Tally: tally, Stopped: rep.Stopped, Folder: st.dir,
-		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, SnapshotFile},
+		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, filepath.Base(SnapshotIn(st.dir))},
 	}
 	if o.Sandbox {
 		s.Note = reward.NoRealPoints
@@ -300,29 +307,29 @@ func (r Result) with(code int) Result {
 	return r
 }
 
-// checkBalance refuses a run whose credits exceed the reward account's
-// available balance. When they do, the credits an earlier run already
+// checkBalance returns the reward account's available balance, and
+// refuses a run whose credits exceed it. When they do, the credits an earlier run already
 // confirmed (done) are left out before refusing: a rerun after a crash
 // only needs the rest.
-func checkBalance(ctx context.Context, api Client, plan *validate.Plan, done func() (money.Amount, error), out io.Writer) error {
+func checkBalance(ctx context.Context, api Client, plan *validate.Plan, done func() (money.Amount, error), out io.Writer) (money.Amount, error) {
 	acc, err := api.Account(ctx)
 	if err != nil {
 		err = fmt.Errorf("checking the reward account balance (use --skip-balance-check to skip it): %w", err)
 		if StopReason(exitcode.Fatal, err) == ReasonFatal {
 			err = WithReason(ReasonBalanceCheck, err)
 		}
-		return err
+		return money.Amount{}, err
 	}
 	bal, err := acc.Balance()
 	if err != nil {
-		return WithReason(ReasonBalanceCheck, fmt.Errorf("reading the reward account balance %q: %w", acc.AvailableBalance, err))
+		return money.Amount{}, WithReason(ReasonBalanceCheck, fmt.Errorf("reading the reward account balance %q: %w", acc.AvailableBalance, err))
 	}
 	need := plan.Credits()
 	fmt.Fprintf(out, "Reward account %s: available %s, this file credits %s\n", acc.CardAccountID, bal.Fixed2(), need.Fixed2())
 	if bal.Cmp(need) < 0 {
 		already, err := done()
 		if err != nil {
-			return err
+			return bal, err
 		}
 		if !already.IsZero() {
 			need = need.Sub(already)
@@ -330,10 +337,10 @@ func checkBalance(ctx context.Context, api Client, plan *validate.Plan, done fun
 		}
 	}
 	if bal.Cmp(need) < 0 {
-		return fmt.Errorf("%w: the reward account has %s points available but the file credits %s: fund the account, or split the file; nothing was sent",
+		return bal, fmt.Errorf("%w: the reward account has %s points available but the file credits %s: fund the account, or split the file; nothing was sent",
 			ErrBalanceShort, bal.Fixed2(), need.Fixed2())
 	}
-	return nil
+	return bal, nil
 }
 
 // creditsDone sums the credits of the file's valid rows that the ledger

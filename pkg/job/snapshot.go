@@ -1,6 +1,7 @@
 package job
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -34,6 +35,26 @@ const stillWrittenFix = "wait until the program writing it has finished, then ru
 	"if the file is complete (a Google Sheets download, for one, ends without a line break), " +
 	"end its last line with a line break: open it in a text editor, go to the end and press Enter"
 
+// snapshotName names the snapshot of an input that starts with head:
+// a workbook keeps its extension, so that the copy opens in Excel and
+// is read as the workbook it is.
+func snapshotName(head []byte) string {
+	if sheet.Detect(head) == sheet.XLSX {
+		return SnapshotWorkbook
+	}
+	return SnapshotFile
+}
+
+// SnapshotIn returns the path of the input's snapshot in the run folder
+// dir: SnapshotWorkbook when the run read a workbook, else SnapshotFile.
+func SnapshotIn(dir string) string {
+	wb := filepath.Join(dir, SnapshotWorkbook)
+	if _, err := os.Lstat(wb); err == nil {
+		return wb
+	}
+	return filepath.Join(dir, SnapshotFile)
+}
+
 // input is where a command reads its allocation file from.
 type input struct {
 	name    string    // as the user gave it; StdinName for the standard input
@@ -46,7 +67,8 @@ type input struct {
 	afterChunk func()
 }
 
-// snapshot copies the input into dir as SnapshotFile and returns its path
+// snapshot copies the input into dir as SnapshotFile (SnapshotWorkbook
+// for a workbook, by its content) and returns its path
 // and the SHA-256 of its bytes ("" for a dry run's copy). Every later pass reads the copy, so that a
 // file edited during the run cannot change what is sent, and no pass reads
 // the original path again. Only a regular file is read (or the standard
@@ -62,7 +84,10 @@ func snapshot(ctx context.Context, in input, f folder) (path, sum string, err er
 		return "", "", err
 	}
 	defer src.Close()
-	dst, err := report.CreateAtomic(filepath.Join(f.dir, SnapshotFile))
+	br := bufio.NewReaderSize(src, chunkSize)
+	_, _ = br.Peek(1) // one read, whose bytes name the copy; an error comes back from the copy
+	head, _ := br.Peek(br.Buffered())
+	dst, err := report.CreateAtomic(filepath.Join(f.dir, snapshotName(head)))
 	if err != nil {
 		return "", "", fmt.Errorf("copying the input: %w", err)
 	}
@@ -74,7 +99,7 @@ func snapshot(ctx context.Context, in input, f folder) (path, sum string, err er
 		h = sha256.New()
 	}
 	c := copier{in: in, h: h, dst: dst}
-	if err := c.copy(ctx, src); err != nil {
+	if err := c.copy(ctx, br); err != nil {
 		dst.Abort()
 		return "", "", err
 	}

@@ -32,20 +32,9 @@ import (
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
 
-// FileName is the ledger's file name inside its folder.
+// FileName is the ledger's file name inside its folder. The default
+// folder depends on the system: see config.DefaultPaths.
 const FileName = "ledger.db"
-
-// DefaultPath returns $XDG_STATE_HOME/rewardbatch/ledger.db, or
-// ~/.local/state/rewardbatch/ledger.db when XDG_STATE_HOME is not set.
-func DefaultPath(lookupEnv func(string) (string, bool)) (string, error) {
-	if d, ok := lookupEnv("XDG_STATE_HOME"); ok && d != "" {
-		return filepath.Join(d, "rewardbatch", FileName), nil
-	}
-	if h, ok := lookupEnv("HOME"); ok && h != "" {
-		return filepath.Join(h, ".local", "state", "rewardbatch", FileName), nil
-	}
-	return "", errors.New("no place for the ledger: set XDG_STATE_HOME or HOME, or pass --state PATH")
-}
 
 // Ledger is an open ledger, on either back end: a SQLite file or a
 // PostgreSQL database (see [Open]); every method means the same on both.

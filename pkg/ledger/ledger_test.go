@@ -125,21 +125,6 @@ func TestOneProcessPerLedger(t *testing.T) {
 	assert.Contains(t, err.Error(), "one run at a time per ledger")
 }
 
-func TestDefaultPath(t *testing.T) {
-	t.Parallel()
-	env := func(m map[string]string) func(string) (string, bool) {
-		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-	}
-	p, err := DefaultPath(env(map[string]string{"XDG_STATE_HOME": "/x", "HOME": "/h"}))
-	require.NoError(t, err)
-	assert.Equal(t, "/x/rewardbatch/ledger.db", p)
-	p, err = DefaultPath(env(map[string]string{"HOME": "/h"}))
-	require.NoError(t, err)
-	assert.Equal(t, "/h/.local/state/rewardbatch/ledger.db", p)
-	_, err = DefaultPath(env(nil))
-	assert.Error(t, err)
-}
-
 func begin1(t *testing.T, j *Journal, it *reward.Item) reward.Prior {
 	t.Helper()
 	ps, err := j.Begin(context.Background(), []*reward.Item{it})

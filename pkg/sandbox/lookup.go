@@ -92,7 +92,7 @@ func (s *Server) handleSearch(c *call) {
 	seen := s.opts.Now().Add(-s.opts.LookupLag)
 	s.lockState()
 	var users []userItem
-	for _, cd := range s.state.order {
+	for _, cd := range s.state.candidates(req) {
 		if cd.created.After(seen) || (req.EnKashCardID != "" && cd.id != req.EnKashCardID) ||
 			(req.Email != "" && cd.email != req.Email) || (req.Mobile != "" && cd.mobile != req.Mobile) {
 			continue
@@ -103,4 +103,25 @@ func (s *Server) handleSearch(c *call) {
 	}
 	s.mu.Unlock()
 	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: pageOf(&s.opts, users, req.paging)})
+}
+
+// candidates are the cards a search may list: through an index when the
+// query names a card, an e-mail or a mobile (every filter still applies),
+// else every card in creation order.
+func (b *book) candidates(q accountQuery) []*card {
+	var c *card
+	switch {
+	case q.EnKashCardID != "":
+		c = b.cards[q.EnKashCardID]
+	case q.Email != "":
+		c = b.byEmail[q.Email]
+	case q.Mobile != "":
+		c = b.byMobile[q.Mobile]
+	default:
+		return b.order
+	}
+	if c == nil {
+		return nil
+	}
+	return []*card{c}
 }

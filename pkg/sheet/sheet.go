@@ -1,10 +1,17 @@
 // Package sheet reads an Excel workbook (.xlsx) as the allocation reader
-// reads a CSV file: it streams the rows of one sheet (excelize's
-// File.Rows, so that memory does not grow with the sheet) and writes them
-// as CSV, one line per sheet row, so that every line number is the sheet's
+// reads a CSV file: it streams the rows of one sheet and writes them as
+// CSV, one line per sheet row, so that every line number is the sheet's
 // row number. Cells are read as stored: a mobile stored as a number comes
 // out with every digit; a number formatted as a date comes out as the date
-// (2026-11-01), which the validator explains in an amount column.
+// (2026-11-01), which the validator explains in an amount column; the
+// formula cells, and the numbers their format shows rounded, are told
+// apart ([Stream.Cells]).
+//
+// The sheet's XML is read once, token by token, straight from the
+// archive, and the shared strings beyond [MemoryStrings] bytes wait in a
+// temporary file: memory does not grow with the sheet. (excelize's row
+// iterator decodes every row twice to tell a date, cannot tell a formula,
+// and keeps the shared strings in memory.)
 package sheet
 
 import (
@@ -14,10 +21,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
-	"strings"
-
-	"github.com/xuri/excelize/v2"
+	"sync"
 )
 
 // Format is what a file is, by its content.
@@ -52,88 +56,132 @@ func Detect(head []byte) Format {
 // to: the header is among them (title rows above it are narrower).
 const maxHeaderRows = 11
 
+// Stream is one sheet of a workbook as CSV: one line per sheet row, so
+// that every line number is the sheet's row number. A goroutine reads the
+// sheet's XML as it is read; Close stops it.
+type Stream struct {
+	wb   *workbook
+	pr   *io.PipeReader
+	done chan struct{} // closed when the writer has returned
+
+	mu    sync.Mutex
+	notes []Cell // those of the rows not yet asked for, in row order, from asked
+	asked int
+}
+
 // Open starts streaming the sheet called name (the first sheet when name
-// is "") of the workbook at path as CSV. It returns the sheet's name; the
-// stream's Close releases the workbook.
-func Open(path, name string) (io.ReadCloser, string, error) {
-	f, err := excelize.OpenFile(path, excelize.Options{UnzipXMLSizeLimit: 16 << 20})
+// is "") of the workbook at path as CSV; the shared strings beyond
+// [MemoryStrings] go to a temporary file in tmpDir ("" for the system's).
+// It returns the sheet's name; the stream's Close releases the workbook. Cells are read as stored (a number
+// as its digits, text as it is), except a number formatted as a date or a
+// time, which is written as the date it shows (2026-11-01). The values of
+// formulas are the ones Excel saved; [Stream.Cells] tells them.
+func Open(path, name, tmpDir string) (*Stream, string, error) {
+	wb, err := openWorkbook(path)
 	if err != nil {
 		return nil, "", fmt.Errorf("the workbook cannot be opened (it may be damaged, or still being written): %w", err)
 	}
-	sheets := f.GetSheetList()
-	switch {
-	case len(sheets) == 0:
-		f.Close()
-		return nil, "", errors.New("the workbook has no sheet")
-	case name == "":
-		name = sheets[0]
-	case !slices.Contains(sheets, name):
-		f.Close()
-		return nil, "", fmt.Errorf("the workbook has no sheet %q; its sheets: %s (give one with --sheet)", name, quoteAll(sheets))
+	wb.tmpDir = tmpDir
+	ref, err := wb.sheet(name)
+	if err == nil {
+		wb.sst, err = wb.readSST()
 	}
-	raw, err := f.Rows(name)
-	if err != nil {
-		f.Close()
-		return nil, "", fmt.Errorf("reading sheet %q: %w", name, err)
+	var part io.ReadCloser
+	if err == nil {
+		part, err = wb.open(ref.part)
 	}
-	shown, err := f.Rows(name)
 	if err != nil {
-		raw.Close()
-		f.Close()
-		return nil, "", fmt.Errorf("reading sheet %q: %w", name, err)
+		_ = wb.close()
+		return nil, "", err
 	}
 	pr, pw := io.Pipe()
-	s := &stream{f: f, raw: raw, shown: shown, pr: pr, date1904: date1904(f), done: make(chan struct{})}
+	s := &Stream{wb: wb, pr: pr, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
-		pw.CloseWithError(s.write(pw))
+		defer part.Close()
+		err := s.write(pw, newRowReader(wb, part))
+		if err != nil && !errors.Is(err, io.ErrClosedPipe) {
+			err = fmt.Errorf("reading sheet %q: %w", ref.name, err)
+		}
+		pw.CloseWithError(err)
 	}()
-	return s, name, nil
-}
-
-func date1904(f *excelize.File) bool {
-	p, err := f.GetWorkbookProps()
-	return err == nil && p.Date1904 != nil && *p.Date1904
-}
-
-// stream is the CSV of one sheet, written by a goroutine into a pipe.
-type stream struct {
-	f          *excelize.File
-	raw, shown *excelize.Rows
-	pr         *io.PipeReader
-	date1904   bool
-	done       chan struct{} // closed when the writer has returned
+	return s, ref.name, nil
 }
 
 // Read reads the CSV.
-func (s *stream) Read(p []byte) (int, error) { return s.pr.Read(p) }
+func (s *Stream) Read(p []byte) (int, error) { return s.pr.Read(p) }
 
 // Close stops the writer, waits for it, and releases the workbook.
-func (s *stream) Close() error {
+func (s *Stream) Close() error {
 	_ = s.pr.Close()
 	<-s.done
-	return s.f.Close()
+	return s.wb.close()
 }
 
-// write writes the sheet's rows as CSV, padded to the header's width.
-func (s *stream) write(w io.Writer) error {
-	defer s.raw.Close()
-	defer s.shown.Close()
+// Cells returns what the sheet says of the cells of row row beyond their
+// values (see [Cell]; for the CSV lines read so far), and forgets it of
+// the rows before: ask for the rows in order.
+func (s *Stream) Cells(row int) []Cell {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.asked
+	for i < len(s.notes) && s.notes[i].Row < row {
+		i++
+	}
+	j := i
+	for j < len(s.notes) && s.notes[j].Row == row {
+		j++
+	}
+	out := slices.Clone(s.notes[i:j])
+	s.asked = j
+	if j > 1024 && j*2 > len(s.notes) { // drop what was asked for, now and then
+		s.notes = s.notes[:copy(s.notes, s.notes[j:])]
+		s.asked = 0
+	}
+	return out
+}
+
+// note queues the notes of a row's cells before the row is written.
+func (s *Stream) note(fs []Cell) {
+	if len(fs) == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.notes = append(s.notes, fs...)
+	s.mu.Unlock()
+}
+
+// write writes the sheet's rows as CSV, padded to the header's width; a
+// row missing from the sheet, or without a value, is an empty line.
+func (s *Stream) write(w io.Writer, rr *rowReader) error {
 	cw := csv.NewWriter(w)
-	var head [][]string
-	width := -1
-	for s.raw.Next() && s.shown.Next() {
-		row, err := s.row()
+	var head []headRow
+	width, line, blank := -1, 0, 0 // blank: rows without a value above the next head row
+	for {
+		n, row, fs, err := rr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
 		if err != nil {
 			return err
 		}
-		if width < 0 {
-			head = append(head, row)
-			if len(head) < maxHeaderRows {
-				continue
-			}
-			width = flushHead(cw, head)
+		s.note(fs)
+		gap := n - 1 - line
+		line = n
+		if width < 0 && len(row) == 0 {
+			blank += gap + 1
 			continue
+		}
+		if width < 0 {
+			head = append(head, headRow{gap: blank + gap, cells: slices.Clone(row)})
+			blank = 0
+			if len(head) >= maxHeaderRows {
+				width = flushHead(cw, head)
+			}
+			continue
+		}
+		for range gap {
+			_ = cw.Write(nil) // an error stays in cw, reported by Flush
 		}
 		if err := cw.Write(pad(row, width)); err != nil {
 			return err
@@ -143,17 +191,27 @@ func (s *stream) write(w io.Writer) error {
 		flushHead(cw, head)
 	}
 	cw.Flush()
-	return errors.Join(cw.Error(), s.raw.Error(), s.shown.Error())
+	return cw.Error()
+}
+
+// headRow is one of the first rows, and how many rows the sheet leaves
+// out before it.
+type headRow struct {
+	gap   int
+	cells []string
 }
 
 // flushHead writes the first rows padded to the widest, and returns it.
-func flushHead(cw *csv.Writer, head [][]string) int {
+func flushHead(cw *csv.Writer, head []headRow) int {
 	width := 0
 	for _, r := range head {
-		width = max(width, len(r))
+		width = max(width, len(r.cells))
 	}
 	for _, r := range head {
-		_ = cw.Write(pad(r, width)) // an error stays in cw, reported by Flush
+		for range r.gap {
+			_ = cw.Write(nil) // an error stays in cw, reported by Flush
+		}
+		_ = cw.Write(pad(r.cells, width))
 	}
 	return width
 }
@@ -165,64 +223,4 @@ func pad(row []string, width int) []string {
 		return row
 	}
 	return append(row, make([]string, width-len(row))...)
-}
-
-// row reads the current row: each cell as stored, except a number shown
-// as a date or a time, which is written as the date it shows.
-func (s *stream) row() ([]string, error) {
-	raw, err := s.raw.Columns(excelize.Options{RawCellValue: true})
-	if err != nil {
-		return nil, err
-	}
-	shown, err := s.shown.Columns()
-	if err != nil {
-		return nil, err
-	}
-	for i, v := range raw {
-		if i < len(shown) && shown[i] != v {
-			raw[i] = s.cell(v, shown[i])
-		}
-	}
-	return raw, nil
-}
-
-// cell is a cell whose shown text differs from its stored value: a number
-// with a format. Only a date keeps a form of what is shown.
-func (s *stream) cell(stored, shown string) string {
-	n, err := strconv.ParseFloat(stored, 64)
-	if err != nil || !dateLike(shown) {
-		return stored
-	}
-	t, err := excelize.ExcelDateToTime(n, s.date1904)
-	if err != nil {
-		return stored
-	}
-	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
-		return t.Format("2006-01-02")
-	}
-	return t.Format("2006-01-02 15:04:05")
-}
-
-// dateLike reports whether a shown value looks like a date or a time
-// rather than a number: it has /, :, a month name, or digits joined by -.
-func dateLike(s string) bool {
-	if strings.ContainsAny(s, "/:") {
-		return true
-	}
-	lower := strings.ToLower(s)
-	for _, m := range []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"} {
-		if strings.Contains(lower, m) {
-			return true
-		}
-	}
-	i := strings.IndexByte(s, '-')
-	return i > 0 && i < len(s)-1 && s[i-1] >= '0' && s[i-1] <= '9' && s[i+1] >= '0' && s[i+1] <= '9'
-}
-
-func quoteAll(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	return strings.Join(q, ", ")
 }

@@ -172,7 +172,7 @@ func (c *rowCheck) duplicates() {
 // as a second payment.
 func (c *rowCheck) repeats(first uint32) {
 	a := &c.it.Allocation
-	problem := fmt.Sprintf("this row repeats line %d: the same %s of %s points to the same person", first, a.Operation, a.Amount.Fixed2())
+	problem := fmt.Sprintf("this row repeats %s %d: the same %s of %s points to the same person", c.v.lineWord(), first, a.Operation, a.Amount.Fixed2())
 	const once = "if the employee should be paid once, delete this row"
 	switch reason := c.repeatReason(); {
 	case reason != "":
@@ -233,7 +233,7 @@ func (c *rowCheck) samePerson(repeated bool) {
 		newPerson = false
 		if prev.ops&bit != 0 && !repeated {
 			c.add(p.col, finding{reward.SevWarning,
-				fmt.Sprintf("the same %s is also on line %d for %s", p.what, prev.line, a.Operation),
+				fmt.Sprintf("the same %s is also on %s %d for %s", p.what, c.v.lineWord(), prev.line, a.Operation),
 				"check that the employee should get two rows; if not, delete one"})
 		}
 		prev.ops |= bit
@@ -259,7 +259,7 @@ func (c *rowCheck) sameReference() {
 		ex.refs[k] = refFirst{line: line, pays: c.pf}
 		if r, ok := c.v.know.retro[line]; ok {
 			c.add(allocfile.ColReference, finding{reward.SevError,
-				fmt.Sprintf("the reference %s is used again on line %d for another payment; both rows are refused", clip(r.ref), r.later), refFix})
+				fmt.Sprintf("the reference %s is used again on %s %d for another payment; both rows are refused", clip(r.ref), c.v.lineWord(), r.later), refFix})
 		}
 		return
 	}
@@ -268,12 +268,12 @@ func (c *rowCheck) sameReference() {
 			return // the repeat error says it all
 		}
 		c.add(allocfile.ColReference, finding{reward.SevError,
-			fmt.Sprintf("the reference %s is also used on line %d, by the same payment; a reference is paid only once", clip(a.Reference), first.line),
+			fmt.Sprintf("the reference %s is also used on %s %d, by the same payment; a reference is paid only once", clip(a.Reference), c.v.lineWord(), first.line),
 			"delete the copy; if the employee really gets two payments, give this row its own reference (then both are paid)"})
 		return
 	}
 	c.add(allocfile.ColReference, finding{reward.SevError,
-		fmt.Sprintf("the reference %s is also used on line %d for another payment; both rows are refused", clip(a.Reference), first.line), refFix})
+		fmt.Sprintf("the reference %s is also used on %s %d for another payment; both rows are refused", clip(a.Reference), c.v.lineWord(), first.line), refFix})
 	if _, known := c.v.know.retro[first.line]; !known {
 		if _, noted := c.v.found[first.line]; !noted {
 			c.v.found[first.line] = retroRef{ref: a.Reference, later: line}

@@ -29,7 +29,7 @@ func (v *Validator) skip(row *allocfile.Row) bool {
 	}
 	v.plan.SkippedRows++
 	if len(v.plan.Skipped) < maxSkipNotes {
-		v.plan.Skipped = append(v.plan.Skipped, fmt.Sprintf("line %d was skipped, never sent: %s", row.Line, why))
+		v.plan.Skipped = append(v.plan.Skipped, fmt.Sprintf("%s %d was skipped, never sent: %s", v.lineWord(), row.Line, why))
 	}
 	return true
 }

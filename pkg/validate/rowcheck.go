@@ -27,7 +27,7 @@ type rowCheck struct {
 
 // add records a finding on a canonical column ("" for the whole row).
 func (c *rowCheck) add(col string, f finding) {
-	is := reward.Issue{Line: c.row.Line, Severity: f.sev, Problem: f.problem, Fix: f.fix}
+	is := reward.Issue{Line: c.row.Line, Sheet: c.v.sheet, Severity: f.sev, Problem: f.problem, Fix: f.fix}
 	if i, ok := c.v.hdr.Index[col]; ok {
 		is.Line = c.row.LineOf(i)
 		is.Column = c.v.hdr.Names[i]
@@ -68,7 +68,7 @@ func (c *rowCheck) clean() {
 
 func (c *rowCheck) run() {
 	if p := c.row.Problem; p != nil {
-		c.it.Issues = append(c.it.Issues, reward.Issue{Line: c.row.Line, Value: clip(p.Text), Severity: reward.SevError, Problem: p.Problem, Fix: p.Fix})
+		c.it.Issues = append(c.it.Issues, reward.Issue{Line: c.row.Line, Sheet: c.v.sheet, Value: clip(p.Text), Severity: reward.SevError, Problem: p.Problem, Fix: p.Fix})
 		c.countAmount()
 		return
 	}
@@ -88,7 +88,7 @@ func (c *rowCheck) run() {
 	}
 
 	amount, f := checkAmount(r.Amount, c.v.opts.MaxAmount)
-	c.addp(allocfile.ColAmount, f)
+	c.addp(allocfile.ColAmount, c.amountCell(f))
 	a.Amount = amount
 	c.countAmount()
 

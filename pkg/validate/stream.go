@@ -23,7 +23,7 @@ type Scanner struct {
 	cur     batch
 	pos     int
 	err     error
-	wb      io.Closer // the workbook of an .xlsx file, or nil
+	src     source
 }
 
 // batch is a run of rows read ahead; err ends the stream after the rows.
@@ -38,21 +38,22 @@ const batchSize = 256
 // columns. know is the [Knowledge] of an earlier pass, or nil. Call Close
 // when done.
 func NewScanner(name string, src io.Reader, opts Options, know *Knowledge) (*Scanner, error) {
-	src, name, wb, err := openSheet(name, src, opts.Sheet)
+	in, err := openSheet(name, src, opts.Sheet, opts.TempDir)
 	if err != nil {
 		return nil, err
 	}
-	r, err := allocfile.NewReaderWith(name, src, allocfile.Options{Map: opts.Columns})
+	r, err := allocfile.NewReaderWith(in.name, in.r, allocfile.Options{Map: opts.Columns, Sheet: in.sheet})
 	if err != nil {
-		closeSheet(wb)
-		return nil, err
+		in.close()
+		return nil, in.locate(err)
 	}
-	v, err := New(name, r.Header(), opts, know)
+	v, err := New(in.name, r.Header(), opts, know)
 	if err != nil {
-		closeSheet(wb)
-		return nil, err
+		in.close()
+		return nil, in.locate(err)
 	}
-	s := &Scanner{r: r, v: v, wb: wb, batches: make(chan batch, 4), stop: make(chan struct{}), done: make(chan struct{})}
+	v.sheet = in.sheet
+	s := &Scanner{r: r, v: v, src: in, batches: make(chan batch, 4), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.readAhead()
 	return s, nil
 }
@@ -89,8 +90,7 @@ func (s *Scanner) Close() {
 		close(s.stop)
 	}
 	<-s.done
-	closeSheet(s.wb)
-	s.wb = nil
+	s.src.close()
 }
 
 // Header returns the file's resolved header.
@@ -107,6 +107,7 @@ func (s *Scanner) Next() (*reward.Item, error) {
 		if err != nil {
 			return nil, err
 		}
+		s.src.cells(row)
 		if !s.v.skip(row) {
 			return s.v.Check(row), nil
 		}

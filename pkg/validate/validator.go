@@ -57,7 +57,8 @@ type Options struct {
 	// SpillAt is the number of key hashes a first pass keeps in memory
 	// before it uses a temporary file (default [DefaultSpillAt]).
 	SpillAt int
-	// TempDir is where that file goes (default: the system's).
+	// TempDir is where that file goes, and the shared strings of a large
+	// workbook (default: the system's).
 	TempDir string
 }
 
@@ -67,6 +68,7 @@ var ErrOptions = errors.New("invalid options")
 // Validator checks the rows of one file. Create it with [New].
 type Validator struct {
 	file   string
+	sheet  string // the workbook sheet read, "" for a CSV file
 	seed   maphash.Seed
 	hdr    *allocfile.Header
 	opts   Options
@@ -151,6 +153,15 @@ func checkColumns(file string, hdr *allocfile.Header, opts Options) error {
 			Fix:     "add a uniqueReferenceNumber column with a unique value per row, or run with --batch-id (for example --batch-id 2026-11) to derive stable references"}
 	}
 	return nil
+}
+
+// lineWord is what a position counts: lines of a CSV file, rows of a
+// sheet.
+func (v *Validator) lineWord() string {
+	if v.sheet != "" {
+		return "row"
+	}
+	return "line"
 }
 
 // Check validates one row. Rows must be given in file order.

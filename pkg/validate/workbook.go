@@ -2,6 +2,7 @@ package validate
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 
@@ -9,31 +10,57 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/sheet"
 )
 
+// source is what a scanner reads: the file itself, or the CSV stream of a
+// workbook's sheet.
+type source struct {
+	r     io.Reader
+	name  string        // as messages name it: "file, sheet Rewards" for a workbook
+	sheet string        // the sheet read; "" for a CSV file
+	wb    *sheet.Stream // the workbook's stream to close; nil for a CSV file
+}
+
 // openSheet recognises an Excel workbook by its content and returns the
-// CSV stream of its sheet, the name messages give it ("file, sheet
-// Rewards") and the workbook to close; any other src comes back as it is
-// (the reader refuses other workbooks with what to do). A workbook must
-// be a file (the run's snapshot is).
-func openSheet(name string, src io.Reader, sheetName string) (io.Reader, string, io.Closer, error) {
+// CSV stream of its sheet; any other src comes back as it is (the reader
+// refuses other workbooks with what to do). A workbook must be a file (the
+// run's snapshot is); its shared strings may spill into tmpDir.
+func openSheet(name string, src io.Reader, sheetName, tmpDir string) (source, error) {
 	br := bufio.NewReaderSize(src, 8<<10)
 	head, _ := br.Peek(8 << 10)
 	if sheet.Detect(head) != sheet.XLSX {
-		return br, name, nil, nil
+		return source{r: br, name: name}, nil
 	}
 	f, ok := src.(interface{ Name() string })
 	if !ok {
-		return nil, "", nil, &allocfile.FileError{File: name, Problem: "an Excel workbook cannot be read from the standard input",
+		return source{}, &allocfile.FileError{File: name, Problem: "an Excel workbook cannot be read from the standard input",
 			Fix: "give the .xlsx file's path, or save the sheet as CSV UTF-8"}
 	}
-	rc, used, err := sheet.Open(f.Name(), sheetName)
+	st, used, err := sheet.Open(f.Name(), sheetName, tmpDir)
 	if err != nil {
-		return nil, "", nil, &allocfile.FileError{File: name, Problem: err.Error(), Fix: "open it in Excel and save it again as .xlsx, or as CSV UTF-8"}
+		return source{}, &allocfile.FileError{File: name, Problem: err.Error(), Fix: "open it in Excel and save it again as .xlsx, or as CSV UTF-8"}
 	}
-	return rc, fmt.Sprintf("%s, sheet %s", name, used), rc, nil
+	return source{r: st, name: fmt.Sprintf("%s, sheet %s", name, used), sheet: used, wb: st}, nil
 }
 
-func closeSheet(c io.Closer) {
-	if c != nil {
-		_ = c.Close()
+// close releases the workbook, if any.
+func (s *source) close() {
+	if s.wb != nil {
+		_ = s.wb.Close()
+		s.wb = nil
 	}
+}
+
+// cells gives a row of a workbook what the sheet says of its cells.
+func (s *source) cells(row *allocfile.Row) {
+	if s.wb != nil {
+		row.Cells = s.wb.Cells(row.Line)
+	}
+}
+
+// locate makes the lines of a file problem in a workbook its rows.
+func (s *source) locate(err error) error {
+	var fe *allocfile.FileError
+	if s.sheet != "" && errors.As(err, &fe) {
+		fe.Sheet = s.sheet
+	}
+	return err
 }

@@ -1,6 +1,7 @@
 package xlsxreport
 
 import (
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/rewardbatch/rewardbatch/pkg/report"
+	"github.com/rewardbatch/rewardbatch/pkg/sheet"
 )
 
 // TestResultsWorkbook: results.xlsx has the cells of results.csv exactly,
@@ -40,6 +42,12 @@ func TestResultsWorkbook(t *testing.T) {
 	got, err := f.GetRows(Sheet, excelize.Options{RawCellValue: true})
 	require.NoError(t, err)
 	assert.Equal(t, rows, got)
+	st, _, err := sheet.Open(filepath.Join(dir, File), "", t.TempDir())
+	require.NoError(t, err)
+	back, err := csv.NewReader(st).ReadAll()
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	assert.Equal(t, rows, back, "read back as this tool reads a workbook, every cell is what was written")
 
 	panes, err := f.GetPanes(Sheet)
 	require.NoError(t, err)
