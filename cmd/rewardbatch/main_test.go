@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -73,7 +74,22 @@ type world struct {
 	refs   []string
 	amount map[string]string
 	logs   *strings.Builder // the output of the last run started
+	mode   []string         // the flags of the sending mode under test
 }
+
+// sendMode is a sending mode the crash and fault tests run in.
+type sendMode struct {
+	name string
+	args []string
+}
+
+// bulkSize is the bulk calls' size in these tests: small, so that a file
+// makes many calls and the faults, drawn per call, land on some.
+const bulkSize = 10
+
+// sendModes are the modes the crash and fault tests run in: every row on
+// its own call, and the create-and-allocate rows in bulk calls.
+var sendModes = []sendMode{{"single", nil}, {"bulk", []string{"--mode", "bulk", "--bulk-size", fmt.Sprint(bulkSize)}}}
 
 func newWorld(t *testing.T, rows int, opts sandbox.Options) *world {
 	t.Helper()
@@ -116,7 +132,7 @@ func (w *world) start(t *testing.T, extra ...string) (*exec.Cmd, string) {
 	// production (3m, 15m).
 	args := append([]string{"run", "--state", w.state, "--out", out, "--rate", "5000", "--workers", "8",
 		"--lookup-grace", "5ms", "--settle-window", "500ms", "--resend-after", "1s",
-		"--log-level", "warn", "--log-format", "json", "--no-progress"}, extra...)
+		"--log-level", "warn", "--log-format", "json", "--no-progress"}, slices.Concat(w.mode, extra)...)
 	cmd := exec.Command(binary, append(args, w.file)...)
 	cmd.Env = w.env()
 	var logs strings.Builder
@@ -209,8 +225,15 @@ func (w *world) assertExactlyOnce(t *testing.T, last string) {
 // and loses some answers after applying them, then reruns until the file
 // is done.
 func TestKilledRunsNeverPayTwice(t *testing.T) {
+	for _, m := range sendModes {
+		t.Run("mode="+m.name, func(t *testing.T) { killedRunsNeverPayTwice(t, m) })
+	}
+}
+
+func killedRunsNeverPayTwice(t *testing.T, m sendMode) {
 	w := newWorld(t, 2000, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain, Faults: sandbox.Faults{
 		Seed: 7, Latency: 10 * time.Millisecond, ApplyThenFail: 0.03, FailMode: sandbox.FailDrop, FirstAttemptOnly: true}})
+	w.mode = m.args
 	rng := rand.New(rand.NewPCG(2026, 11))
 	for kill := 0; kill < 5; kill++ {
 		cmd, _ := w.start(t, "--workers", "4")
@@ -231,8 +254,15 @@ func TestKilledRunsNeverPayTwice(t *testing.T) {
 // rollback journal and kills the run while it exists: in the middle of a
 // group commit.
 func TestKilledDuringLedgerWritesNeverPaysTwice(t *testing.T) {
+	for _, m := range sendModes {
+		t.Run("mode="+m.name, func(t *testing.T) { killedDuringLedgerWritesNeverPaysTwice(t, m) })
+	}
+}
+
+func killedDuringLedgerWritesNeverPaysTwice(t *testing.T, m sendMode) {
 	w := newWorld(t, 2000, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain, Faults: sandbox.Faults{
 		Seed: 9, ApplyThenFail: 0.02, FailMode: sandbox.Fail502, FirstAttemptOnly: true}})
+	w.mode = m.args
 	rng := rand.New(rand.NewPCG(7, 7))
 	for kill := 0; kill < 4; kill++ {
 		w.killInCommit(t, 3+rng.IntN(30))

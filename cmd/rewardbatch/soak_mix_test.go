@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
@@ -73,6 +74,15 @@ func newSoakMix(seed uint64) *soakMix {
 	return m
 }
 
+// bulkShapes gives the seed's bulk answers a shape, cycling with the
+// seed: both lists, the success list only, or counts only, with or
+// without the reference echoed in the success items. Every shape but
+// both lists with the echo leaves rows for the lookups to settle.
+func (m *soakMix) bulkShapes() {
+	m.opts.BulkAnswer = []string{sandbox.BulkAnswerBoth, sandbox.BulkAnswerSuccess, sandbox.BulkAnswerCounts}[m.seed%3]
+	m.opts.NoBulkEchoRef = (m.seed/3)%2 == 1
+}
+
 func (m *soakMix) String() string {
 	o := m.opts
 	card := "lookup by reference alone"
@@ -83,8 +93,12 @@ func (m *soakMix) String() string {
 	if o.Duplicates == sandbox.DuplicateReject {
 		dup += "/" + o.DuplicateAnswer
 	}
-	return fmt.Sprintf("duplicates %s, %s, lag %v, %s for %v (%.0f%% FAILED), pages of %d (%s), numbers %s, token TTL %v, %d kills",
+	s := fmt.Sprintf("duplicates %s, %s, lag %v, %s for %v (%.0f%% FAILED), pages of %d (%s), numbers %s, token TTL %v, %d kills",
 		dup, card, o.LookupLag, o.PendingStatus, o.PendingFor, 100*o.PendingFail, o.PageSize, o.PageStyle, o.NumberStyle, o.TokenTTL, m.kills)
+	if o.BulkAnswer != "" {
+		s += fmt.Sprintf(", bulk answers %s (reference echoed: %v)", o.BulkAnswer, !o.NoBulkEchoRef)
+	}
+	return s
 }
 
 // weather returns the faults of the i-th run: answers lost after applying
@@ -111,6 +125,9 @@ func (m *soakMix) weather(i int, st sandbox.Stats) sandbox.Faults {
 	}
 	if len(f.ThrottleEndpoints) == 0 {
 		f.ThrottleEndpoints = []string{sandbox.EndpointAllocate}
+	}
+	if slices.Contains(f.ThrottleEndpoints, sandbox.EndpointAllocate) {
+		f.ThrottleEndpoints = append(f.ThrottleEndpoints, sandbox.EndpointBulk) // the same calls in bulk mode
 	}
 	if (int(m.seed)+i)%2 == 1 {
 		f.TokenFailAfter = int(st.Count("logins")) + 1 + rng.IntN(3)

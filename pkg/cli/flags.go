@@ -15,6 +15,7 @@ import (
 
 	"github.com/rewardbatch/rewardbatch/pkg/allocfile"
 	"github.com/rewardbatch/rewardbatch/pkg/config"
+	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/job"
 	"github.com/rewardbatch/rewardbatch/pkg/money"
@@ -308,4 +309,24 @@ func (f *checkFlags) options(cfg enkash.Config) (validate.Options, *money.Amount
 		return opts, nil, fmt.Errorf("--expect-total: %w", err)
 	}
 	return opts, &total, nil
+}
+
+// addModeFlags registers --mode and --bulk-size on cfg.
+func addModeFlags(fs *pflag.FlagSet, cfg *engine.Config) {
+	fs.StringVar((*string)(&cfg.Mode), "mode", string(engine.ModeSingle),
+		"single: one call per row; bulk: create-and-allocate rows go in bulk calls of --bulk-size rows (top-ups and debits stay single)")
+	fs.IntVar(&cfg.BulkSize, "bulk-size", engine.DefaultBulkSize, fmt.Sprintf("rows per bulk call with --mode bulk (1 to %d)", engine.MaxBulkSize))
+}
+
+// checkMode refuses a --mode or --bulk-size no run could use.
+func checkMode(cfg engine.Config) error {
+	switch cfg.Mode {
+	case engine.ModeSingle, engine.ModeBulk:
+	default:
+		return fmt.Errorf("--mode %q: want single or bulk", cfg.Mode)
+	}
+	if cfg.BulkSize < 1 || cfg.BulkSize > engine.MaxBulkSize {
+		return fmt.Errorf("--bulk-size %d: want 1 to %d", cfg.BulkSize, engine.MaxBulkSize)
+	}
+	return nil
 }

@@ -58,6 +58,7 @@ func (o *runOptions) AddFlags(cmd *cobra.Command) {
 		"WARNING: skip the lookup of each reference the ledger has never seen before its first send; with a new or lost ledger a row EnKash already has is then paid again")
 	fs.Float64Var(&o.engine.FailRatio, "max-failure-ratio", engine.DefaultFailRatio, "stop sending when this share of the last --failure-window requests failed; 0: never stop")
 	fs.IntVar(&o.engine.FailWindow, "failure-window", engine.DefaultFailWindow, "requests the failure threshold watches")
+	addModeFlags(fs, &o.engine)
 	o.settle.AddFlags(fs)
 	o.ledger.AddFlags(fs)
 	o.ledger.addEnvironmentFlag(fs)
@@ -167,6 +168,9 @@ func (o *runOptions) checkArgs(g *globals, file string) error {
 	}
 	if o.engine.MaxRate <= 0 {
 		return fmt.Errorf("--max-rate must be positive")
+	}
+	if err := checkMode(o.engine); err != nil {
+		return err
 	}
 	if err := o.settle.apply(&o.engine, g.lookupEnv); err != nil {
 		return err

@@ -67,6 +67,15 @@ type Config struct {
 	// Clock is the engine's time; nil is the real clock. Tests inject one
 	// that moves only when the engine sleeps.
 	Clock Clock
+
+	// Mode is ModeSingle (default) or ModeBulk, which sends the
+	// create-and-allocate rows in bulk calls.
+	Mode Mode
+	// BulkSize is the most rows of one bulk call (default 50, at most 1000).
+	BulkSize int
+	// BulkLinger is how long a partly filled batch waits for more rows
+	// before it is sent (default 200 ms; negative: at once).
+	BulkLinger time.Duration
 }
 
 // Defaults for [Config].
@@ -112,6 +121,7 @@ func (c *Config) defaults() {
 	if c.Clock == nil {
 		c.Clock = realClock{}
 	}
+	c.bulkDefaults()
 }
 
 // Clock is the engine's time.

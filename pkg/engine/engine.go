@@ -31,6 +31,7 @@ type Engine struct {
 	settler *Settler
 	brk     *breaker
 	count   counters
+	bulk    *bulker // nil in single mode
 
 	results chan result    // worker and parked outcomes, to the reorder stage
 	parked  sync.WaitGroup // rows being settled beside the workers
@@ -47,13 +48,16 @@ func New(cfg Config, api API, journal Journal, log *zap.Logger) *Engine {
 		log = zap.NewNop()
 	}
 	g := newGate(cfg, log)
+	bulk, _ := api.(BulkAPI) // before pacing wraps it
 	api = g.paced(api)
-	return &Engine{
+	e := &Engine{
 		cfg: cfg, api: api, journal: journal, log: log, g: g,
 		settler: &Settler{api: api, g: g},
 		brk:     newBreaker(cfg.FailWindow, cfg.FailRatio),
 		results: make(chan result, cfg.Workers),
 	}
+	e.bulk = newBulker(e, bulk)
+	return e
 }
 
 // Report is how a run ended.
@@ -84,6 +88,7 @@ type job struct {
 type result struct {
 	o            *reward.Outcome
 	parked, late bool
+	queued       bool // handed to the bulker, which gives its result
 }
 
 // Run sends every row src produces and gives sink one outcome per row.
@@ -154,17 +159,21 @@ func (e *Engine) read(ctx context.Context, src Source, feed chan<- job, window c
 // results.
 func (e *Engine) work(ctx context.Context, jobs <-chan job) error {
 	var workers errgroup.Group
+	e.bulk.start(ctx)
 	for range e.cfg.Workers {
 		workers.Go(func() error {
 			for j := range jobs {
-				if err := e.emit(ctx, e.safeProcess(ctx, j)); err != nil {
-					return err
+				if res := e.safeProcess(ctx, j); !res.queued {
+					if err := e.emit(ctx, res); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
 		})
 	}
 	err := workers.Wait()
+	e.bulk.close()
 	if n := e.count.parked.Load(); n > 0 {
 		e.log.Warn("every row is sent; waiting for the rows whose answer was lost to be looked up",
 			zap.Int64("rows", n), zap.Duration("settleWindow", e.cfg.SettleWindow))

@@ -89,6 +89,7 @@ type modelScript struct {
 	api                 *enginetest.API
 	ref                 string
 	sends, looks, kills int
+	bulks               int // bulk calls answered (see bulk_model_test.go)
 	log                 []string
 }
 
@@ -135,7 +136,7 @@ func modelConfig(clock engine.Clock, dedupe bool) engine.Config {
 
 // playSequence runs one sequence to its end, and returns a description
 // of what broke, if anything.
-func playSequence(c *chooser, it *reward.Item) (string, []string) {
+func playSequence(c *chooser, it *reward.Item, bulk bool) (string, []string) {
 	clock := enginetest.NewClock()
 	journal := enginetest.NewJournal()
 	m := &modelScript{c: c, ref: it.Allocation.Reference}
@@ -148,7 +149,7 @@ func playSequence(c *chooser, it *reward.Item) (string, []string) {
 	api.OnKill(journal.Kill)
 	var last *reward.Outcome
 	for run := 0; run < modelRuns; run++ {
-		out, problem := modelRun(api, journal, clock, it)
+		out, problem := modelRun(api, journal, clock, it, bulk)
 		if problem != "" {
 			return problem, m.log
 		}
@@ -171,19 +172,23 @@ func playSequence(c *chooser, it *reward.Item) (string, []string) {
 	}
 	// One more run, much later, against a truthful server: a row left
 	// UNKNOWN is settled or resent without paying twice.
-	m.sends, m.looks, m.kills = modelSends, modelLooks, modelKills
+	m.sends, m.looks, m.kills, m.bulks = modelSends, modelLooks, modelKills, modelBulkSends
 	clock.Advance(engine.DefaultResendAfter + time.Minute)
-	out, problem := modelRun(api, journal, clock, it)
+	out, problem := modelRun(api, journal, clock, it, bulk)
 	if problem == "" {
 		problem = judgeModel(api, out, m.ref)
 	}
 	return problem, append(m.log, "LATER")
 }
 
-// modelRun runs the engine once over the row.
-func modelRun(api *enginetest.API, journal *enginetest.MemJournal, clock engine.Clock, it *reward.Item) (*reward.Outcome, string) {
+// modelRun runs the engine once over the row, in bulk mode when bulk.
+func modelRun(api *enginetest.API, journal *enginetest.MemJournal, clock engine.Clock, it *reward.Item, bulk bool) (*reward.Outcome, string) {
 	var outs []*reward.Outcome
-	_, err := engine.New(modelConfig(clock, api.Deduplicates), api, journal, nil).Run(context.Background(), source([]*reward.Item{it}),
+	cfg := modelConfig(clock, api.Deduplicates)
+	if bulk {
+		cfg.Mode, cfg.BulkLinger = engine.ModeBulk, time.Hour
+	}
+	_, err := engine.New(cfg, api, journal, nil).Run(context.Background(), source([]*reward.Item{it}),
 		func(o *reward.Outcome) error { outs = append(outs, o); return nil })
 	if err != nil {
 		return nil, "the run failed: " + err.Error()
@@ -218,12 +223,18 @@ func TestModelEverySequenceOfServerBehaviours(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the exhaustive model test takes a while")
 	}
-	it := row(2, "CARD1")
+	explore(t, row(2, "CARD1"), false, 10000)
+}
+
+// explore plays every sequence for the row, and fails the test for each
+// that breaks a promise, or when fewer than least were explored.
+func explore(t *testing.T, it *reward.Item, bulk bool, least int) {
+	t.Helper()
 	start := time.Now()
 	c := &chooser{}
 	sequences, failures := 0, 0
 	for {
-		problem, log := playSequence(c, it)
+		problem, log := playSequence(c, it, bulk)
 		sequences++
 		if problem != "" {
 			failures++
@@ -238,7 +249,7 @@ func TestModelEverySequenceOfServerBehaviours(t *testing.T) {
 		c = &chooser{prefix: prefix}
 	}
 	t.Logf("model: %d sequences checked (%d failed) in %v", sequences, failures, time.Since(start).Round(time.Millisecond))
-	if sequences < 10000 {
+	if sequences < least {
 		t.Errorf("only %d sequences were explored: the model lost its choice points", sequences)
 	}
 }

@@ -29,15 +29,17 @@ type row struct {
 	refusal string     // EnKash's refusal of a resend, for a parked row
 	logins  int        // failed token calls while sending it
 	last    Settlement // the last lookup of a parked row
+	queued  bool       // handed to the bulker
 }
 
 // action is what a step decided for a row.
 type action int
 
 const (
-	actDone action = iota // the outcome is final
-	actSend               // send the row
-	actPark               // settle it beside the workers
+	actDone   action = iota // the outcome is final
+	actSend                 // send the row
+	actPark                 // settle it beside the workers
+	actQueued               // handed to the bulker, which ends it
 )
 
 // safeProcess turns a row into its result; a panic becomes a fatal stop
@@ -50,7 +52,8 @@ func (e *Engine) safeProcess(ctx context.Context, j job) (res result) {
 			res = result{o: r.o}
 		}
 	}()
-	return result{o: r.o, parked: e.process(ctx, r)}
+	parked := e.process(ctx, r)
+	return result{o: r.o, parked: parked, queued: r.queued}
 }
 
 // crashed turns a panic into a fatal stop. The row ends UNKNOWN if a
@@ -82,12 +85,18 @@ func (e *Engine) process(ctx context.Context, r *row) bool {
 		return false
 	}
 	e.count.enter()
-	defer e.count.leave()
 	r.start = e.g.clock.Now()
 	next := e.fromPrior(ctx, r)
-	if next == actSend {
+	switch {
+	case next == actSend && e.bulk.takes(r):
+		next = e.queued(r)
+	case next == actSend:
 		next = e.send(ctx, r)
 	}
+	if next == actQueued {
+		return false // the bulker ends it, and counts it out
+	}
+	defer e.count.leave()
 	if next == actPark {
 		e.park(ctx, r)
 		return true

@@ -79,6 +79,7 @@ type Queue struct {
 	mu    sync.Mutex
 	Sends []Send
 	Looks []Look
+	Bulks []Bulk
 }
 
 // Send returns the next answer to Allocate.
@@ -115,6 +116,7 @@ type API struct {
 	script  Script
 	clock   engine.Clock
 	credits []Credit
+	bulks   []int // the sizes of the bulk calls
 	calls   int
 	dead    bool
 	killAt  int

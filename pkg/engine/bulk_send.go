@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+)
+
+// bulkSend runs the attempts of one batch and returns each row's action,
+// by the rules of [Engine.send]: only a whole call that provably never
+// reached EnKash (a 429, a connection never made, a failed token call) is
+// sent again, as a batch, under the same MaxAttempts and backoff. A row
+// the answer lists as applied is done; one it lists as refused is a
+// single call's refusal; every other row, and every row of a call whose
+// answer was lost, is parked for the lookups and never resent on an
+// absence alone.
+func (e *Engine) bulkSend(ctx context.Context, api BulkAPI, rows []*row) []action {
+	acts := make([]action, len(rows))
+	for _, r := range rows {
+		if e.journal != nil && !r.begun {
+			// the begin stage records every row before a worker sees it
+			panic("engine: a row reached the bulk call before the journal recorded it")
+		}
+	}
+	live := make([]int, len(rows))
+	for i := range live {
+		live[i] = i
+	}
+	for len(live) > 0 {
+		if e.g.stop.tripped() || e.g.wait(ctx, true) != nil {
+			for _, i := range live {
+				acts[i] = e.stopped(rows[i])
+			}
+			return acts
+		}
+		allocs := make([]reward.Allocation, len(live))
+		for k, i := range live {
+			rows[i].o.Attempts++
+			allocs[k] = rows[i].o.Item.Allocation
+		}
+		at := e.g.clock.Now()
+		ans, err := api.AllocateBulk(ctx, allocs)
+		live = e.bulkAnswered(ctx, rows, live, acts, ans, err, at)
+	}
+	return acts
+}
+
+// bulkAnswered sets the action of each live row from one call's answer,
+// and returns the rows to send again.
+func (e *Engine) bulkAnswered(ctx context.Context, rows []*row, live []int, acts []action, ans *enkash.BulkAnswer, err error, at time.Time) []int {
+	safety := enkash.Classify(err)
+	if safety == enkash.SafetyNone {
+		e.bulkSettled(rows, live, acts, ans, at)
+		return nil
+	}
+	e.observe(err)
+	var again []int
+	for _, i := range live {
+		r := rows[i]
+		switch safety {
+		case enkash.SafetyRejected:
+			acts[i] = e.rejected(r, err) // a whole-call refusal (422, 404) proves this attempt was not applied
+		case enkash.SafetyFatal:
+			e.g.stop.trip("the EnKash login was refused")
+			r.o.Attempts-- // the login or authorisation failed: nothing was applied
+			acts[i] = e.stopped(r)
+			r.o.ErrorCode, r.o.ErrorMessage = reward.CodeAuth, err.Error()
+		case enkash.SafetyNotApplied:
+			if e.bulkNotApplied(r, err) {
+				again = append(again, i)
+			} else {
+				acts[i] = e.exhausted(r, err)
+			}
+		default:
+			// Ambiguous, or a duplicate refusal of the whole call, which
+			// says no more than that some reference of it reached EnKash
+			// before: every row is looked up.
+			acts[i] = e.lost(r, err, at)
+		}
+	}
+	if len(again) > 0 {
+		e.g.notApplied(err)
+		if e.g.sleep(ctx, e.g.retryDelay(max(rows[again[0]].o.Attempts, 1), err)) != nil {
+			for _, i := range again {
+				acts[i] = e.stopped(rows[i])
+			}
+			return nil
+		}
+	}
+	return again
+}
+
+// bulkSettled settles each row of a call EnKash answered, by its
+// reference alone.
+func (e *Engine) bulkSettled(rows []*row, live []int, acts []action, ans *enkash.BulkAnswer, at time.Time) {
+	applied, unsettled := 0, 0
+	for _, i := range live {
+		r := rows[i]
+		f := ans.Finding(r.o.Item.Allocation.Reference)
+		switch f.State {
+		case enkash.BulkApplied:
+			applied++
+			e.applied(r.o, f.Applied)
+			acts[i] = actDone
+		case enkash.BulkRefused:
+			if enkash.Classify(f.Err) == enkash.SafetyDuplicate {
+				acts[i] = e.duplicate(r, f.Err, at)
+			} else {
+				acts[i] = e.rejected(r, f.Err)
+			}
+		default:
+			unsettled++
+			acts[i] = e.lost(r, errors.New("the bulk answer does not settle it: "+f.Why), at)
+		}
+	}
+	// The failure threshold watches requests: a bulk call failed when it
+	// applied none of its rows.
+	var failed error
+	if applied == 0 {
+		failed = errors.New("the bulk call applied none of its rows")
+	}
+	e.observe(failed)
+	e.logBatch(ans, len(live), unsettled)
+}
+
+// lost parks a row whose attempt may have been applied.
+func (e *Engine) lost(r *row, err error, at time.Time) action {
+	e.log.Debug("bulk answer lost for a row; parking it to look it up", zap.Int("line", r.o.Item.Line), zap.Error(err))
+	r.o.Evidence = reward.Evidence{LastAttemptAt: at}
+	r.code, r.cause = reward.CodeAmbiguous, err
+	return actPark
+}
+
+// bulkNotApplied counts a call that provably did not take effect against
+// a row, and reports whether the row may be sent again.
+func (e *Engine) bulkNotApplied(r *row, err error) bool {
+	var le *enkash.LoginError
+	if errors.As(err, &le) {
+		r.o.Attempts-- // the token call failed; the bulk call never left
+		if r.logins++; r.logins >= e.cfg.MaxAttempts {
+			e.g.stop.trip(fmt.Sprintf("the EnKash login failed %d times in a row: %v", r.logins, err))
+			return false
+		}
+	}
+	return r.o.Attempts < e.cfg.MaxAttempts
+}
+
+// exhausted ends a row no attempt of which was applied.
+func (e *Engine) exhausted(r *row, err error) action {
+	if e.g.stop.tripped() {
+		return e.stopped(r)
+	}
+	r.o.Status, r.o.ErrorCode = reward.StatusFailed, reward.CodeRetriesExhausted
+	r.o.ErrorMessage = fmt.Sprintf("not applied after %d attempts: %v", r.o.Attempts, err)
+	return actDone
+}

@@ -1,0 +1,107 @@
+package enkash
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+
+	"github.com/rewardbatch/rewardbatch/pkg/money"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+)
+
+// BulkState is what a bulk answer proves of one row.
+type BulkState int
+
+// The states of a [BulkFinding].
+const (
+	// BulkUnsettled: the answer does not settle the row (it gave counts
+	// only, listed no item with its reference, or listed it ambiguously).
+	// EnKash may have applied it: look it up, never resend it on this alone.
+	BulkUnsettled BulkState = iota
+	// BulkApplied: the success list holds an item with the row's reference.
+	BulkApplied
+	// BulkRefused: the failure list holds an item with the row's
+	// reference: this attempt was not applied.
+	BulkRefused
+)
+
+// BulkFinding is what a bulk answer says of one row, found by its
+// reference alone (never by name, e-mail or amount).
+type BulkFinding struct {
+	State BulkState
+	// Applied holds the success item when State is BulkApplied, shaped as
+	// a single call's answer: PGReferenceNumber is the echoed reference.
+	Applied *AllocateResult
+	// Err is the refusal when State is BulkRefused: a [*DuplicateError]
+	// when the reason says the reference was used before, else a
+	// [*RejectedError]; [Classify] treats it as a single call's.
+	Err error
+	// Why says, when State is BulkUnsettled, why the answer settles nothing.
+	Why string
+}
+
+// BulkCounts are the counters of a bulk answer; a counter EnKash did not
+// send (or sent unreadable) is -1. They are informational: a row is never
+// settled by a count.
+type BulkCounts struct {
+	Success, Failure, Total int
+}
+
+// BulkAnswer is a decoded answer of bulk create-and-allocate, reference by
+// reference.
+type BulkAnswer struct {
+	Counts BulkCounts
+	// Unmatched counts the listed items whose reference was missing, not
+	// one that was sent, or unreadable: they settle nothing.
+	Unmatched int
+	// Raw keeps the whole payload, because the portal does not document
+	// all of its keys.
+	Raw      json.RawMessage
+	findings map[string]BulkFinding
+}
+
+// Finding returns what the answer says of the row sent with reference ref;
+// a reference the answer does not settle is BulkUnsettled.
+func (a *BulkAnswer) Finding(ref string) BulkFinding {
+	if f, ok := a.findings[ref]; ok {
+		return f
+	}
+	if a.Raw == nil || string(a.Raw) == "null" {
+		return BulkFinding{Why: "the bulk answer had no payload"}
+	}
+	return BulkFinding{Why: "the bulk answer lists no item with this reference"}
+}
+
+// AllocateBulk sends allocs (create-and-allocate rows, for the configured
+// company and reward account) in one bulk-create-allocate-points-json call
+// with isPointsAllocation=true, so that existing users are credited too. It
+// uses the token flow, the envelope encryption and the error classes of
+// [Client.Allocate]: an error concerns the whole call. A nil error returns
+// a finding for every row; the rows the answer does not settle are
+// BulkUnsettled.
+func (c *Client) AllocateBulk(ctx context.Context, allocs []reward.Allocation) (*BulkAnswer, error) {
+	items := make([]BulkItem, len(allocs))
+	sent := make(map[string]money.Amount, len(allocs))
+	for i, a := range allocs {
+		if _, twice := sent[a.Reference]; twice || a.Operation != reward.OpAllocate || a.Reference == "" ||
+			cmp.Or(a.CompanyID, c.cfg.CompanyID) != c.cfg.CompanyID || cmp.Or(a.CardAccountID, c.cfg.CardAccountID) != c.cfg.CardAccountID {
+			return nil, &NotAppliedError{Endpoint: PathBulkAllocate, Err: fmt.Errorf("row %d of the batch is not a create-and-allocate row "+
+				"with a reference of its own for the configured reward account; nothing was sent", i+1)}
+		}
+		items[i] = BulkItem{Title: a.Title, Name: a.FirstName, Email: a.Email, Mobile: a.Mobile, LoadAmount: a.Amount,
+			UniqueReferenceNumber: a.Reference}
+		sent[a.Reference] = a.Amount
+	}
+	q := url.Values{
+		"companyId":          {c.cfg.CompanyID},
+		"cardAccountId":      {c.cfg.CardAccountID},
+		"isPointsAllocation": {"true"},
+	}
+	var raw json.RawMessage
+	if err := c.post(ctx, PathBulkAllocate, q, items, &raw); err != nil {
+		return nil, err
+	}
+	return DecodeBulk(raw, sent), nil
+}
