@@ -74,10 +74,11 @@ func (o observed) FindTransactions(ctx context.Context, reference, card string) 
 func (o observed) FindCard(ctx context.Context, email, mobile string) (string, error) {
 	t := o.clock.Now()
 	card, err := o.api.FindCard(ctx, email, mobile)
+	seen := err
 	if errors.Is(err, enkash.ErrNoCard) {
-		err = nil // an answer, not a failure
+		seen = nil // an answer, not a failure
 	}
-	o.observe(t, err)
+	o.observe(t, seen)
 	return card, err
 }
 

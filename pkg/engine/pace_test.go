@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/engine/enginetest"
@@ -70,4 +71,28 @@ func TestLoadSignals(t *testing.T) {
 			assert.Equal(t, tc.want, engine.LoadSignalName(tc.err))
 		})
 	}
+}
+
+// TestThrottledSearchIsRetried: a 429 on the user search that comes before
+// a new reference's first send is tried again, so that a rate-limited
+// server does not turn rows into NOT_SENT (REMOTE_CHECK_FAILED).
+func TestThrottledSearchIsRetried(t *testing.T) {
+	const rows = 40
+	its := enginetest.Items(t, rows)
+	env := sandboxtest.Start(t, sandbox.Options{Balance: money.FromHundredths(1e13), Cards: sandbox.DemoCards(),
+		Faults: sandbox.Faults{Seed: 3, Throttle: 0.15, RetryAfter: time.Second, ThrottleEndpoints: []string{sandbox.EndpointSearch}}})
+	// (--rate auto: a 1 s Retry-After pauses only the throttled row)
+	eng := engine.New(engine.Config{Workers: 16, Rate: 1000, Adaptive: true, LookupTries: 8}, env.Client(t, nil), enginetest.NewJournal(), zaptest.NewLogger(t))
+	statuses := map[reward.Status]int{}
+	rep, err := eng.Run(context.Background(), enginetest.Source(its), func(o *reward.Outcome) error {
+		statuses[o.Status]++
+		if o.Status != reward.StatusMatched {
+			t.Logf("line %d %+v: %s %s", o.Item.Line, o.Item.Allocation, o.ErrorCode, o.ErrorMessage)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.NoError(t, rep.Fatal)
+	assert.Positive(t, env.Stats().Count("faults throttle"), "the sandbox must have throttled searches")
+	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: rows}, statuses)
 }

@@ -88,28 +88,36 @@ func (s *Settler) Settle(ctx context.Context, t Target, ev *reward.Evidence) Set
 		NoteAbsent(ev, st.At)
 		return st
 	}
-	var lastErr error
+	var lk enkash.Lookup
+	err := s.attempt(ctx, func() (err error) {
+		lk, err = s.api.FindTransactions(ctx, t.Reference, card)
+		return err
+	})
+	if err == nil {
+		return s.judge(t, card, lk, ev)
+	}
+	return Settlement{Finding: LookupFailed, CardID: card, At: s.g.clock.Now(), Err: err}
+}
+
+// attempt calls f under the gate up to LookupTries times, pausing between
+// tries, while its failure may be retried (every read may be, but a
+// refused login). It returns f's last error, or the wait's.
+func (s *Settler) attempt(ctx context.Context, f func() error) error {
+	var err error
 	for try := 1; try <= s.g.cfg.LookupTries; try++ {
 		if try > 1 {
-			if err := s.g.clock.Sleep(ctx, nil, s.g.backoff(try-1)); err != nil {
-				lastErr = err
-				break
+			if serr := s.g.clock.Sleep(ctx, nil, s.g.retryDelay(try-1, err)); serr != nil {
+				return serr
 			}
 		}
-		if err := s.g.wait(ctx, false); err != nil {
-			lastErr = err
-			break
+		if werr := s.g.wait(ctx, false); werr != nil {
+			return werr
 		}
-		lk, err := s.api.FindTransactions(ctx, t.Reference, card)
-		if err == nil {
-			return s.judge(t, card, lk, ev)
-		}
-		lastErr = err
-		if !s.retryable(err) {
-			break
+		if err = f(); err == nil || !s.retryable(err) {
+			return err
 		}
 	}
-	return Settlement{Finding: LookupFailed, CardID: card, At: s.g.clock.Now(), Err: lastErr}
+	return err
 }
 
 // retryable handles a failed lookup and reports whether to try again. A
@@ -148,19 +156,18 @@ func (s *Settler) card(ctx context.Context, t Target) (card string, noUser bool)
 	if t.CardID != "" || (t.Email == "" && t.Mobile == "") {
 		return t.CardID, false
 	}
-	if err := s.g.wait(ctx, false); err != nil {
-		return "", false
-	}
-	card, err := s.api.FindCard(ctx, t.Email, t.Mobile)
-	switch {
-	case errors.Is(err, enkash.ErrNoCard):
-		return "", t.Operation == reward.OpAllocate
-	case err != nil:
-		s.retryable(err)
+	err := s.attempt(ctx, func() (err error) {
+		card, err = s.api.FindCard(ctx, t.Email, t.Mobile)
+		if errors.Is(err, enkash.ErrNoCard) {
+			noUser, err = t.Operation == reward.OpAllocate, nil // an answer: no such user
+		}
+		return err
+	})
+	if err != nil {
 		s.g.log.Debug("finding the card failed; looking up without it", zap.String("email", mask.Email(t.Email)), zap.Error(err))
 		return "", false
 	}
-	return card, false
+	return card, noUser
 }
 
 // MayResend reports whether the evidence permits a later run to send the
