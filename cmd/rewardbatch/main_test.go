@@ -237,7 +237,7 @@ func killedRunsNeverPayTwice(t *testing.T, m sendMode) {
 	rng := rand.New(rand.NewPCG(2026, 11))
 	for kill := 0; kill < 5; kill++ {
 		cmd, _ := w.start(t, "--workers", "4")
-		time.Sleep(time.Duration(200+rng.IntN(1000)) * time.Millisecond)
+		w.waitForCredits(t, len(w.sb.Transactions())+1+rng.IntN(300)) // a seeded moment in the middle of the work
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		t.Logf("kill %d: exit %d, %d transactions so far", kill+1, exitCode(cmd.Wait()), len(w.sb.Transactions()))
 	}

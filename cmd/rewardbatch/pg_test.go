@@ -29,7 +29,7 @@ func TestKilledRunsNeverPayTwiceOnPostgres(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2026, 14))
 	for kill := 0; kill < 4; kill++ {
 		cmd, _ := w.start(t, "--workers", "4")
-		time.Sleep(time.Duration(200+rng.IntN(800)) * time.Millisecond)
+		w.waitForCredits(t, len(w.sb.Transactions())+1+rng.IntN(150)) // a seeded moment in the middle of the work
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		t.Logf("kill %d: exit %d, %d transactions so far", kill+1, exitCode(cmd.Wait()), len(w.sb.Transactions()))
 	}
@@ -52,7 +52,7 @@ func TestTwoHostsShareOneDatabaseAndOneAccount(t *testing.T) {
 	for kill := 0; kill < 3; kill++ {
 		ca, _ := a.start(t, "--workers", "4", "--wait-lock", "1m")
 		cb, _ := b.start(t, "--workers", "4", "--wait-lock", "1m")
-		time.Sleep(time.Duration(200+rng.IntN(800)) * time.Millisecond)
+		a.waitForCredits(t, len(a.sb.Transactions())+1+rng.IntN(150)) // both files share the sandbox
 		for _, c := range []*os.Process{ca.Process, cb.Process} {
 			require.NoError(t, c.Signal(syscall.SIGKILL))
 		}
