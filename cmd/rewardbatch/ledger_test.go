@@ -16,7 +16,8 @@ import (
 
 // killInCommit starts a run and SIGKILLs it after some group commits of
 // the ledger (each changes the database file's modification time), as
-// soon as the next commit's rollback journal appears.
+// soon as the next commit's rollback journal fills (between commits it is
+// empty: the ledger truncates it).
 func (w *world) killInCommit(t *testing.T, commits int) {
 	t.Helper()
 	cmd, _ := w.start(t, "--workers", "4")
@@ -37,8 +38,8 @@ func (w *world) killInCommit(t *testing.T, commits int) {
 	}
 	inCommit := false
 	for deadline := time.Now().Add(2 * time.Second); !inCommit && time.Now().Before(deadline); time.Sleep(50 * time.Microsecond) {
-		_, err := os.Stat(w.state + "-journal")
-		inCommit = err == nil
+		st, err := os.Stat(w.state + "-journal")
+		inCommit = err == nil && st.Size() > 0
 	}
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	<-done

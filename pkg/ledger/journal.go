@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -50,8 +49,8 @@ type RunInfo struct {
 }
 
 // Journal records one run. It implements the engine's Journal: Begin commits
-// durably before it returns; Record queues and is committed with the next
-// group. It is safe for concurrent use by the engine's workers. The errors
+// durably before it returns; Record queues, and is committed with the next
+// begin (see writer). It is safe for concurrent use by the engine's workers. The errors
 // of Begin and Record do not start with "ledger:": the engine names their
 // source; Close adds it for other callers.
 type Journal struct {
@@ -60,28 +59,12 @@ type Journal struct {
 	fresh bool
 	reqs  chan request
 	done  chan struct{}
-	stmts statements
+	stmts *statements
 
 	mu     sync.Mutex
 	err    error
 	closed bool
 }
-
-// request is a unit of work for the writer: a Begin (with a reply) or a
-// Record.
-type request struct {
-	begin  []*reward.Item
-	record *reward.Outcome
-	reply  chan beginReply
-}
-
-type beginReply struct {
-	priors []reward.Prior
-	err    error
-}
-
-// maxGroup bounds how many requests one transaction commits.
-const maxGroup = 512
 
 // StartRun records the start of a run and returns its journal. Call
 // Finish when the run ends.
@@ -101,9 +84,11 @@ func (l *Ledger) StartRun(ctx context.Context, info RunInfo) (*Journal, error) {
 		info.Scope).Scan(&known); err != nil {
 		return nil, fmt.Errorf("ledger: reading scope %s: %w", info.Scope, err)
 	}
-	j := &Journal{l: l, run: info, fresh: known == 0, reqs: make(chan request, 4*maxGroup), done: make(chan struct{})}
-	if err := j.stmts.prepare(ctx, l); err != nil {
-		return nil, err
+	j := &Journal{l: l, run: info, fresh: known == 0, reqs: make(chan request, maxPending), done: make(chan struct{}),
+		stmts: newStatements(l)}
+	if err := j.stmts.prepare(ctx, stmtKey{kind: stSelectRef}, stmtKey{kind: stResend}, stmtKey{kind: stCorrect}); err != nil {
+		j.stmts.close()
+		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	go j.writer()
 	return j, nil
@@ -152,91 +137,16 @@ func (l *Ledger) insertRun(ctx context.Context, info RunInfo) (RunInfo, error) {
 // looks each one up at EnKash before its first send.
 func (j *Journal) Fresh() bool { return j.fresh }
 
-// The journal's statements, by number.
-const (
-	stInsert = iota
-	stSelectRef
-	stResend
-	stCorrect
-	stOutcome
-	nStmts
-)
-
-var stmtSQL = [nStmts]string{
-	stInsert: `INSERT INTO refs (scope, reference, fingerprint, operation, amount, card_id, person, email, mobile,
-		company_id, card_account_id, state, run_id, first_run_id, input_sha256, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, reference) DO NOTHING`,
-	stSelectRef: `SELECT ` + refColumns + ` FROM refs WHERE scope = ? AND reference = ?`,
-	// A resend claims the reference only from the record it read: of two
-	// runs that read the same record at once, one claims it. It forgets the
-	// evidence of earlier lookups (the engine carries it in the outcome):
-	// after a crash mid-resend that evidence would predate the resend, and
-	// a reconcile building on it could call a landed resend absent.
-	stResend: `UPDATE refs SET state = ?, run_id = ?, input_sha256 = ?, ambiguous = MAX(ambiguous, ?), last_attempt_at = '',
-		absent_lookups = 0, first_absent_at = '', last_absent_at = '', updated_at = ?
-		WHERE scope = ? AND reference = ? AND run_id = ? AND state = ?`,
-	stCorrect: `UPDATE refs SET fingerprint = ?, operation = ?, amount = ?, card_id = ?, person = ?, email = ?,
-		mobile = ?, company_id = ?, card_account_id = ?, state = ?, run_id = ?, input_sha256 = ?, error_code = '',
-		error_message = '', updated_at = ? WHERE scope = ? AND reference = ? AND fingerprint = ?`,
-	stOutcome: `UPDATE refs SET state = ?, pg_reference = ?, enkash_card = ?, enkash_txn = ?, otb_balance = ?,
-		error_code = ?, error_message = ?, attempts = attempts + ?, ambiguous = MAX(ambiguous, ?), last_attempt_at = ?,
-		absent_lookups = ?, first_absent_at = ?, last_absent_at = ?, updated_at = ? WHERE scope = ? AND reference = ?`,
-}
-
-// statements are prepared once per run on SQLite: parsing SQL for every
-// row would cost more than running it. (pgx caches the statements it
-// prepares on each PostgreSQL connection by itself.)
-type statements [nStmts]*sql.Stmt
-
-func (s *statements) prepare(ctx context.Context, l *Ledger) error {
-	if l.pg != nil {
-		return nil
-	}
-	for i, q := range stmtSQL {
-		st, err := l.db.PrepareContext(ctx, q)
-		if err != nil {
-			s.close()
-			return fmt.Errorf("ledger: preparing: %w", err)
-		}
-		s[i] = st
-	}
-	return nil
-}
-
-func (s *statements) close() {
-	for _, st := range s {
-		if st != nil {
-			_ = st.Close()
-		}
-	}
-}
-
-// txStmts runs the journal's statements in one transaction.
-type txStmts struct {
-	tx *sql.Tx
-	st *statements
-	pg bool
-}
-
-func (t txStmts) exec(ctx context.Context, id int, args ...any) (sql.Result, error) {
-	if t.pg {
-		return dialected{t.tx, true}.ExecContext(ctx, stmtSQL[id], args...)
-	}
-	return t.tx.StmtContext(ctx, t.st[id]).ExecContext(ctx, dialected{}.args(args)...)
-}
-
-func (t txStmts) queryRow(ctx context.Context, id int, args ...any) *sql.Row {
-	if t.pg {
-		return dialected{t.tx, true}.QueryRowContext(ctx, stmtSQL[id], args...)
-	}
-	return t.tx.StmtContext(ctx, t.st[id]).QueryRowContext(ctx, args...)
-}
-
 // Begin records rows before their first request leaves, in one durable
 // commit, and says for each what an earlier run did with its reference.
 func (j *Journal) Begin(ctx context.Context, items []*reward.Item) ([]reward.Prior, error) {
+	stamp := now()
+	rows := make([]beginRow, len(items))
+	for i, it := range items {
+		rows[i] = j.beginRow(it, stamp)
+	}
 	reply := make(chan beginReply, 1)
-	if err := j.send(ctx, request{begin: items, reply: reply}); err != nil {
+	if err := j.send(ctx, request{begin: rows, reply: reply}); err != nil {
 		return nil, err
 	}
 	select {
@@ -247,17 +157,15 @@ func (j *Journal) Begin(ctx context.Context, items []*reward.Item) ([]reward.Pri
 	}
 }
 
-// Record queues a row's outcome for the next group commit.
+// Record queues a row's outcome: it is committed with the next begin, or
+// within outcomeWait when no begin comes. An outcome lost in a crash
+// leaves its reference SENDING, and the next run looks it up.
 func (j *Journal) Record(o *reward.Outcome) error {
-	skippedFromLedger := o.Status == reward.StatusSkipped && o.ErrorCode != reward.CodeAlreadyAtEnKash
-	if skippedFromLedger || o.Status == reward.StatusInvalid || o.ErrorCode == reward.CodeConflict ||
-		o.ErrorCode == reward.CodeHeld || (o.ErrorCode == reward.CodeRejected && o.Attempts == 0) {
-		// Nothing new to remember (the last: a refusal repeated from the
-		// ledger, not sent). A row found at EnKash before its first send
-		// is recorded: it is confirmed from now on.
+	if !recorded(o) {
 		return nil
 	}
-	return j.send(context.Background(), request{record: o})
+	po := newPendingOutcome(o)
+	return j.send(context.Background(), request{outcome: &po})
 }
 
 func (j *Journal) send(ctx context.Context, r request) error {
@@ -276,137 +184,6 @@ func (j *Journal) send(ctx context.Context, r request) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// writer commits requests in groups: whatever has queued up while the last
-// commit was on disk goes into the next transaction.
-func (j *Journal) writer() {
-	defer close(j.done)
-	for first := range j.reqs {
-		group := []request{first}
-	fill:
-		for len(group) < maxGroup {
-			select {
-			case r, ok := <-j.reqs:
-				if !ok {
-					break fill
-				}
-				group = append(group, r)
-			default:
-				break fill
-			}
-		}
-		replies, err := j.commit(group)
-		if err != nil {
-			j.mu.Lock()
-			if j.err == nil {
-				j.err = err
-			}
-			j.mu.Unlock()
-		}
-		for i, r := range group {
-			if r.reply != nil {
-				if err != nil {
-					r.reply <- beginReply{err: err}
-				} else {
-					r.reply <- replies[i]
-				}
-			}
-		}
-	}
-}
-
-// commit applies a group in one transaction; when it fails because the
-// ledger was deleted or replaced, the error says so.
-func (j *Journal) commit(group []request) ([]beginReply, error) {
-	replies, err := j.commitGroup(group)
-	if err != nil {
-		if verr := j.l.verify(); verr != nil {
-			return nil, verr // a write failed because the ledger was deleted or replaced: say that
-		}
-	}
-	return replies, err
-}
-
-// commitGroup writes one group in one transaction.
-func (j *Journal) commitGroup(group []request) ([]beginReply, error) {
-	ctx := context.Background()
-	if err := j.l.verify(); err != nil {
-		return nil, err // the ledger was deleted, replaced or truncated: stop
-	}
-	tx, err := j.l.writer().BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("starting a transaction: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	replies := make([]beginReply, len(group))
-	stamp := now()
-	for i, r := range group {
-		switch {
-		case r.begin != nil:
-			replies[i].priors = make([]reward.Prior, len(r.begin))
-			for k, it := range r.begin {
-				p, err := j.begin(ctx, txStmts{tx, &j.stmts, j.l.pg != nil}, it, stamp)
-				if err != nil {
-					return nil, err
-				}
-				replies[i].priors[k] = p
-			}
-		case r.record != nil:
-			if err := j.record(ctx, txStmts{tx, &j.stmts, j.l.pg != nil}, r.record, stamp); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("committing: %w", err)
-	}
-	return replies, nil
-}
-
-// StateOf maps an outcome's status and error code to the state a rerun
-// acts on.
-func StateOf(status reward.Status, code string) string {
-	switch status {
-	case reward.StatusMatched, reward.StatusSkipped: // SKIPPED reaches here only when found at EnKash
-		return StateConfirmed
-	case reward.StatusMismatch:
-		return StateMismatch
-	case reward.StatusUnknown:
-		return StateUnknown
-	case reward.StatusFailed:
-		if code == reward.CodeRejected || code == reward.CodeTxnFailed {
-			return StateRejected
-		}
-	}
-	return StateNotApplied
-}
-
-func (j *Journal) record(ctx context.Context, tx txStmts, o *reward.Outcome, stamp string) error {
-	args := []any{StateOf(o.Status, o.ErrorCode), o.PGReferenceNumber, o.EnKashCardID, o.EnkashCardTxnID, o.OTBBalance,
-		o.ErrorCode, o.ErrorMessage, o.Attempts, ambiguous(o)}
-	args = append(append(args, evidenceArgs(o.Evidence)...), stamp, j.run.Scope, o.Item.Allocation.Reference)
-	if _, err := tx.exec(ctx, stOutcome, args...); err != nil {
-		return fmt.Errorf("recording the outcome of %s: %w", o.Item.Allocation.Reference, err)
-	}
-	return nil
-}
-
-// ambiguous reports whether an outcome leaves any doubt that EnKash
-// applied the row: only a refusal, or failures that provably never
-// reached EnKash, leave none.
-func ambiguous(o *reward.Outcome) bool {
-	if o.Evidence != (reward.Evidence{}) {
-		return true // lookups were needed: the answer was lost
-	}
-	if o.Status.Done() {
-		return false
-	}
-	switch o.ErrorCode {
-	case reward.CodeRejected, reward.CodeRetriesExhausted, reward.CodeStopped, reward.CodeAuth, reward.CodeRemoteCheck:
-		return o.Status == reward.StatusUnknown
-	}
-	return true
 }
 
 // Close commits what is queued and stops the writer. It returns the first

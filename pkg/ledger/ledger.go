@@ -5,8 +5,8 @@
 // postgres.go for its per-scope advisory locks). The SQL is written once,
 // in SQLite's spelling, and rebound for PostgreSQL (see dialected). Before a row's first
 // request leaves the process, its reference and a fingerprint of what it
-// asks for are committed; outcomes are recorded as they arrive, in group
-// commits. A rerun consults the ledger: a confirmed reference is skipped, a
+// asks for are committed; outcomes are recorded as they arrive, folded
+// into the next of those commits (see writer). A rerun consults the ledger: a confirmed reference is skipped, a
 // reference sent without a recorded outcome is looked up before anything
 // is resent, and a reference reused for another person or amount is
 // refused. One process at a time holds a ledger, through a lock on the

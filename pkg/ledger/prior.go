@@ -12,21 +12,73 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
 
-// begin records one row before its first request and says what an earlier
-// run did with its reference.
-func (j *Journal) begin(ctx context.Context, tx txStmts, it *reward.Item, stamp string) (reward.Prior, error) {
+// beginRow is one row of a Begin: its item and the values its insert
+// records (insertColumns), computed by the caller.
+type beginRow struct {
+	it   *reward.Item
+	vals []any
+}
+
+func (j *Journal) beginRow(it *reward.Item, stamp string) beginRow {
 	a := it.Allocation
-	fp := Fingerprint(it)
-	res, err := tx.exec(ctx, stInsert, j.run.Scope, a.Reference, fp, string(a.Operation),
-		a.Amount.String(), a.EnkashCardID, person(a), emailToken(a), mobileToken(a), a.CompanyID, a.CardAccountID,
-		StateSending, j.run.ID, j.run.ID, j.run.InputSHA256, stamp)
+	return beginRow{it, []any{j.run.Scope, a.Reference, Fingerprint(it), string(a.Operation), a.Amount.String(),
+		a.EnkashCardID, person(a), emailToken(a), mobileToken(a), a.CompanyID, a.CardAccountID,
+		StateSending, j.run.ID, j.run.ID, j.run.InputSHA256, stamp}}
+}
+
+// beginChunk records rows before their first request and says for each
+// what an earlier run did with its reference. One statement inserts every
+// reference never seen (the common case); the others, already held, are
+// then examined one by one, in order: the same answers as recording the
+// rows one at a time.
+func (j *Journal) beginChunk(ctx context.Context, tx txStmts, rows []beginRow) ([]reward.Prior, error) {
+	args := make([]any, 0, len(rows)*nInsertColumns)
+	for _, r := range rows {
+		args = append(args, r.vals...)
+	}
+	inserted, err := insertedRefs(ctx, tx, len(rows), args)
 	if err != nil {
-		return reward.Prior{}, fmt.Errorf("recording %s: %w", a.Reference, err)
+		return nil, fmt.Errorf("recording %d rows from %s on: %w", len(rows), rows[0].it.Allocation.Reference, err)
 	}
-	if claimed(res) {
-		return reward.Prior{Kind: reward.PriorNew}, nil // the common case: a reference never seen
+	priors := make([]reward.Prior, len(rows))
+	for i, r := range rows {
+		if ref := r.it.Allocation.Reference; inserted[ref] > 0 {
+			inserted[ref]-- // the first of the rows with this reference: the one inserted
+			priors[i] = reward.Prior{Kind: reward.PriorNew}
+			continue
+		}
+		if priors[i], err = j.examine(ctx, tx, r); err != nil {
+			return nil, err
+		}
 	}
-	ref, err := scanRef(tx.queryRow(ctx, stSelectRef, j.run.Scope, a.Reference))
+	return priors, nil
+}
+
+// insertedRefs runs the insert of n rows and counts the references it
+// inserted.
+func insertedRefs(ctx context.Context, tx txStmts, n int, args []any) (map[string]int, error) {
+	rows, err := tx.query(ctx, stmtKey{stInsert, n}, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	inserted := make(map[string]int, n)
+	for rows.Next() {
+		var ref string
+		if err := rows.Scan(&ref); err != nil {
+			return nil, err
+		}
+		inserted[ref]++
+	}
+	return inserted, rows.Err()
+}
+
+// examine decides about a row whose reference the ledger already held,
+// and claims the reference when the row may be sent.
+func (j *Journal) examine(ctx context.Context, tx txStmts, r beginRow) (reward.Prior, error) {
+	a := r.it.Allocation
+	fp, stamp := r.vals[2].(string), r.vals[15].(string)
+	ref, err := scanRef(tx.queryRow(ctx, stmtKey{kind: stSelectRef}, j.run.Scope, a.Reference))
 	if err != nil {
 		return reward.Prior{}, fmt.Errorf("reading %s: %w", a.Reference, err)
 	}
@@ -36,9 +88,9 @@ func (j *Journal) begin(ctx context.Context, tx txStmts, it *reward.Item, stamp 
 			return reward.Prior{Kind: reward.PriorConflict, Message: conflictMessage(ref, a)}, nil
 		}
 		// EnKash never applied it: the corrected row may use the reference.
-		res, err := tx.exec(ctx, stCorrect, fp, string(a.Operation), a.Amount.String(),
-			a.EnkashCardID, person(a), emailToken(a), mobileToken(a), a.CompanyID, a.CardAccountID, StateSending,
-			j.run.ID, j.run.InputSHA256, stamp, j.run.Scope, a.Reference, ref.Fingerprint)
+		args := append(append([]any{}, r.vals[2:11]...), StateSending, j.run.ID, j.run.InputSHA256, stamp,
+			j.run.Scope, a.Reference, ref.Fingerprint)
+		res, err := tx.exec(ctx, stmtKey{kind: stCorrect}, args...)
 		if err != nil {
 			return reward.Prior{}, fmt.Errorf("recording the corrected %s: %w", a.Reference, err)
 		}
@@ -52,8 +104,8 @@ func (j *Journal) begin(ctx context.Context, tx txStmts, it *reward.Item, stamp 
 		return p, nil
 	}
 	wasSending := ref.State == StateSending // a crash, or a run killed while it sent
-	res, err = tx.exec(ctx, stResend, StateSending, j.run.ID, j.run.InputSHA256,
-		wasSending, stamp, j.run.Scope, a.Reference, ref.RunID, ref.State)
+	res, err := tx.exec(ctx, stmtKey{kind: stResend}, StateSending, j.run.ID, j.run.InputSHA256,
+		boolInt(wasSending), stamp, j.run.Scope, a.Reference, ref.RunID, ref.State)
 	if err != nil {
 		return reward.Prior{}, fmt.Errorf("recording %s: %w", a.Reference, err)
 	}

@@ -55,7 +55,7 @@ func TestOldLedgersUpgradeInPlace(t *testing.T) {
 	assert.Equal(t, SchemaVersion, version)
 	var mode string
 	require.NoError(t, l.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode))
-	assert.Equal(t, "delete", mode, "rollback journal, not WAL")
+	assert.Equal(t, "truncate", mode, "rollback journal, not WAL")
 
 	var scopes []string
 	rows, err := l.db.Query(`SELECT DISTINCT scope FROM refs UNION SELECT scope FROM runs ORDER BY 1`)

@@ -57,8 +57,9 @@ type Journal func(b *testing.B) (engine.Journal, func() error)
 
 // Bench sends rows through the engine to a fresh in-process sandbox per
 // iteration (AES envelope on, as in production) and reports rows/s; with
-// latency, also the share of the ideal workers/latency.
-func Bench(b *testing.B, rows, workers int, latency time.Duration, journal Journal) {
+// latency, also the share of the ideal workers/latency. Each of configure
+// adjusts the engine's configuration (NoRemoteCheck, for example).
+func Bench(b *testing.B, rows, workers int, latency time.Duration, journal Journal, configure ...func(*engine.Config)) {
 	its := Items(b, rows)
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
@@ -76,7 +77,11 @@ func Bench(b *testing.B, rows, workers int, latency time.Duration, journal Journ
 		if journal != nil {
 			j, closeJournal = journal(b)
 		}
-		eng := engine.New(engine.Config{Workers: workers, Rate: 1e6}, client, j, nil)
+		cfg := engine.Config{Workers: workers, Rate: 1e6}
+		for _, f := range configure {
+			f(&cfg)
+		}
+		eng := engine.New(cfg, client, j, nil)
 		matched := 0
 		b.StartTimer()
 		start := time.Now()
