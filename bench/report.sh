@@ -59,7 +59,7 @@ echo
 cat <<'EOF'
 `BenchmarkRunEndToEnd` (pkg/cli) runs the whole `run` command in-process: reading and validating
 the file, the balance check, the engine with 64 workers and no rate limit, the SQLite ledger
-(rollback journal, synchronous=EXTRA), results.csv, failed.csv and the summaries, against an in-process sandbox on
+(rollback journal in TRUNCATE mode, synchronous=FULL), results.csv, failed.csv and the summaries, against an in-process sandbox on
 loopback with the AES envelope on and no added latency; a fresh sandbox and ledger per iteration.
 The target is at least 10,000 rows/s on this 2-core machine. `remote-check` is the default run
 with a new ledger (every reference is searched for at EnKash before its first send);
@@ -157,7 +157,7 @@ cat <<'EOF'
 ## What limits the end-to-end rate
 
 - **The ledger's durable commits.** Each row's begin record is committed (a rollback journal
-  with synchronous=EXTRA: several fsyncs per commit) before its request leaves, and its outcome
+  with synchronous=FULL: several fsyncs per commit) before its request leaves, and its outcome
   after the answer; the engine workers wait for the first. Where `BenchmarkLedgerOn*` is far
   below `BenchmarkLedgerOff*` above, and the end-to-end wall time far above its CPU time divided
   by the cores, the commits are the limit, not the CPU.

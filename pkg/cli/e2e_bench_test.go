@@ -27,7 +27,7 @@ const (
 
 // BenchmarkRunEndToEnd is issue 15's end-to-end figure: the whole `run`
 // command (reading and validating the file, the balance check, the engine,
-// the SQLite ledger (rollback journal, synchronous=EXTRA), results.csv, failed.csv and the
+// the SQLite ledger (rollback journal in TRUNCATE mode, synchronous=FULL), results.csv, failed.csv and the
 // summaries) against an in-process sandbox on loopback with the AES
 // envelope on and no added latency, 64 workers, no rate limit. Each
 // iteration starts a fresh sandbox and ledger. The target is 10,000 rows/s
