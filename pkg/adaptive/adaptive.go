@@ -1,7 +1,7 @@
 // Package adaptive finds the highest request rate a server accepts, so that
 // nobody has to guess a --rate.
 //
-// A [Limiter] paces requests like a token bucket whose rate it moves with
+// A [Limiter] paces requests one interval apart, at a rate it moves with
 // what the answers say, in the spirit of TCP Vegas and Netflix's
 // concurrency-limits:
 //
@@ -27,8 +27,6 @@ import (
 	"math"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Signal is what one answer says about the server's load.
@@ -106,8 +104,8 @@ func (c *Config) defaults() {
 // [New]; call [Limiter.Wait] before each request and [Limiter.Observe]
 // after each answer.
 type Limiter struct {
-	cfg    Config
-	bucket *rate.Limiter
+	cfg   Config
+	slots slots // when each request may leave
 
 	mu        sync.Mutex
 	rate      float64
@@ -131,24 +129,60 @@ type window struct {
 func New(cfg Config) *Limiter {
 	cfg.defaults()
 	l := &Limiter{cfg: cfg, rate: cfg.Initial, slowStart: true}
-	l.bucket = rate.NewLimiter(rate.Limit(cfg.Initial), burst(cfg.Initial))
+	l.slots.set(cfg.Initial)
 	l.win.start = cfg.Now()
 	return l
 }
 
-// burst lets a short queue of workers go at once at high rates, and paces
-// them one by one at low rates.
-func burst(r float64) int { return max(1, int(r/50)) }
-
 // Wait blocks until the next request may leave, or ctx ends.
 func (l *Limiter) Wait(ctx context.Context) error {
-	if err := l.bucket.Wait(ctx); err != nil {
-		return err
-	}
 	l.mu.Lock()
+	at := l.slots.take(l.cfg.Now())
 	l.win.granted++
 	l.mu.Unlock()
-	return nil
+	d := time.Until(at)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// slots hands out the moments requests may leave, one interval apart.
+// Unlike a token bucket's reservations, the slots already handed out and
+// the next ones never overlap when the rate rises: the next slot follows
+// the last one handed out, at the new interval. (golang.org/x/time/rate
+// re-times only the new reservations, which then run beside the old
+// ones: a burst above the new rate after every rise.)
+type slots struct {
+	next     time.Time     // the first free slot
+	interval time.Duration // between two slots
+	slack    time.Duration // how far behind now a free slot may be: a small burst at high rates
+}
+
+// set changes the rate; it applies from the next slot handed out.
+func (s *slots) set(r float64) {
+	s.interval = time.Duration(float64(time.Second) / r)
+	s.slack = time.Duration(max(1, int(r/50))-1) * s.interval
+}
+
+// take hands out the next slot, never earlier than now less the slack.
+func (s *slots) take(now time.Time) time.Time {
+	at := s.next
+	if lo := now.Add(-s.slack); at.Before(lo) {
+		at = lo
+	}
+	s.next = at.Add(s.interval)
+	if at.Before(now) {
+		return now
+	}
+	return at
 }
 
 // Rate returns the current rate in requests per second.
@@ -214,16 +248,19 @@ func (l *Limiter) adjust(now time.Time) (float64, string) {
 	if why != "" {
 		// Slow start overshoots by up to half the limit: what the server
 		// accepted is the better estimate of it then.
+		// A window with 429s can accept far less than the server takes
+		// (throttled callers wait out their Retry-After), so the rate the
+		// server took cleanly before counts too.
 		next := l.rate * l.cfg.Decrease
 		if l.slowStart {
-			next = min(l.rate, max(accepted, l.cfg.Min)) * l.cfg.Decrease
+			next = min(l.rate, max(accepted, l.proven, l.cfg.Min)) * l.cfg.Decrease
 		}
 		l.slowStart = false
 		l.capacity = l.rate
 		l.quiet = now.Add(l.windowLength())
-		// What the server accepted while congested is what it can take
-		// now: the proven rate cannot be above it any more.
-		l.proven = min(l.proven, accepted)
+		// A server whose capacity fell for good lowers the proven rate
+		// a share at each cut.
+		l.proven = max(accepted, l.proven*l.cfg.Decrease)
 		return l.set(next), why
 	}
 	if float64(w.granted) < 0.8*l.rate*secs {
@@ -255,19 +292,19 @@ func (l *Limiter) queued(mean time.Duration) bool {
 func (l *Limiter) set(r float64) float64 {
 	r = math.Min(math.Max(r, l.cfg.Min), l.cfg.Max)
 	l.rate = r
-	l.bucket.SetLimit(rate.Limit(r))
-	l.bucket.SetBurst(burst(r))
+	l.slots.set(r)
 	return r
 }
 
 // tryAt takes a token at t if one is free; the simulation tests pace with
 // it instead of the wall clock.
 func (l *Limiter) tryAt(t time.Time) bool {
-	if !l.bucket.AllowN(t, 1) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.slots.next.After(t) {
 		return false
 	}
-	l.mu.Lock()
+	l.slots.take(t)
 	l.win.granted++
-	l.mu.Unlock()
 	return true
 }

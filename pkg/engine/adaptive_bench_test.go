@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/engine/enginetest"
@@ -55,7 +59,11 @@ func autoRateRun(b *testing.B, n float64, load, d time.Duration) autoRateResult 
 	if err := client.Login(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	eng := engine.New(engine.Config{Workers: 64, Adaptive: true, MaxAttempts: 50, FailRatio: -1}, client, nil, nil)
+	log := zap.NewNop()
+	if os.Getenv("BENCH_LOG") != "" { // BENCH_LOG=1: every change of the rate, on stderr
+		log = zaptest.NewLogger(b, zaptest.Level(zap.DebugLevel))
+	}
+	eng := engine.New(engine.Config{Workers: 64, Adaptive: true, MaxAttempts: 50, FailRatio: -1}, client, nil, log.With(zap.Float64("N", n)))
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	start := time.Now()
