@@ -105,7 +105,8 @@ func (c *Config) defaults() {
 // after each answer.
 type Limiter struct {
 	cfg   Config
-	slots slots // when each request may leave
+	slots slots         // when each request may leave
+	turn  chan struct{} // held by the one caller waiting for its slot
 
 	mu        sync.Mutex
 	rate      float64
@@ -130,12 +131,22 @@ func New(cfg Config) *Limiter {
 	cfg.defaults()
 	l := &Limiter{cfg: cfg, rate: cfg.Initial, slowStart: true}
 	l.slots.set(cfg.Initial)
+	l.turn = make(chan struct{}, 1)
 	l.win.start = cfg.Now()
 	return l
 }
 
 // Wait blocks until the next request may leave, or ctx ends.
 func (l *Limiter) Wait(ctx context.Context) error {
+	// One caller at a time takes a slot and waits for it; the others queue
+	// here. So no slot is handed out far ahead, and a change of rate
+	// applies to the very next request.
+	select {
+	case l.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-l.turn }()
 	l.mu.Lock()
 	at := l.slots.take(l.cfg.Now())
 	l.win.granted++
@@ -154,12 +165,11 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
-// slots hands out the moments requests may leave, one interval apart.
-// Unlike a token bucket's reservations, the slots already handed out and
-// the next ones never overlap when the rate rises: the next slot follows
-// the last one handed out, at the new interval. (golang.org/x/time/rate
-// re-times only the new reservations, which then run beside the old
-// ones: a burst above the new rate after every rise.)
+// slots hands out the moments requests may leave, one interval apart:
+// the next slot follows the last one handed out, at the current interval.
+// (With golang.org/x/time/rate and many waiters, a rise of the rate
+// re-times only the new reservations, which then run beside the old ones:
+// a burst above the new rate after every rise.)
 type slots struct {
 	next     time.Time     // the first free slot
 	interval time.Duration // between two slots
