@@ -18,6 +18,7 @@ func TestRateFlag(t *testing.T) {
 		shown    string
 		bad      bool
 	}{
+		{arg: "", adaptive: true, rate: engine.DefaultRate, shown: "auto"},
 		{arg: "auto", adaptive: true, rate: engine.DefaultRate, shown: "auto"},
 		{arg: " AUTO ", adaptive: true, rate: engine.DefaultRate, shown: "auto"},
 		{arg: "25", rate: 25, shown: "25"},
@@ -31,7 +32,11 @@ func TestRateFlag(t *testing.T) {
 			var cfg engine.Config
 			fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
 			addRateFlags(fs, &cfg, defaultRate, "requests")
-			err := fs.Parse([]string{"--rate", tc.arg})
+			args := []string{"--rate", tc.arg}
+			if tc.arg == "" {
+				args = nil // the default
+			}
+			err := fs.Parse(args)
 			if tc.bad {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "want auto or a number")
