@@ -105,7 +105,7 @@ AREAS
 	awk -v s="$sum" 'BEGIN { o = 100 - s; if (o < 0) o = 0; printf "| everything else (scheduler, other goroutines) | | %.2f%% |\n", o }'
 	for x in 'of which the client'"'"'s envelope (SealJSON, OpenJSON)|enkash\.(SealJSON|OpenJSON)' \
 		'of which the sandbox'"'"'s envelope (sealBody, openBody)|sandbox\.(sealBody|openBody)' \
-		'of which the sandbox'"'"'s search (a scan of every card)|sandbox\.\(\*Server\)\.handleSearch'; do
+		'of which the sandbox'"'"'s search|sandbox\.\(\*Server\)\.handleSearch'; do
 		line=$(share "$prof" "${x#*|}")
 		[ -n "$line" ] || line="0s 0%"
 		echo "| ${x%%|*} | ${line% *} | ${line#* } |"
@@ -163,9 +163,9 @@ cat <<'EOF'
   by the cores, the commits are the limit, not the CPU.
 - **The remote check.** With a new ledger every never-seen reference costs a search (and, when the
   person already has a card, a transaction lookup) before its first send: two or three requests
-  per row instead of one. The sandbox's search scans every card under its one lock, so on a large
-  run it grows with the cards created and serialises the sandbox; that is the sandbox's cost, not
-  EnKash's, and the `remote-check` profile shows it (`handleSearch`).
+  per row instead of one (a person new to the account costs up to three searches: by both
+  fields, then by each, before "no such user" is believed). The `remote-check` profile shows the
+  sandbox's side of it (`handleSearch`, which finds a card through its indexes).
 - **Both ends share the cores.** The in-process sandbox (its HTTP server, envelope and JSON) takes
   a large part of the CPU (the first row of each profile table); the client's own AES and Base64
   are about one percent. The CPU ceiling above is for client and sandbox together.
