@@ -23,7 +23,7 @@ func newAdaptive(cfg Config, log *zap.Logger) *adaptive.Limiter {
 		OnChange: func(from, to float64, why string) {
 			lvl := zap.InfoLevel
 			if to > from {
-				lvl = zap.DebugLevel // slow start doubles often; the cuts are what an operator wants to see
+				lvl = zap.DebugLevel // slow start rises often; the cuts are what an operator wants to see
 			}
 			log.Log(lvl, "request rate changed", zap.Float64("from", round1(from)), zap.Float64("to", round1(to)), zap.String("reason", why))
 		},
