@@ -20,35 +20,79 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
 )
 
-// TestAdaptiveRateUnderThrottling runs the engine with --rate auto against
-// a sandbox that answers a share of the allocations 429: the rate comes
-// down from where it started, and every row is still credited exactly once.
-func TestAdaptiveRateUnderThrottling(t *testing.T) {
-	const rows = 120
-	its := enginetest.Items(t, rows)
-	env := sandboxtest.Start(t, sandbox.Options{Balance: money.FromHundredths(1e13), Cards: sandbox.DemoCards(),
-		Faults: sandbox.Faults{Seed: 7, Throttle: 0.1, RetryAfter: time.Second, ThrottleEndpoints: sandbox.DefaultThrottleEndpoints}})
-	client := env.Client(t, nil)
-	const start = 400.0
-	eng := engine.New(engine.Config{Workers: 16, Rate: start, Adaptive: true, MaxRate: 5000, MaxAttempts: 20,
-		BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond, NoRemoteCheck: true, FailRatio: -1}, client, nil, nil)
-	statuses := map[reward.Status]int{}
-	rep, err := eng.Run(context.Background(), enginetest.Source(its), func(o *reward.Outcome) error {
-		statuses[o.Status]++
-		return nil
-	})
-	require.NoError(t, err)
-	require.NoError(t, rep.Fatal)
-	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: rows}, statuses)
-	assert.Less(t, eng.Rate(), start, "429s must bring the rate down")
-	assert.Positive(t, env.Stats().Count("faults throttle"), "the sandbox must have throttled")
-	seen := map[string]int{}
-	for _, tx := range env.Transactions() {
-		seen[tx.PGReferenceNumber]++
-	}
-	assert.Len(t, seen, rows)
-	for ref, n := range seen {
-		assert.Equal(t, 1, n, "reference %s credited %d times", ref, n)
+// TestAutoRateIsExactlyOnce runs the engine with --rate auto against
+// sandboxes that throttle in different ways: every row ends MATCHED and
+// the sandbox's own record holds each reference exactly once.
+func TestAutoRateIsExactlyOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opts    sandbox.Options
+		cfg     engine.Config
+		journal bool
+		check   func(t *testing.T, env *sandboxtest.Env, eng *engine.Engine)
+	}{{
+		// a share of the allocations answered 429: the rate comes down
+		name: "allocations throttled",
+		opts: sandbox.Options{Faults: sandbox.Faults{Seed: 7, Throttle: 0.1, RetryAfter: time.Second,
+			ThrottleEndpoints: sandbox.DefaultThrottleEndpoints}},
+		cfg: engine.Config{Rate: 400, MaxRate: 5000, MaxAttempts: 20, BackoffBase: time.Millisecond,
+			BackoffMax: 5 * time.Millisecond, NoRemoteCheck: true, FailRatio: -1},
+		check: func(t *testing.T, env *sandboxtest.Env, eng *engine.Engine) {
+			assert.Less(t, eng.Rate(), 400.0, "429s must bring the rate down")
+			assert.Positive(t, env.Stats().Count("faults throttle"))
+		},
+	}, {
+		// a 429 on the user search before a new reference's first send is
+		// tried again instead of ending the row NOT_SENT (REMOTE_CHECK_FAILED)
+		name: "search throttled",
+		opts: sandbox.Options{Faults: sandbox.Faults{Seed: 3, Throttle: 0.15, RetryAfter: time.Second,
+			ThrottleEndpoints: []string{sandbox.EndpointSearch}}},
+		cfg:     engine.Config{Rate: 1000, LookupTries: 8},
+		journal: true,
+		check: func(t *testing.T, env *sandboxtest.Env, _ *engine.Engine) {
+			assert.Positive(t, env.Stats().Count("faults throttle"), "the sandbox must have throttled searches")
+		},
+	}, {
+		// the server's own request limit, over every endpoint
+		name:    "server limit",
+		opts:    sandbox.Options{ServerRate: 300},
+		cfg:     engine.Config{Rate: 1000, LookupTries: 8, MaxAttempts: 20},
+		journal: true,
+		check: func(t *testing.T, env *sandboxtest.Env, _ *engine.Engine) {
+			assert.Positive(t, env.Stats().Count("throttled 429"), "the server's limit must have been met")
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			const rows = 60
+			tc.opts.Balance, tc.opts.Cards = money.FromHundredths(1e13), sandbox.DemoCards()
+			env := sandboxtest.Start(t, tc.opts)
+			tc.cfg.Workers, tc.cfg.Adaptive = 16, true // (a 1 s Retry-After pauses only the throttled row)
+			var j engine.Journal
+			if tc.journal {
+				j = enginetest.NewJournal()
+			}
+			eng := engine.New(tc.cfg, env.Client(t, nil), j, zaptest.NewLogger(t))
+			statuses := map[reward.Status]int{}
+			rep, err := eng.Run(context.Background(), enginetest.Source(enginetest.Items(t, rows)), func(o *reward.Outcome) error {
+				statuses[o.Status]++
+				if o.Status != reward.StatusMatched {
+					t.Logf("line %d: %s %s", o.Item.Line, o.ErrorCode, o.ErrorMessage)
+				}
+				return nil
+			})
+			require.NoError(t, err)
+			require.NoError(t, rep.Fatal)
+			assert.Equal(t, map[reward.Status]int{reward.StatusMatched: rows}, statuses)
+			seen := map[string]int{}
+			for _, tx := range env.Transactions() {
+				seen[tx.PGReferenceNumber]++
+			}
+			assert.Len(t, seen, rows)
+			for ref, n := range seen {
+				assert.Equal(t, 1, n, "reference %s credited %d times", ref, n)
+			}
+			tc.check(t, env, eng)
+		})
 	}
 }
 
@@ -71,28 +115,4 @@ func TestLoadSignals(t *testing.T) {
 			assert.Equal(t, tc.want, engine.LoadSignalName(tc.err))
 		})
 	}
-}
-
-// TestThrottledSearchIsRetried: a 429 on the user search that comes before
-// a new reference's first send is tried again, so that a rate-limited
-// server does not turn rows into NOT_SENT (REMOTE_CHECK_FAILED).
-func TestThrottledSearchIsRetried(t *testing.T) {
-	const rows = 40
-	its := enginetest.Items(t, rows)
-	env := sandboxtest.Start(t, sandbox.Options{Balance: money.FromHundredths(1e13), Cards: sandbox.DemoCards(),
-		Faults: sandbox.Faults{Seed: 3, Throttle: 0.15, RetryAfter: time.Second, ThrottleEndpoints: []string{sandbox.EndpointSearch}}})
-	// (--rate auto: a 1 s Retry-After pauses only the throttled row)
-	eng := engine.New(engine.Config{Workers: 16, Rate: 1000, Adaptive: true, LookupTries: 8}, env.Client(t, nil), enginetest.NewJournal(), zaptest.NewLogger(t))
-	statuses := map[reward.Status]int{}
-	rep, err := eng.Run(context.Background(), enginetest.Source(its), func(o *reward.Outcome) error {
-		statuses[o.Status]++
-		if o.Status != reward.StatusMatched {
-			t.Logf("line %d %+v: %s %s", o.Item.Line, o.Item.Allocation, o.ErrorCode, o.ErrorMessage)
-		}
-		return nil
-	})
-	require.NoError(t, err)
-	require.NoError(t, rep.Fatal)
-	assert.Positive(t, env.Stats().Count("faults throttle"), "the sandbox must have throttled searches")
-	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: rows}, statuses)
 }
