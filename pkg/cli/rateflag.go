@@ -60,3 +60,11 @@ func (rateFlag) Type() string { return "rate|auto" }
 // servers limited to 50, 200 and 1,000 requests a second
 // (BenchmarkAutoRate in pkg/engine) at 98-99.6% of their limit.
 const defaultRate = rateAuto
+
+// checkRate refuses a --max-rate no run could use (--rate checks itself).
+func checkRate(cfg engine.Config) error {
+	if cfg.MaxRate <= 0 {
+		return fmt.Errorf("--max-rate %v: want a number of requests per second above 0", cfg.MaxRate)
+	}
+	return nil
+}

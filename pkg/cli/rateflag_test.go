@@ -50,3 +50,19 @@ func TestRateFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxRateRefused: every command that paces requests refuses a
+// --max-rate of 0 or less before doing anything.
+func TestMaxRateRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "--sandbox", "--max-rate", "0", "x.csv"},
+		{"reconcile", "--max-rate", "-1", "run-x"},
+		{"serve", "--sandbox", "--max-rate", "0"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			code, _, stderr := execute(t, nil, args...)
+			assert.Equal(t, 1, code)
+			assert.Contains(t, stderr, "--max-rate")
+		})
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -65,7 +66,7 @@ again with the same reference.
 }
 
 func runReconcile(cmd *cobra.Command, g *globals, o *reconcileOptions, run string) error {
-	if err := o.output.check(); err != nil {
+	if err := errors.Join(o.output.check(), checkRate(o.engine)); err != nil {
 		return exit(exitcode.Fatal, err)
 	}
 	h := o.output.human(g)

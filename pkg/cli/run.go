@@ -163,11 +163,8 @@ func (o *runOptions) checkArgs(g *globals, file string) error {
 	if o.engine.Workers < 1 {
 		return fmt.Errorf("--workers must be at least 1")
 	}
-	if o.engine.Rate <= 0 {
-		return fmt.Errorf("--rate must be positive")
-	}
-	if o.engine.MaxRate <= 0 {
-		return fmt.Errorf("--max-rate must be positive")
+	if err := checkRate(o.engine); err != nil {
+		return err
 	}
 	if err := checkMode(o.engine); err != nil {
 		return err

@@ -94,6 +94,9 @@ them.`,
 }
 
 func runServe(ctx context.Context, g *globals, o *serveOptions) error {
+	if err := checkRate(o.engine); err != nil {
+		return exit(exitcode.Fatal, err)
+	}
 	cfg, cleanup, err := o.consoleConfig(ctx, g)
 	if cleanup != nil {
 		defer cleanup()
