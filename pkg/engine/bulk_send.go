@@ -120,10 +120,11 @@ func (e *Engine) bulkSettled(rows []*row, live []int, acts []action, ans *enkash
 		}
 	}
 	// The failure threshold watches requests: a bulk call failed when it
-	// applied none of its rows.
+	// refused every row. Rows the answer leaves unsettled (a counts-only
+	// answer, items without their reference) are looked up, not failures.
 	var failed error
-	if applied == 0 {
-		failed = errors.New("the bulk call applied none of its rows")
+	if applied == 0 && unsettled == 0 {
+		failed = errors.New("the bulk call refused every row")
 	}
 	e.observe(failed)
 	e.logBatch(ans, len(live), unsettled)

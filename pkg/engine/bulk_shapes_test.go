@@ -26,38 +26,39 @@ func TestBulkAnswerShapes(t *testing.T) {
 		opts     sandbox.Options
 		k        int
 		statuses func(t *testing.T, st map[reward.Status]int, env *sandboxtest.Env)
+		breaker  bool // the failure threshold on, watching 4 calls: an answer that settles no row is no failure
 	}{
 		{"success and failure lists, items failing", sandbox.Options{Faults: sandbox.Faults{Seed: 4, BulkFail: 0.3}}, 8,
 			func(t *testing.T, st map[reward.Status]int, env *sandboxtest.Env) {
 				assert.Equal(t, int(env.Stats().Count("faults bulk-fail")), st[reward.StatusFailed], "each failed item is FAILED, from the failure list")
-			}},
+			}, false},
 		{"success list only, items failing", sandbox.Options{BulkAnswer: sandbox.BulkAnswerSuccess, Faults: sandbox.Faults{Seed: 4, BulkFail: 0.3}}, 8,
 			func(t *testing.T, st map[reward.Status]int, env *sandboxtest.Env) {
 				assert.Zero(t, st[reward.StatusFailed], "an item missing from the answer is never taken for a refusal")
 				assert.Equal(t, int(env.Stats().Count("faults bulk-fail")), st[reward.StatusUnknown], "it is looked up, found absent, and left UNKNOWN")
-			}},
+			}, false},
 		{"counts only", sandbox.Options{BulkAnswer: sandbox.BulkAnswerCounts}, 8,
 			func(t *testing.T, st map[reward.Status]int, env *sandboxtest.Env) {
 				assert.Equal(t, 60, st[reward.StatusMatched], "every row settled by a lookup")
 				assert.Positive(t, env.Stats().Count("requests "+enkash.PathTransactions))
-			}},
+			}, true},
 		{"no reference echo", sandbox.Options{NoBulkEchoRef: true}, 8,
 			func(t *testing.T, st map[reward.Status]int, _ *sandboxtest.Env) {
 				assert.Equal(t, 60, st[reward.StatusMatched], "every row settled by a lookup, never by name or e-mail")
-			}},
+			}, true},
 		{"every call refused (422)", sandbox.Options{Faults: sandbox.Faults{BulkRefuse: "kyc"}}, 8,
 			func(t *testing.T, st map[reward.Status]int, env *sandboxtest.Env) {
 				assert.Positive(t, env.Stats().Count("faults bulk-refuse"))
 				assert.Equal(t, 60-st[reward.StatusFailed], len(env.Transactions()), "only the top-ups and debits, sent singly, were applied")
-			}},
+			}, false},
 		{"calls larger than the server takes", sandbox.Options{BulkMax: 5}, 8,
 			func(t *testing.T, st map[reward.Status]int, env *sandboxtest.Env) {
 				assert.Positive(t, st[reward.StatusFailed], "a 400 refuses the whole call")
-			}},
+			}, false},
 		{"replayed duplicates", sandbox.Options{Duplicates: sandbox.DuplicateReplay, Faults: sandbox.Faults{Seed: 17, ApplyThenFail: 0.3, FirstAttemptOnly: true}}, 8,
 			func(t *testing.T, st map[reward.Status]int, _ *sandboxtest.Env) {
 				assert.Equal(t, 60, st[reward.StatusMatched])
-			}},
+			}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,7 +69,11 @@ func TestBulkAnswerShapes(t *testing.T) {
 			}
 			env := sandboxtest.Start(t, tt.opts)
 			its := items(t, 60)
-			out, _ := runWith(t, env, its, bulkMode(engine.Config{Workers: 4, FailRatio: -1}, tt.k), enginetest.NewJournal(), nil)
+			cfg := engine.Config{Workers: 4, FailRatio: -1}
+			if tt.breaker {
+				cfg.FailRatio, cfg.FailWindow = 0, 4
+			}
+			out, _ := runWith(t, env, its, bulkMode(cfg, tt.k), enginetest.NewJournal(), nil)
 			assertSafe(t, env, its, out)
 			st := map[reward.Status]int{}
 			for _, o := range out {
