@@ -30,6 +30,9 @@ type Cell struct {
 	// the number has, so the sheet shows it rounded.
 	Rounded bool
 	Shows   int
+	// LineBreak: the cell's text held a line break (Alt+Enter), read as a
+	// space so that every sheet row stays one CSV line.
+	LineBreak bool
 }
 
 // rowReader streams the rows of one sheet's XML, each cell as stored.

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -165,7 +166,7 @@ func (s *Stream) write(w io.Writer, rr *rowReader) error {
 		if err != nil {
 			return err
 		}
-		s.note(fs)
+		s.note(flattenBreaks(n, row, fs))
 		gap := n - 1 - line
 		line = n
 		if width < 0 && len(row) == 0 {
@@ -224,3 +225,19 @@ func pad(row []string, width int) []string {
 	}
 	return append(row, make([]string, width-len(row))...)
 }
+
+// flattenBreaks turns the line breaks inside the cells of sheet row n
+// into spaces, so that the row stays one CSV line and every later line
+// number stays its sheet row, and notes each cell it changed.
+func flattenBreaks(n int, row []string, fs []Cell) []Cell {
+	for i, v := range row {
+		if !strings.ContainsAny(v, "\r\n") {
+			continue
+		}
+		row[i] = breaks.Replace(v)
+		fs = append(fs, Cell{Row: n, Col: i, LineBreak: true})
+	}
+	return fs
+}
+
+var breaks = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ")

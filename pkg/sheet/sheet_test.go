@@ -112,11 +112,12 @@ func TestCellsAsStored(t *testing.T) {
 
 	got, fs := readAll(t, path, "", 3)
 	assert.Equal(t, "text,number,date,formula,flag\n"+
-		"\"José ₹ line\rend\",1234.5,2026-11-01,,TRUE\n"+
+		"José ₹ line end,1234.5,2026-11-01,,TRUE\n"+ // _x000D_ is a carriage return: a line break, read as a space
 		"Rich,2025-11-01,2025-11-01 12:00:00,2469,\n", got)
-	require.Len(t, fs, 2)
+	require.Len(t, fs, 3)
 	assert.Equal(t, Cell{Row: 2, Col: 3, HasFormula: true, Formula: "SUM(B2:B3)"}, fs[0], "no saved value")
-	assert.Equal(t, Cell{Row: 3, Col: 3, HasFormula: true, Formula: "B2*2", Cached: true}, fs[1])
+	assert.Equal(t, Cell{Row: 2, Col: 0, LineBreak: true}, fs[1], "the line break is noted")
+	assert.Equal(t, Cell{Row: 3, Col: 3, HasFormula: true, Formula: "B2*2", Cached: true}, fs[2])
 }
 
 // TestSheetsAndLimits: --sheet picks a sheet; a missing one lists them;

@@ -69,3 +69,21 @@ func decimalsText(n int) string {
 	}
 	return fmt.Sprintf("%d decimals", n)
 }
+
+// lineBreaks warns of the cells whose line breaks the sheet reader read
+// as spaces: the value checked and sent is not quite the one in the cell.
+func (c *rowCheck) lineBreaks() {
+	for _, cell := range c.row.Cells {
+		if !cell.LineBreak {
+			continue
+		}
+		f := finding{reward.SevWarning, "the cell holds a line break (Alt+Enter in Excel); it was read as a space",
+			"check the value, and remove the line break in the sheet"}
+		if cell.Col < len(c.v.hdr.Canonical) && c.v.hdr.Canonical[cell.Col] != "" {
+			c.add(c.v.hdr.Canonical[cell.Col], f)
+			continue
+		}
+		f.sev = reward.SevNote // a column only carried into the reports
+		c.add("", f)
+	}
+}

@@ -73,6 +73,7 @@ func (c *rowCheck) run() {
 		return
 	}
 	c.clean()
+	c.lineBreaks()
 	r := &c.rec
 	a := &c.it.Allocation
 

@@ -200,3 +200,38 @@ func TestAWorkbookFileProblemNamesTheRow(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "allocations.xlsx, sheet Sheet1, row 2: the file has no title, gender, mobile column")
 }
+
+// TestALineBreakInACellKeepsEveryRowInPlace: a name typed with Alt+Enter
+// is read with a space and a warning, and the rows below keep their sheet
+// row, so that a rounded amount under it is still refused at its cell.
+func TestALineBreakInACellKeepsEveryRowInPlace(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	must := func(err error) { t.Helper(); require.NoError(t, err) }
+	s := "Sheet1"
+	must(f.SetSheetRow(s, "A1", &[]any{"firstName", "title", "gender", "email", "mobile", "loadAmount", "uniqueReferenceNumber"}))
+	must(f.SetSheetRow(s, "A2", &[]any{"Asha\nKumar", "Ms", "F", "asha@example.com", "9876543210", 100, "R-1"}))
+	must(f.SetSheetRow(s, "A3", &[]any{"Bela", "Ms", "F", "bela@example.com", "9876543211", 300.5, "R-2"}))
+	whole, err := f.NewStyle(&excelize.Style{NumFmt: 3}) // #,##0: shown as 301
+	must(err)
+	must(f.SetCellStyle(s, "F3", "F3", whole))
+	path := filepath.Join(t.TempDir(), "allocations.xlsx")
+	must(f.SaveAs(path))
+	require.NoError(t, f.Close())
+
+	items, _ := streamFile(t, path, Options{})
+	require.Len(t, items, 2)
+	asha, bela := items[0], items[1]
+	assert.Equal(t, 2, asha.Line)
+	assert.True(t, asha.Valid)
+	assert.Equal(t, "Asha Kumar", asha.Allocation.FirstName)
+	require.Len(t, asha.Issues, 1)
+	assert.Equal(t, reward.SevWarning, asha.Issues[0].Severity)
+	assert.Contains(t, asha.Issues[0].String(), "Sheet1!A2")
+	assert.Contains(t, asha.Issues[0].Problem, "line break")
+
+	assert.Equal(t, 3, bela.Line, "the row below keeps its sheet row")
+	assert.False(t, bela.Valid, "its rounded amount is still refused")
+	require.NotEmpty(t, bela.Issues)
+	assert.Contains(t, bela.Issues[0].String(), "Sheet1!F3")
+}
