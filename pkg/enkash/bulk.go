@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
@@ -94,13 +93,8 @@ func (c *Client) AllocateBulk(ctx context.Context, allocs []reward.Allocation) (
 			UniqueReferenceNumber: a.Reference}
 		sent[a.Reference] = a.Amount
 	}
-	q := url.Values{
-		"companyId":          {c.cfg.CompanyID},
-		"cardAccountId":      {c.cfg.CardAccountID},
-		"isPointsAllocation": {"true"},
-	}
-	var raw json.RawMessage
-	if err := c.post(ctx, PathBulkAllocate, q, items, &raw); err != nil {
+	raw, err := c.postBulk(ctx, items, true) // true: existing users are credited too
+	if err != nil {
 		return nil, err
 	}
 	return DecodeBulk(raw, sent), nil

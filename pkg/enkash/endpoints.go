@@ -59,6 +59,20 @@ func (c *Client) Allocate(ctx context.Context, a reward.Allocation) (*AllocateRe
 // BulkAllocate calls bulk-create-allocate-points-json. With
 // pointsForExisting false EnKash funds only users it creates.
 func (c *Client) BulkAllocate(ctx context.Context, items []BulkItem, pointsForExisting bool) (*BulkResult, error) {
+	raw, err := c.postBulk(ctx, items, pointsForExisting)
+	if err != nil {
+		return nil, err
+	}
+	res := BulkResult{Raw: raw}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return nil, &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: 200, Err: fmt.Errorf("unreadable bulk payload: %w", err)}
+	}
+	return &res, nil
+}
+
+// postBulk posts items to bulk-create-allocate-points-json for the
+// configured reward account and returns the answer's payload.
+func (c *Client) postBulk(ctx context.Context, items []BulkItem, pointsForExisting bool) (json.RawMessage, error) {
 	q := url.Values{
 		"companyId":          {c.cfg.CompanyID},
 		"cardAccountId":      {c.cfg.CardAccountID},
@@ -68,11 +82,7 @@ func (c *Client) BulkAllocate(ctx context.Context, items []BulkItem, pointsForEx
 	if err := c.post(ctx, PathBulkAllocate, q, items, &raw); err != nil {
 		return nil, err
 	}
-	res := BulkResult{Raw: raw}
-	if err := json.Unmarshal(raw, &res); err != nil {
-		return nil, &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: 200, Err: fmt.Errorf("unreadable bulk payload: %w", err)}
-	}
-	return &res, nil
+	return raw, nil
 }
 
 // DefaultAccountRetryFor bounds how long [Client.Account] retries.
