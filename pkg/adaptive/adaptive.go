@@ -122,7 +122,8 @@ type Limiter struct {
 type window struct {
 	start                time.Time
 	ok, throttled, other int
-	latency              time.Duration // sum over ok answers
+	timed                int           // ok answers with a latency
+	latency              time.Duration // sum over the timed ok answers
 	granted              int           // tokens handed out
 }
 
@@ -202,7 +203,9 @@ func (l *Limiter) Rate() float64 {
 	return l.rate
 }
 
-// Observe records one answer: how long it took and what it said.
+// Observe records one answer: how long it took and what it said. A
+// latency of 0 says nothing of the load (an answer whose time grows with
+// its size, such as a bulk call's): only its signal counts.
 func (l *Limiter) Observe(latency time.Duration, s Signal) {
 	l.mu.Lock()
 	now := l.cfg.Now()
@@ -211,7 +214,10 @@ func (l *Limiter) Observe(latency time.Duration, s Signal) {
 		// The answer to a request sent before the last cut: acted on already.
 	case s == OK:
 		l.win.ok++
-		l.win.latency += latency
+		if latency > 0 {
+			l.win.timed++
+			l.win.latency += latency
+		}
 		if latency > 0 && (l.floor == 0 || latency < l.floor) {
 			l.floor = latency
 		}
@@ -252,7 +258,7 @@ func (l *Limiter) adjust(now time.Time) (float64, string) {
 		why = "the server answered 429"
 	case w.other > 0:
 		why = "the server answered 5xx or timed out"
-	case w.ok > 0 && l.floor > 0 && l.queued(w.latency/time.Duration(w.ok)):
+	case w.timed > 0 && l.floor > 0 && l.queued(w.latency/time.Duration(w.timed)):
 		why = "the latency rose well above its floor"
 	}
 	if why != "" {

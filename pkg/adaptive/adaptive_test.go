@@ -133,3 +133,25 @@ func (l *Limiter) waitTwice(ctx context.Context) error {
 	}
 	return l.Wait(ctx)
 }
+
+// TestUntimedAnswersSayNothingOfLatency: answers observed with a latency
+// of 0 (bulk calls, whose time grows with their size) count as clean
+// answers but do not water down the latency of the timed ones: a queue the
+// timed answers show still cuts the rate.
+func TestUntimedAnswersSayNothingOfLatency(t *testing.T) {
+	c := newClock()
+	var reason string
+	l := New(Config{Initial: 100, Now: c.now, Window: 250 * time.Millisecond,
+		OnChange: func(_, _ float64, why string) { reason = why }})
+	l.Observe(time.Millisecond, OK) // the floor: 1 ms
+	for range 5 {
+		l.Observe(60*time.Millisecond, OK) // a queue
+	}
+	for range 30 {
+		l.Observe(0, OK)
+	}
+	c.drive(l, 260*time.Millisecond, 200)
+	l.Observe(0, OK) // closes the window
+	assert.Equal(t, "the latency rose well above its floor", reason)
+	assert.Less(t, l.Rate(), 100.0)
+}

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/rewardbatch/rewardbatch/pkg/adaptive"
 	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
@@ -78,25 +79,28 @@ func newBulker(e *Engine, api BulkAPI) *bulker {
 }
 
 // pacedBulk returns api's bulk calls as the engine makes them: with an
-// adaptive rate, each answer is timed and told to the limiter, as a
-// single call's is (one call, whatever its size).
+// adaptive rate, each answer's signal is told to the limiter as one call,
+// whatever its size; its latency is not.
 func (g *gate) pacedBulk(api BulkAPI) BulkAPI {
 	if g.adapt == nil {
 		return api
 	}
-	return observedBulk{api: api, o: observed{lim: g.adapt, clock: g.clock}}
+	return observedBulk{api: api, lim: g.adapt}
 }
 
 // observedBulk is a BulkAPI whose answers feed an adaptive limiter.
 type observedBulk struct {
 	api BulkAPI
-	o   observed
+	lim *adaptive.Limiter
 }
 
 func (b observedBulk) AllocateBulk(ctx context.Context, allocs []reward.Allocation) (*enkash.BulkAnswer, error) {
-	t := b.o.clock.Now()
 	ans, err := b.api.AllocateBulk(ctx, allocs)
-	b.o.observe(t, err)
+	if sig, ok := loadSignal(err); ok {
+		// its signal only: a call of many rows takes longer than the
+		// single calls that set the latency floor, without a queue
+		b.lim.Observe(0, sig)
+	}
 	return ans, err
 }
 
