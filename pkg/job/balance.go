@@ -7,14 +7,10 @@ import (
 )
 
 // balanceAfter reads the reward account's available points once the
-// rows are sent, for the summary, through the client the run sent with.
-// It is "" when the run did not check the balance before (then a balance
-// after alone says nothing of the run) or when it cannot be read, which
-// is logged and never fails the run: everything is sent by then.
+// rows are sent and their results written, for the summary, through the
+// client the run sent with. It is "" when it cannot be read, which is
+// logged and never fails the run: everything is sent and written by then.
 func balanceAfter(ctx context.Context, o RunOptions, api Client) string {
-	if o.SkipBalanceCheck {
-		return ""
-	}
 	acc, err := api.Account(ctx)
 	if err == nil {
 		bal, berr := acc.Balance()

@@ -183,7 +183,6 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, sou
 	stopProgress := startProgress(o.Log, o.Progress, c.plan.RowsRead, eng)
 	rep, err := eng.Run(sig, snapshotSource(o, c, source), results.Add)
 	stopProgress()
-	st.balanceAfter = balanceAfter(ctx, o, api)
 	if err != nil {
 		results.Abort()
 		return nil, fmt.Errorf("the run stopped: %w", err)
@@ -196,6 +195,9 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, sou
 	}
 	if err := results.Commit(); err != nil {
 		return nil, err
+	}
+	if st.balanceBefore != "" { // a balance after alone says nothing of the run
+		st.balanceAfter = balanceAfter(ctx, o, api)
 	}
 	s, fatal, err := summarize(sig, o, c, st, results.Tally(), rep, fatal)
 	if err != nil {
