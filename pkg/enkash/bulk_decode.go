@@ -11,13 +11,15 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
 
-// The keys a bulk answer may use. The portal cuts the real names of the
-// failure list, its reason field and the counters off, so the decoder
-// accepts the documented success key and the likely spellings of the rest.
+// The keys a bulk answer may use. The portal documents the success list's
+// key and cuts the rest off. The lists decide how a row ends, so only the
+// documented key, its failure twin and the portal's two spellings of
+// EnKash are read: a list under any other key settles nothing, and its
+// rows are looked up. The other fields only fill the receipt and the
+// message, and are read under their likely spellings.
 var (
-	bulkSuccessKeys = []string{"successBulkEnKashCardCreateDTOs", "successBulkEnkashCardCreateDTOs", "successList", "success"}
-	bulkFailureKeys = []string{"failureBulkEnKashCardCreateDTOs", "failureBulkEnkashCardCreateDTOs", "failedBulkEnKashCardCreateDTOs",
-		"failureList", "failure", "failed"}
+	bulkSuccessKeys = []string{"successBulkEnKashCardCreateDTOs", "successBulkEnkashCardCreateDTOs"}
+	bulkFailureKeys = []string{"failureBulkEnKashCardCreateDTOs", "failureBulkEnkashCardCreateDTOs"}
 	bulkRefKeys     = []string{"uniqueReferenceNumber", "uniqueReferenceNum", "pgReferenceNumber"}
 	bulkReasonKeys  = []string{"failureReason", "reason", "failureMessage", "errorMessage", "error", "message"}
 	bulkCardKeys    = []string{"enKashCardId", "enkashCardId"}
