@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -62,6 +63,9 @@ type bulker struct {
 	done  chan struct{}
 	slots chan struct{}
 	sends sync.WaitGroup
+	// size is the most rows of a batch: BulkSize, lowered when EnKash
+	// refuses a call as too large (see [Engine.split]).
+	size atomic.Int64
 }
 
 // newBulker returns the engine's bulker, sending through api, or nil in
@@ -75,7 +79,24 @@ func newBulker(e *Engine, api BulkAPI) *bulker {
 		e.log.Warn("this EnKash client has no bulk call; sending every row on its own")
 		return nil
 	}
-	return &bulker{e: e, api: e.g.pacedBulk(api), in: make(chan *row), done: make(chan struct{}), slots: make(chan struct{}, e.cfg.Workers)}
+	b := &bulker{e: e, api: e.g.pacedBulk(api), in: make(chan *row), done: make(chan struct{}), slots: make(chan struct{}, e.cfg.Workers)}
+	b.size.Store(int64(e.cfg.BulkSize))
+	return b
+}
+
+// lower makes later batches at most n rows, logging the change.
+func (b *bulker) lower(n int) {
+	for {
+		cur := b.size.Load()
+		if int64(n) >= cur {
+			return
+		}
+		if b.size.CompareAndSwap(cur, int64(n)) {
+			b.e.log.Info("EnKash takes smaller bulk calls than --bulk-size: later calls carry fewer rows",
+				zap.Int64("from", cur), zap.Int("to", n))
+			return
+		}
+	}
 }
 
 // pacedBulk returns api's bulk calls as the engine makes them: with an
@@ -165,7 +186,7 @@ func (b *bulker) loop(ctx context.Context) {
 				timer.Reset(b.e.cfg.BulkLinger)
 				linger = timer.C
 			}
-			if len(batch) >= b.e.cfg.BulkSize || b.e.g.stop.tripped() {
+			if len(batch) >= int(b.size.Load()) || b.e.g.stop.tripped() {
 				flush()
 			}
 		case <-linger:

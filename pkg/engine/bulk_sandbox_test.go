@@ -212,3 +212,22 @@ func TestBulkWithAnAdaptiveRate(t *testing.T) {
 	assert.Positive(t, r.env.Stats().Count("faults throttle"), "the sandbox must have throttled bulk calls")
 	r.assertCreditedOnce(t)
 }
+
+// TestBulkCallsTooLargeAreSplit runs --bulk-size 25 against a server that
+// takes at most 7 rows a call (HTTP 400 above that, nothing applied): the
+// refused calls are sent again in halves, later batches are cut to a size
+// the server took, and every row is credited once, none FAILED.
+func TestBulkCallsTooLargeAreSplit(t *testing.T) {
+	t.Parallel()
+	r := runEngine(t, 120, sandbox.Options{BulkMax: 7}, bulkMode(engine.Config{Workers: 1, FailRatio: -1}, 25), nil)
+	require.NoError(t, r.err)
+	r.assertComplete(t)
+	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 120}, r.c.statuses())
+	r.assertCreditedOnce(t)
+	refused := r.env.Stats().Count("bulk too large")
+	assert.Positive(t, refused)
+	// Without learning, each of the batches of 25 would meet three 400s
+	// (25, then 12 and 13); the size is learnt from the first batch, and at
+	// most one more was gathered at 25 before that.
+	assert.LessOrEqual(t, refused, int64(6), "later batches must be cut to the size EnKash took")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"go.uber.org/zap"
@@ -32,12 +33,24 @@ func (e *Engine) bulkSend(ctx context.Context, api BulkAPI, rows []*row) []actio
 	for i := range live {
 		live[i] = i
 	}
+	e.bulkCall(ctx, api, rows, live, acts)
+	return acts
+}
+
+// bulkCall sends the rows live in one call, again while EnKash provably
+// did not take it, and sets their actions. When EnKash refuses the whole
+// call with HTTP 400, which is how a server meets an array larger than it
+// allows (the limit is not documented), the call was not applied: its rows
+// are sent in two halves, down to single rows, so that only a row EnKash
+// refuses on its own fails. It reports whether the call met a 400 (and
+// was split, or its one row refused).
+func (e *Engine) bulkCall(ctx context.Context, api BulkAPI, rows []*row, live []int, acts []action) bool {
 	for len(live) > 0 {
 		if e.g.stop.tripped() || e.g.wait(ctx, true) != nil {
 			for _, i := range live {
 				acts[i] = e.stopped(rows[i])
 			}
-			return acts
+			return false
 		}
 		allocs := make([]reward.Allocation, len(live))
 		for k, i := range live {
@@ -46,9 +59,34 @@ func (e *Engine) bulkSend(ctx context.Context, api BulkAPI, rows []*row) []actio
 		}
 		at := e.g.clock.Now()
 		ans, err := api.AllocateBulk(ctx, allocs)
-		live = e.bulkAnswered(ctx, rows, live, acts, ans, err, at)
+		if !badRequest(err) || len(live) == 1 {
+			live = e.bulkAnswered(ctx, rows, live, acts, ans, err, at)
+			continue
+		}
+		e.split(ctx, api, rows, live, acts, err)
+		return true
 	}
-	return acts
+	return false
+}
+
+// split sends the rows of a call EnKash refused with HTTP 400 in two
+// halves. When neither half meets a 400, the size was the cause: later
+// batches are no larger than the larger half.
+func (e *Engine) split(ctx context.Context, api BulkAPI, rows []*row, live []int, acts []action, err error) {
+	half := len(live) / 2
+	e.log.Info("EnKash refused a bulk call as a whole with HTTP 400, so nothing of it was applied; sending its rows in two halves",
+		zap.Int("rows", len(live)), zap.Error(err))
+	first := e.bulkCall(ctx, api, rows, live[:half], acts)
+	second := e.bulkCall(ctx, api, rows, live[half:], acts)
+	if !first && !second {
+		e.bulk.lower(len(live) - half)
+	}
+}
+
+// badRequest reports whether err is a whole call refused with HTTP 400.
+func badRequest(err error) bool {
+	var rej *enkash.RejectedError
+	return errors.As(err, &rej) && rej.HTTPStatus == http.StatusBadRequest
 }
 
 // bulkAnswered sets the action of each live row from one call's answer,

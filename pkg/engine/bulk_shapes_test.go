@@ -53,7 +53,8 @@ func TestBulkAnswerShapes(t *testing.T) {
 			}, false},
 		{"calls larger than the server takes", sandbox.Options{BulkMax: 5}, 8,
 			func(t *testing.T, st map[reward.Status]int, env *sandboxtest.Env) {
-				assert.Positive(t, st[reward.StatusFailed], "a 400 refuses the whole call")
+				assert.Positive(t, env.Stats().Count("bulk too large"), "a 400 refuses the whole call")
+				assert.Equal(t, 60, st[reward.StatusMatched], "its rows are sent again in halves, each credited once")
 			}, false},
 		{"replayed duplicates", sandbox.Options{Duplicates: sandbox.DuplicateReplay, Faults: sandbox.Faults{Seed: 17, ApplyThenFail: 0.3, FirstAttemptOnly: true}}, 8,
 			func(t *testing.T, st map[reward.Status]int, _ *sandboxtest.Env) {
