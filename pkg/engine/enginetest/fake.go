@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -129,6 +132,15 @@ type API struct {
 	Lag time.Duration
 	// Users maps an e-mail to its card, for users who exist before the run.
 	Users map[string]string
+	// UsersPerPage is the page size of ListUsers (default 100).
+	UsersPerPage int
+	// ListRefused makes ListUsers refuse, as a server that does not list
+	// the account's users without a filter.
+	ListRefused bool
+	// OnListPage, when set, runs as each page of ListUsers reaches the
+	// fake (page from 1), before it is read: a test holds the listing
+	// there until something else happened.
+	OnListPage func(page int)
 }
 
 var _ engine.API = (*API)(nil)
@@ -307,15 +319,80 @@ func (f *API) FindCard(_ context.Context, email, _ string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	defer done()
-	if c, ok := f.Users[email]; ok {
+	if c, ok := f.known()[email]; ok {
 		return c, nil
 	}
+	return "", enkash.ErrNoCard
+}
+
+// known maps the e-mail of every user to its card: those who existed
+// before the run, and those an allocation created. Called under f.mu.
+func (f *API) known() map[string]string {
+	users := maps.Clone(f.Users)
 	for _, c := range f.credits {
-		if c.Card == "C-"+email {
-			return c.Card, nil
+		if email, ok := strings.CutPrefix(c.Card, "C-"); ok {
+			if _, had := users[email]; !had {
+				users[email] = c.Card
+			}
 		}
 	}
-	return "", enkash.ErrNoCard
+	return users
+}
+
+// ListUsers lists the users FindCard would find, in pages of UsersPerPage
+// ordered by e-mail, each page a call made through each. Like EnKash's
+// paged listing, it shows each page as the account is when the page is
+// read. It fails with [enkash.ErrTooManyPages] when it needs more than
+// maxPages pages.
+func (f *API) ListUsers(ctx context.Context, maxPages int, each enkash.PageFunc) ([]enkash.User, error) {
+	var all []enkash.User
+	for n := 1; ; n++ {
+		if n > maxPages {
+			return nil, fmt.Errorf("%s: %w (%d)", enkash.PathSearch, enkash.ErrTooManyPages, maxPages)
+		}
+		var (
+			page []enkash.User
+			more bool
+		)
+		err := each(ctx, func() (err error) {
+			page, more, err = f.listPage(n)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if !more {
+			return all, nil
+		}
+	}
+}
+
+// listPage answers page n of ListUsers, and whether more pages follow.
+func (f *API) listPage(n int) ([]enkash.User, bool, error) {
+	dead, done := f.call()
+	if dead {
+		return nil, false, errDead
+	}
+	if f.OnListPage != nil {
+		f.OnListPage(n) // outside the lock: it may wait for another call
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer done()
+	if f.ListRefused {
+		return nil, false, &enkash.RejectedError{Endpoint: enkash.PathSearch, HTTPStatus: 200, Code: 1, Message: "Email or mobile is required"}
+	}
+	users := f.known()
+	emails := slices.Sorted(maps.Keys(users))
+	size := cmp.Or(f.UsersPerPage, 100)
+	lo := min((n-1)*size, len(emails))
+	hi := min(lo+size, len(emails))
+	var page []enkash.User
+	for _, e := range emails[lo:hi] {
+		page = append(page, enkash.User{EnKashCardID: users[e], Email: e})
+	}
+	return page, hi < len(emails), nil
 }
 
 func jsonNumber(s string) json.Number { return json.Number(s) }
