@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -121,6 +120,7 @@ type API struct {
 	credits []Credit
 	bulks   []int // the sizes of the bulk calls
 	calls   int
+	paths   map[string]int // calls by endpoint
 	dead    bool
 	killAt  int
 	onKill  func()
@@ -174,13 +174,17 @@ func (f *API) KillAfter(n int, also func()) {
 	}
 }
 
-// call counts a call and reports whether the process is dead; done runs
+// call counts a call to path and reports whether the process is dead; done runs
 // after the call's effect, under the lock, to kill the process at its set
 // call.
-func (f *API) call() (dead bool, done func()) {
+func (f *API) call(path string) (dead bool, done func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
+	if f.paths == nil {
+		f.paths = map[string]int{}
+	}
+	f.paths[path]++
 	return f.dead, func() {
 		k, ok := f.script.(Killer)
 		if (f.killAt > 0 && f.calls >= f.killAt || ok && k.KillHere()) && !f.dead {
@@ -197,6 +201,14 @@ func (f *API) Credits() []Credit {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]Credit(nil), f.credits...)
+}
+
+// CallsTo returns how many calls to one endpoint (an enkash.Path...)
+// reached the fake: FindCard and each page of ListUsers are a search.
+func (f *API) CallsTo(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.paths[path]
 }
 
 // Calls returns how many calls reached the fake.
@@ -217,7 +229,7 @@ func cardOf(a reward.Allocation) string {
 
 // Allocate applies or refuses a row as the script says.
 func (f *API) Allocate(_ context.Context, a reward.Allocation) (*enkash.AllocateResult, error) {
-	dead, done := f.call()
+	dead, done := f.call(enkash.PathCreateAllocate)
 	if dead {
 		return nil, errDead
 	}
@@ -275,7 +287,7 @@ func (f *API) answer(s Send, a reward.Allocation) (*enkash.AllocateResult, error
 // the answer is always empty and proves nothing (a server that needs it).
 func (f *API) FindTransactions(_ context.Context, reference, card string) (enkash.Lookup, error) {
 	p := enkash.PathTransactions
-	dead, done := f.call()
+	dead, done := f.call(p)
 	if dead {
 		return enkash.Lookup{}, errDead
 	}
@@ -312,7 +324,7 @@ func (f *API) FindTransactions(_ context.Context, reference, card string) (enkas
 // FindCard finds the card of a user who existed before or was created by
 // an allocation.
 func (f *API) FindCard(_ context.Context, email, _ string) (string, error) {
-	dead, done := f.call()
+	dead, done := f.call(enkash.PathSearch)
 	if dead {
 		return "", errDead
 	}
@@ -337,62 +349,6 @@ func (f *API) known() map[string]string {
 		}
 	}
 	return users
-}
-
-// ListUsers lists the users FindCard would find, in pages of UsersPerPage
-// ordered by e-mail, each page a call made through each. Like EnKash's
-// paged listing, it shows each page as the account is when the page is
-// read. It fails with [enkash.ErrTooManyPages] when it needs more than
-// maxPages pages.
-func (f *API) ListUsers(ctx context.Context, maxPages int, each enkash.PageFunc) ([]enkash.User, error) {
-	var all []enkash.User
-	for n := 1; ; n++ {
-		if n > maxPages {
-			return nil, fmt.Errorf("%s: %w (%d)", enkash.PathSearch, enkash.ErrTooManyPages, maxPages)
-		}
-		var (
-			page []enkash.User
-			more bool
-		)
-		err := each(ctx, func() (err error) {
-			page, more, err = f.listPage(n)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, page...)
-		if !more {
-			return all, nil
-		}
-	}
-}
-
-// listPage answers page n of ListUsers, and whether more pages follow.
-func (f *API) listPage(n int) ([]enkash.User, bool, error) {
-	dead, done := f.call()
-	if dead {
-		return nil, false, errDead
-	}
-	if f.OnListPage != nil {
-		f.OnListPage(n) // outside the lock: it may wait for another call
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	defer done()
-	if f.ListRefused {
-		return nil, false, &enkash.RejectedError{Endpoint: enkash.PathSearch, HTTPStatus: 200, Code: 1, Message: "Email or mobile is required"}
-	}
-	users := f.known()
-	emails := slices.Sorted(maps.Keys(users))
-	size := cmp.Or(f.UsersPerPage, 100)
-	lo := min((n-1)*size, len(emails))
-	hi := min(lo+size, len(emails))
-	var page []enkash.User
-	for _, e := range emails[lo:hi] {
-		page = append(page, enkash.User{EnKashCardID: users[e], Email: e})
-	}
-	return page, hi < len(emails), nil
 }
 
 func jsonNumber(s string) json.Number { return json.Number(s) }
