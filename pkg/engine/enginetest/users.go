@@ -65,4 +65,3 @@ func (f *API) listPage(n int) ([]enkash.User, bool, error) {
 	}
 	return page, hi < len(emails), nil
 }
-
