@@ -62,8 +62,8 @@ type Config struct {
 	NoRemoteCheck bool
 	// RosterPages is the most requests a run may spend listing the
 	// account's users once, so that the checks before first sends find
-	// cards in that listing instead of searching row by row (0: never
-	// list; see [RosterBudget]).
+	// cards in that listing instead of searching row by row (0 or
+	// negative: never list; see [RosterBudget]).
 	RosterPages int
 	// MaxPause is the longest pause EnKash may impose through 429
 	// Retry-After; a longer one stops dispatching (default 2 min;
