@@ -23,7 +23,10 @@ func RosterBudget(validRows int) int { return max(1, validRows/4) }
 // the check asks about (did a run with another ledger pay this reference
 // already? then its user was listed). It is never used to settle a lost
 // answer of this run, nor an earlier run's unsettled row: those need fresh
-// searches, since this run may have just created the user.
+// searches, since this run may have just created the user. The listing is
+// older than a search per row would be, by at most the run's length: a
+// run of another ledger that ended before this one began is in both alike
+// (the lag of EnKash's replicas aside, which a search has too).
 type roster struct {
 	pages int // Config.RosterPages
 

@@ -58,6 +58,7 @@ func TestRosterFirstRunSearchesNoRow(t *testing.T) {
 		{"known persons are looked up on their card only", engine.Config{RosterPages: 3}, 4, 2, calls{search: 2, lookup: 4, allocate: 12}},
 		{"bulk mode", engine.Config{RosterPages: 1, Mode: engine.ModeBulk, BulkSize: 6, BulkLinger: time.Hour}, 0, 100,
 			calls{search: 1, bulk: 2}},
+		{"adaptive rate", engine.Config{RosterPages: 3, Adaptive: true}, 4, 2, calls{search: 2, lookup: 4, allocate: 12}},
 		{"no roster: a search per row", engine.Config{}, 0, 100, calls{search: 12, lookup: 0, allocate: 12}},
 	}
 	for _, tt := range tests {
