@@ -197,7 +197,7 @@ func (c *Client) searchUsers(ctx context.Context, q SearchQuery) ([]User, error)
 	l := lister[User]{
 		path:     PathSearch,
 		body:     func(p Paging) any { q.Paging = p; return q },
-		key:      func(u User) string { return u.EnKashCardID },
+		key:      userKey,
 		check:    func(User) error { return nil },
 		maxPages: maxSearchPages,
 	}

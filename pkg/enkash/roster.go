@@ -23,7 +23,7 @@ func (c *Client) ListUsers(ctx context.Context, maxPages int, each PageFunc) ([]
 	l := lister[User]{
 		path: PathSearch,
 		body: func(p Paging) any { q.Paging = p; return q },
-		key:  func(u User) string { return u.EnKashCardID },
+		key:  userKey,
 		check: func(u User) error {
 			if strings.TrimSpace(u.EnKashCardID) == "" {
 				return ErrUserWithoutCard
@@ -34,6 +34,13 @@ func (c *Client) ListUsers(ctx context.Context, maxPages int, each PageFunc) ([]
 		each:     each,
 	}
 	return l.all(ctx, c)
+}
+
+// userKey is a user's identity in a list: the whole of it, not the card
+// alone, so that of two users who share a card both are kept, and each
+// one's e-mail finds it.
+func userKey(u User) string {
+	return u.EnKashCardID + "\x00" + u.UserID + "\x00" + u.Email + "\x00" + u.Mobile
 }
 
 // Roster finds cards in one listing of the account's users, as
