@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -34,8 +36,12 @@ const (
 // on two cores.
 //
 // remote-check is the default: the ledger has never seen any reference, so
-// each row is looked up at EnKash (search, then transaction/all) before
-// its first send. no-remote-check is the same with --no-remote-check.
+// each row is checked at EnKash before its first send; the run lists the
+// account's users once (search) and looks up on its card (transaction/all)
+// only the row of a person listed there. known-persons is the same with
+// every person of the file already a card holder at EnKash, so that every
+// row is looked up on its card. no-remote-check is the first with
+// --no-remote-check.
 //
 // Besides rows/s it reports cpu-us/row, the process's CPU time (client and
 // sandbox together) per row, which moves far less than rows/s when other
@@ -44,25 +50,57 @@ const (
 //	go test -run '^$' -bench RunEndToEnd -benchtime 3x ./pkg/cli
 func BenchmarkRunEndToEnd(b *testing.B) {
 	file := writeRows(b, e2eRows)
+	demo := sandbox.DemoCards()
 	for _, v := range []struct {
 		name  string
+		cards []sandbox.Card
 		flags []string
 	}{
-		{"remote-check", nil},
-		{"no-remote-check", []string{"--no-remote-check"}},
+		{"remote-check", demo, nil},
+		{"known-persons", append(demo, cardsOf(b, file)...), nil},
+		{"no-remote-check", demo, []string{"--no-remote-check"}},
 	} {
-		b.Run(v.name, func(b *testing.B) { benchRun(b, file, e2eRows, v.flags) })
+		b.Run(v.name, func(b *testing.B) { benchRun(b, file, e2eRows, v.cards, v.flags) })
 	}
 }
 
+// cardsOf returns a card for each person of file's rows that name no card.
+func cardsOf(b *testing.B, file string) []sandbox.Card {
+	f, err := os.Open(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		b.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	var cards []sandbox.Card
+	seen := map[string]bool{}
+	for _, r := range recs[1:] {
+		email := r[col["email"]]
+		if r[col["enkashCardId"]] != "" || seen[email] {
+			continue
+		}
+		seen[email] = true
+		cards = append(cards, sandbox.Card{ID: fmt.Sprintf("EKK%07d", len(cards)+1), Email: email, Mobile: r[col["mobile"]],
+			FirstName: "Known", Title: "Mr", Gender: "M", Balance: money.FromHundredths(0)})
+	}
+	return cards
+}
+
 // benchRun runs `rewardbatch run` on file b.N times, each against a fresh
-// sandbox and ledger, and reports rows/s and CPU time per row.
-func benchRun(b *testing.B, file string, rows int, flags []string) {
+// sandbox holding cards and a fresh ledger, and reports rows/s and CPU time per row.
+func benchRun(b *testing.B, file string, rows int, cards []sandbox.Card, flags []string) {
 	var wall, cpu time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		dir := b.TempDir()
-		sb, err := sandbox.New(sandbox.Options{Balance: money.FromHundredths(1e15), Cards: sandbox.DemoCards()}).Start("127.0.0.1:0")
+		sb, err := sandbox.New(sandbox.Options{Balance: money.FromHundredths(1e15), Cards: cards}).Start("127.0.0.1:0")
 		if err != nil {
 			b.Fatal(err)
 		}

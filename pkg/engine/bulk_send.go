@@ -58,7 +58,9 @@ func (e *Engine) bulkCall(ctx context.Context, api BulkAPI, rows []*row, live []
 			allocs[k] = rows[i].o.Item.Allocation
 		}
 		at := e.g.clock.Now()
+		sent := e.roster.sending()
 		ans, err := api.AllocateBulk(ctx, allocs)
+		sent()
 		if !badRequest(err) || len(live) == 1 {
 			live = e.bulkAnswered(ctx, rows, live, acts, ans, err, at)
 			continue

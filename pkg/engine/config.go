@@ -19,6 +19,10 @@ type API interface {
 	// FindCard finds the card of the reward account's user with that
 	// e-mail or mobile ([enkash.ErrNoCard] when there is none).
 	FindCard(ctx context.Context, email, mobile string) (string, error)
+	// ListUsers lists every user of the reward account in at most
+	// maxPages requests ([enkash.ErrTooManyPages] when it needs more),
+	// making each page's request through each.
+	ListUsers(ctx context.Context, maxPages int, each enkash.PageFunc) ([]enkash.User, error)
 }
 
 var _ API = (*enkash.Client)(nil)
@@ -56,6 +60,11 @@ type Config struct {
 	// seen before its first send (the check that protects against a lost
 	// or new ledger).
 	NoRemoteCheck bool
+	// RosterPages is the most requests a run may spend listing the
+	// account's users once, so that the checks before first sends find
+	// cards in that listing instead of searching row by row (0 or
+	// negative: never list; see [RosterBudget]).
+	RosterPages int
 	// MaxPause is the longest pause EnKash may impose through 429
 	// Retry-After; a longer one stops dispatching (default 2 min;
 	// negative: no limit).

@@ -32,6 +32,7 @@ type Engine struct {
 	brk     *breaker
 	count   counters
 	bulk    *bulker // nil in single mode
+	roster  *roster // the users listed for the checks before first sends
 
 	results chan result    // worker and parked outcomes, to the reorder stage
 	parked  sync.WaitGroup // rows being settled beside the workers
@@ -54,6 +55,7 @@ func New(cfg Config, api API, journal Journal, log *zap.Logger) *Engine {
 		cfg: cfg, api: api, journal: journal, log: log, g: g,
 		settler: &Settler{api: api, g: g},
 		brk:     newBreaker(cfg.FailWindow, cfg.FailRatio),
+		roster:  newRoster(cfg.RosterPages),
 		results: make(chan result, cfg.Workers),
 	}
 	e.bulk = newBulker(e, bulk)

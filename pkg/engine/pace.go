@@ -82,6 +82,18 @@ func (o observed) FindCard(ctx context.Context, email, mobile string) (string, e
 	return card, err
 }
 
+// ListUsers observes each page's answer as one request.
+func (o observed) ListUsers(ctx context.Context, maxPages int, each enkash.PageFunc) ([]enkash.User, error) {
+	return o.api.ListUsers(ctx, maxPages, func(ctx context.Context, fetch func() error) error {
+		return each(ctx, func() error {
+			t := o.clock.Now()
+			err := fetch()
+			o.observe(t, err)
+			return err
+		})
+	})
+}
+
 // observe tells the limiter what one answer says of the server's load. A
 // failed login says nothing about it and is not counted.
 func (o observed) observe(start time.Time, err error) {

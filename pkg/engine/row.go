@@ -163,7 +163,7 @@ func (e *Engine) resume(ctx context.Context, r *row) action {
 // remoteCheck looks up a reference the ledger has never seen before its
 // first send, in case an earlier run with another ledger sent it.
 func (e *Engine) remoteCheck(ctx context.Context, r *row) action {
-	st := e.settler.Settle(ctx, r.target, nil)
+	st := e.checkLookup(ctx, r)
 	r.learn(st)
 	switch {
 	case st.Finding == LookupFailed || st.Finding == Unproven:

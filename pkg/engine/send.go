@@ -27,7 +27,9 @@ func (e *Engine) send(ctx context.Context, r *row) action {
 		}
 		o.Attempts++
 		at := e.g.clock.Now()
+		sent := e.roster.sending()
 		res, err := e.api.Allocate(ctx, o.Item.Allocation)
+		sent()
 		e.observe(err)
 		switch enkash.Classify(err) {
 		case enkash.SafetyNone:

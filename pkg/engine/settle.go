@@ -81,12 +81,7 @@ func NewSettler(cfg Config, api API, log *zap.Logger) *Settler {
 func (s *Settler) Settle(ctx context.Context, t Target, ev *reward.Evidence) Settlement {
 	card, noUser := s.card(ctx, t)
 	if noUser {
-		// An applied allocation creates its user: a search that lists no
-		// user with the row's e-mail or mobile is an absent lookup (and,
-		// like one, proves nothing until repeated over time).
-		st := Settlement{Finding: Absent, At: s.g.clock.Now()}
-		NoteAbsent(ev, st.At)
-		return st
+		return s.noUser(ev)
 	}
 	var lk enkash.Lookup
 	err := s.attempt(ctx, func() (err error) {
@@ -97,6 +92,16 @@ func (s *Settler) Settle(ctx context.Context, t Target, ev *reward.Evidence) Set
 		return s.judge(t, card, lk, ev)
 	}
 	return Settlement{Finding: LookupFailed, CardID: card, At: s.g.clock.Now(), Err: err}
+}
+
+// noUser is the finding of a search that lists no user with an
+// allocation's e-mail or mobile. An applied allocation creates its user, so
+// it is an absent lookup (and, like one, proves nothing until repeated
+// over time).
+func (s *Settler) noUser(ev *reward.Evidence) Settlement {
+	st := Settlement{Finding: Absent, At: s.g.clock.Now()}
+	NoteAbsent(ev, st.At)
+	return st
 }
 
 // attempt calls f under the gate up to LookupTries times, pausing between

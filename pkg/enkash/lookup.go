@@ -112,6 +112,10 @@ func (t Transaction) State() TxnState {
 // be listed yet.
 var ErrNoCard = errors.New("no EnKash card matches the e-mail or mobile")
 
+// errNothingToFind is the answer to a search for neither an e-mail nor a
+// mobile.
+var errNothingToFind = fmt.Errorf("%w: neither an e-mail nor a mobile was given", ErrNoCard)
+
 // ErrManyCards means the e-mail and the mobile match different cards, or
 // several cards match, so the card of a row cannot be known.
 var ErrManyCards = errors.New("several EnKash cards match the e-mail or mobile")
@@ -126,7 +130,7 @@ var ErrManyCards = errors.New("several EnKash cards match the e-mail or mobile")
 func (c *Client) FindCard(ctx context.Context, email, mobile string) (string, error) {
 	email, mobile = strings.TrimSpace(email), strings.TrimSpace(mobile)
 	if email == "" && mobileDigits(mobile) == "" {
-		return "", fmt.Errorf("%w: neither an e-mail nor a mobile was given", ErrNoCard)
+		return "", errNothingToFind
 	}
 	users, err := c.searchUsers(ctx, SearchQuery{Email: email, Mobile: mobile})
 	if err != nil {
@@ -193,7 +197,7 @@ func (c *Client) searchUsers(ctx context.Context, q SearchQuery) ([]User, error)
 	l := lister[User]{
 		path:     PathSearch,
 		body:     func(p Paging) any { q.Paging = p; return q },
-		key:      func(u User) string { return u.EnKashCardID },
+		key:      userKey,
 		check:    func(User) error { return nil },
 		maxPages: maxSearchPages,
 	}

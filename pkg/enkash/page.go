@@ -53,7 +53,14 @@ type lister[T any] struct {
 	key      func(T) string   // identity, to drop an item a page repeats; "" keeps it
 	check    func(T) error    // refuses an item that proves the answer wrong
 	maxPages int
+	each     PageFunc // makes each page's request; nil: at once
 }
+
+// PageFunc makes the request of one page of a list: it calls fetch, once
+// or again (fetch may be retried; it changes nothing but its own result),
+// and returns fetch's last error or its own. A caller paces a listing of
+// many pages through it, page by page, as it paces single requests.
+type PageFunc func(ctx context.Context, fetch func() error) error
 
 // all reads pages until the answer says it is done: an empty page, Spring's
 // last, the last of totalPages, or every counted record. An answer that says
@@ -72,7 +79,7 @@ func (l lister[T]) all(ctx context.Context, c *Client) ([]T, error) {
 		read  int
 	)
 	for n := 1; n <= l.maxPages; n++ {
-		pg, err := l.page(ctx, c, n)
+		pg, err := l.fetch(ctx, c, n)
 		if err != nil {
 			return nil, err
 		}
@@ -112,6 +119,18 @@ func (l lister[T]) collect(page []T, seen map[string]bool, all *[]T) (int, error
 		*all = append(*all, it)
 	}
 	return fresh, nil
+}
+
+// fetch reads page n through l.each.
+func (l lister[T]) fetch(ctx context.Context, c *Client, n int) (pg listPage[T], err error) {
+	if l.each == nil {
+		return l.page(ctx, c, n)
+	}
+	err = l.each(ctx, func() (err error) {
+		pg, err = l.page(ctx, c, n)
+		return err
+	})
+	return pg, err
 }
 
 // page fetches and decodes page n (1-based).

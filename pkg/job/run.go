@@ -44,10 +44,13 @@ type RunOptions struct {
 	DryRun           bool // validate and print the plan; send nothing
 	SkipInvalid      bool // send the valid rows and report the others as INVALID
 	SkipBalanceCheck bool // do not compare the account balance with the credits
-	Engine           engine.Config
-	Sandbox          bool   // the run goes to the sandbox: say so in every output
-	XLSX             bool   // also write results.xlsx (--xlsx)
-	Version          string // the tool's version, for summary.json
+	// Engine tunes the engine. Its RosterPages, when 0, becomes
+	// [engine.RosterBudget] of the plan's valid rows, since only the run
+	// knows the plan; negative: no listing of the account's users.
+	Engine  engine.Config
+	Sandbox bool   // the run goes to the sandbox: say so in every output
+	XLSX    bool   // also write results.xlsx (--xlsx)
+	Version string // the tool's version, for summary.json
 	// Ledger, when not nil, records the run so that reruns never pay a row
 	// twice; Scope names the EnKash account its references belong to.
 	Ledger *ledger.Ledger
@@ -179,7 +182,11 @@ func sendAll(sig, ctx context.Context, o RunOptions, api Client, c *checked, sou
 		}
 		defer journal.Close() //nolint:errcheck // closed below; this covers the early returns
 	}
-	eng := engine.New(o.Engine, api, engineJournal(journal), o.Log)
+	cfg := o.Engine
+	if cfg.RosterPages == 0 {
+		cfg.RosterPages = engine.RosterBudget(c.plan.Valid)
+	}
+	eng := engine.New(cfg, api, engineJournal(journal), o.Log)
 	stopProgress := startProgress(o.Log, o.Progress, c.plan.RowsRead, eng)
 	rep, err := eng.Run(sig, snapshotSource(o, c, source), results.Add)
 	stopProgress()

@@ -63,7 +63,7 @@ func (f *API) BulkCalls() []int {
 // AllocateBulk applies or refuses a batch as the script says, and answers
 // through the client's own decoder of bulk answers.
 func (f *API) AllocateBulk(_ context.Context, allocs []reward.Allocation) (*enkash.BulkAnswer, error) {
-	dead, done := f.call()
+	dead, done := f.call(enkash.PathBulkAllocate)
 	if dead {
 		return nil, errDead
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -118,6 +120,7 @@ type API struct {
 	credits []Credit
 	bulks   []int // the sizes of the bulk calls
 	calls   int
+	paths   map[string]int // calls by endpoint
 	dead    bool
 	killAt  int
 	onKill  func()
@@ -129,6 +132,15 @@ type API struct {
 	Lag time.Duration
 	// Users maps an e-mail to its card, for users who exist before the run.
 	Users map[string]string
+	// UsersPerPage is the page size of ListUsers (default 100).
+	UsersPerPage int
+	// ListRefused makes ListUsers refuse, as a server that does not list
+	// the account's users without a filter.
+	ListRefused bool
+	// OnListPage, when set, runs as each page of ListUsers reaches the
+	// fake (page from 1), before it is read: a test holds the listing
+	// there until something else happened.
+	OnListPage func(page int)
 }
 
 var _ engine.API = (*API)(nil)
@@ -162,13 +174,17 @@ func (f *API) KillAfter(n int, also func()) {
 	}
 }
 
-// call counts a call and reports whether the process is dead; done runs
+// call counts a call to path and reports whether the process is dead; done runs
 // after the call's effect, under the lock, to kill the process at its set
 // call.
-func (f *API) call() (dead bool, done func()) {
+func (f *API) call(path string) (dead bool, done func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
+	if f.paths == nil {
+		f.paths = map[string]int{}
+	}
+	f.paths[path]++
 	return f.dead, func() {
 		k, ok := f.script.(Killer)
 		if (f.killAt > 0 && f.calls >= f.killAt || ok && k.KillHere()) && !f.dead {
@@ -185,6 +201,14 @@ func (f *API) Credits() []Credit {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]Credit(nil), f.credits...)
+}
+
+// CallsTo returns how many calls to one endpoint (an enkash.Path...)
+// reached the fake: FindCard and each page of ListUsers are a search.
+func (f *API) CallsTo(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.paths[path]
 }
 
 // Calls returns how many calls reached the fake.
@@ -205,7 +229,7 @@ func cardOf(a reward.Allocation) string {
 
 // Allocate applies or refuses a row as the script says.
 func (f *API) Allocate(_ context.Context, a reward.Allocation) (*enkash.AllocateResult, error) {
-	dead, done := f.call()
+	dead, done := f.call(enkash.PathCreateAllocate)
 	if dead {
 		return nil, errDead
 	}
@@ -263,7 +287,7 @@ func (f *API) answer(s Send, a reward.Allocation) (*enkash.AllocateResult, error
 // the answer is always empty and proves nothing (a server that needs it).
 func (f *API) FindTransactions(_ context.Context, reference, card string) (enkash.Lookup, error) {
 	p := enkash.PathTransactions
-	dead, done := f.call()
+	dead, done := f.call(p)
 	if dead {
 		return enkash.Lookup{}, errDead
 	}
@@ -300,22 +324,31 @@ func (f *API) FindTransactions(_ context.Context, reference, card string) (enkas
 // FindCard finds the card of a user who existed before or was created by
 // an allocation.
 func (f *API) FindCard(_ context.Context, email, _ string) (string, error) {
-	dead, done := f.call()
+	dead, done := f.call(enkash.PathSearch)
 	if dead {
 		return "", errDead
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	defer done()
-	if c, ok := f.Users[email]; ok {
+	if c, ok := f.known()[email]; ok {
 		return c, nil
 	}
+	return "", enkash.ErrNoCard
+}
+
+// known maps the e-mail of every user to its card: those who existed
+// before the run, and those an allocation created. Called under f.mu.
+func (f *API) known() map[string]string {
+	users := maps.Clone(f.Users)
 	for _, c := range f.credits {
-		if c.Card == "C-"+email {
-			return c.Card, nil
+		if email, ok := strings.CutPrefix(c.Card, "C-"); ok {
+			if _, had := users[email]; !had {
+				users[email] = c.Card
+			}
 		}
 	}
-	return "", enkash.ErrNoCard
+	return users
 }
 
 func jsonNumber(s string) json.Number { return json.Number(s) }
