@@ -58,7 +58,7 @@ func (e *Engine) bulkCall(ctx context.Context, api BulkAPI, rows []*row, live []
 			allocs[k] = rows[i].o.Item.Allocation
 		}
 		at := e.g.clock.Now()
-		sent := e.roster.sending()
+		sent := e.roster.sending(ctx)
 		ans, err := api.AllocateBulk(ctx, allocs)
 		sent()
 		if !badRequest(err) || len(live) == 1 {

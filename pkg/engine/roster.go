@@ -43,8 +43,19 @@ type roster struct {
 func newRoster(pages int) *roster { return &roster{pages: pages, done: make(chan struct{})} }
 
 // sending counts a send that starts; the function it returns counts its
-// end. Every send of the engine goes through it.
-func (ro *roster) sending() func() {
+// end. Every send of the engine goes through it. A send that would start
+// while the users are being listed waits for the listing (or for ctx), so
+// that the listing sees the account as it was, and is kept.
+func (ro *roster) sending(ctx context.Context) func() {
+	ro.mu.Lock()
+	listing := ro.begun
+	ro.mu.Unlock()
+	if listing {
+		select {
+		case <-ro.done:
+		case <-ctx.Done():
+		}
+	}
 	ro.started.Add(1)
 	return func() { ro.ended.Add(1) }
 }

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,37 +113,46 @@ func TestRosterAfterALostLedger(t *testing.T) {
 	}
 }
 
-// listingRace holds the listing's first page until a send reached the
-// fake, and that send's lookup until the listing began.
+// listingRace answers the top-up's lookup only once the listing began, and
+// holds the listing's page until that lookup was answered, so that the
+// top-up goes on to its send while the listing is still being read. A
+// send that reaches the fake while a page is being read is counted.
 type listingRace struct {
 	enginetest.Queue
-	listing, sent         chan struct{}
-	listingOnce, sentOnce sync.Once
+	listing, looked         chan struct{}
+	listingOnce, lookedOnce sync.Once
+	inPage                  atomic.Bool
+	sentInListing           atomic.Int32
 }
 
 func (s *listingRace) Send() enginetest.Send {
-	s.sentOnce.Do(func() { close(s.sent) })
+	if s.inPage.Load() {
+		s.sentInListing.Add(1)
+	}
 	return s.Queue.Send()
 }
 
 func (s *listingRace) Look() enginetest.Look {
 	<-s.listing
+	defer s.lookedOnce.Do(func() { close(s.looked) })
 	return s.Queue.Look()
 }
 
-func TestRosterDiscarded(t *testing.T) {
+func TestRosterAndSendsBesideIt(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
 		setup func(*enginetest.API, *listingRace)
 		want  calls
 	}{
-		{"a send during the listing", func(f *enginetest.API, s *listingRace) {
+		{"a send waits for the listing, which is kept", func(f *enginetest.API, s *listingRace) {
 			f.OnListPage = func(int) {
+				s.inPage.Store(true)
+				defer s.inPage.Store(false)
 				s.listingOnce.Do(func() { close(s.listing) })
-				<-s.sent
+				<-s.looked
 			}
-		}, calls{search: 1 + 3, lookup: 1, allocate: 4}},
+		}, calls{search: 1, lookup: 1, allocate: 4}},
 		{"the listing is refused", func(f *enginetest.API, s *listingRace) {
 			f.ListRefused = true
 			close(s.listing)
@@ -152,16 +162,17 @@ func TestRosterDiscarded(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			env := newFakeEnv(true, nil, nil)
-			script := &listingRace{listing: make(chan struct{}), sent: make(chan struct{})}
+			script := &listingRace{listing: make(chan struct{}), looked: make(chan struct{})}
 			env.api = enginetest.NewAPI(script, env.clock)
 			tt.setup(env.api, script)
 			// The allocations list the users; the top-up, whose card is
-			// known, is checked and sent beside the listing.
+			// known, is checked beside the listing and sent after it.
 			its := append(newPersons(3), row(9, "CARD9"))
 			its[0], its[3] = its[3], its[0]
 			c, _ := env.run(t, engine.Config{Workers: 2, RosterPages: 5}, its)
 			assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 4}, c.statuses())
 			assert.Equal(t, tt.want, callsOf(env.api))
+			assert.Zero(t, script.sentInListing.Load(), "no send may reach EnKash while its users are listed")
 			assertOnce(t, env.api, its)
 		})
 	}

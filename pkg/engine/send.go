@@ -27,7 +27,7 @@ func (e *Engine) send(ctx context.Context, r *row) action {
 		}
 		o.Attempts++
 		at := e.g.clock.Now()
-		sent := e.roster.sending()
+		sent := e.roster.sending(ctx)
 		res, err := e.api.Allocate(ctx, o.Item.Allocation)
 		sent()
 		e.observe(err)
