@@ -54,7 +54,17 @@ type lister[T any] struct {
 	check    func(T) error    // refuses an item that proves the answer wrong
 	maxPages int
 	each     PageFunc // makes each page's request; nil: at once
+	// proveWhole refuses an end the list does not prove: a first answer
+	// that is empty without counts (it may be a refusal to list without a
+	// filter), and an unpaged answer that the next page only repeats (it
+	// may be the first page of a server that pages silently and ignores
+	// the page asked for).
+	proveWhole bool
 }
+
+// ErrUnprovenList means a list that must be whole ended without showing
+// that it was: see lister.proveWhole.
+var ErrUnprovenList = errors.New("the answer does not show that the list is whole (no counts, and an empty first page or a repeated one)")
 
 // PageFunc makes the request of one page of a list: it calls fetch, once
 // or again (fetch may be retried; it changes nothing but its own result),
@@ -77,6 +87,8 @@ func (l lister[T]) all(ctx context.Context, c *Client) ([]T, error) {
 		prev  listPage[T]
 		seen  = map[string]bool{}
 		read  int
+		// counted: some page carried counts, total pages or Spring's last
+		counted bool
 	)
 	for n := 1; n <= l.maxPages; n++ {
 		pg, err := l.fetch(ctx, c, n)
@@ -88,8 +100,11 @@ func (l lister[T]) all(ctx context.Context, c *Client) ([]T, error) {
 			return nil, err
 		}
 		read += len(pg.items)
+		counted = counted || !pg.unpaged()
 		repeated := n > 1 && len(pg.items) > 0 && (fresh == 0 || reflect.DeepEqual(pg.items, prev.items))
 		switch {
+		case (repeated && prev.unpaged() || n == 1 && len(pg.items) == 0 && !counted) && l.proveWhole:
+			return nil, fmt.Errorf("%s: %w", l.path, ErrUnprovenList)
 		case repeated && prev.unpaged():
 			return items[:len(items)-fresh], nil
 		case repeated:

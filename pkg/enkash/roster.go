@@ -17,7 +17,11 @@ var ErrUserWithoutCard = errors.New("a listed user has no enKashCardId")
 // [ErrTooManyPages], when the listing needs more than maxPages requests
 // (an answer that does not count its pages needs one more request, to see
 // that it is whole), and on any paging that does not prove the listing
-// complete, as every list of the client does.
+// complete, as every list of the client does. Stricter than a search, it
+// fails with [ErrUnprovenList] when the answer carries no counts and is
+// empty at once, or only repeats its first page: a server that refuses to
+// list without a filter, or pages silently and ignores the page asked
+// for, would otherwise make every user it left out look absent.
 func (c *Client) ListUsers(ctx context.Context, maxPages int, each PageFunc) ([]User, error) {
 	q := SearchQuery{CardAccountID: c.cfg.CardAccountID, CompanyID: c.cfg.CompanyID}
 	l := lister[User]{
@@ -30,8 +34,9 @@ func (c *Client) ListUsers(ctx context.Context, maxPages int, each PageFunc) ([]
 			}
 			return nil
 		},
-		maxPages: maxPages,
-		each:     each,
+		maxPages:   maxPages,
+		each:       each,
+		proveWhole: true,
 	}
 	return l.all(ctx, c)
 }

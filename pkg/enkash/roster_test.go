@@ -33,7 +33,7 @@ func TestListUsers(t *testing.T) {
 		{"records, three pages, three allowed", "records", 3, 3, nil},
 		{"spring, three pages, three allowed", "spring", 3, 3, nil},
 		{"more pages than allowed", "records", 2, 2, enkash.ErrTooManyPages},
-		{"unpaged whole list: one more request shows it is whole", "whole-array", 2, 2, nil},
+		{"unpaged list the next page repeats: it may be a silent first page", "whole-array", 2, 2, enkash.ErrUnprovenList},
 		{"unpaged whole list, one request allowed", "whole-array", 1, 1, enkash.ErrTooManyPages},
 		{"silent pages: read until an empty page", "array", 4, 4, nil},
 		{"silent pages, fewer allowed", "array", 3, 3, enkash.ErrTooManyPages},
@@ -133,10 +133,10 @@ func TestRosterCardIsFindCard(t *testing.T) {
 		{"pad@example.com", "+91 9876500008"}, {"\u212aumar@example.com", ""}, {"", "12"}, {"", "abc"}, {"seven@example.com", ""},
 	}
 	f := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		(&pager{style: "whole-array", items: users}).handle(w, r)
+		(&pager{style: "records", size: 100, items: users}).handle(w, r)
 	})
 	c := newClient(t, config(f.URL))
-	listed, err := c.ListUsers(context.Background(), 2, nil)
+	listed, err := c.ListUsers(context.Background(), 1, nil)
 	require.NoError(t, err)
 	roster := enkash.NewRoster(listed)
 	assert.Equal(t, 9, roster.Len(), "two users of one card are both kept")
@@ -153,5 +153,34 @@ func TestRosterCardIsFindCard(t *testing.T) {
 		for _, sentinel := range []error{enkash.ErrNoCard, enkash.ErrManyCards} {
 			assert.Equal(t, errors.Is(wantErr, sentinel), errors.Is(err, sentinel), "%q", q)
 		}
+	}
+}
+
+// TestEmptyListings: an account with no users is a listing only when the
+// answer counts it; an empty answer without counts may be a server that
+// lists nothing without a filter, and would make every user look absent.
+func TestEmptyListings(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		style string
+		err   error
+	}{
+		{"records", nil},
+		{"spring", nil},
+		{"array", enkash.ErrUnprovenList},
+	} {
+		t.Run(tt.style, func(t *testing.T) {
+			t.Parallel()
+			p := &pager{style: tt.style, size: 10}
+			f := serve(t, p.handle)
+			users, err := newClient(t, config(f.URL)).ListUsers(context.Background(), 3, nil)
+			assert.EqualValues(t, 1, p.calls.Load())
+			if tt.err != nil {
+				assert.ErrorIs(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Empty(t, users)
+		})
 	}
 }
