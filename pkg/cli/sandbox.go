@@ -58,7 +58,7 @@ func (o *sandboxOptions) AddFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.failMode, "fail-mode", string(sandbox.Fail502), "how apply-then-fail answers: 502, 503 or 504 (a gateway page), drop (close the connection) or hang")
 	fs.Float64Var(&f.SlowApply, "slow-apply", 0, "share of first allocate requests that hold their reference's row for --slow-for before applying (a repeat waits on it)")
 	fs.DurationVar(&f.SlowFor, "slow-for", 0, "how long a --slow-apply request holds its row")
-	fs.Int64Var(&f.ExpireTokensEvery, "expire-tokens-every", 0, "expire every token after each N API calls (0: never)")
+	fs.Int64Var(&f.ExpireTokensEvery, "expire-tokens-every", 0, "a token runs out once N API calls have reached the sandbox since it was issued (0: never)")
 	fs.IntVar(&f.TokenFailAfter, "token-fail-after", 0, "the token endpoint starts failing after this many successful token calls")
 	fs.IntVar(&f.TokenFailCount, "token-fail-count", 0, "how many token calls then fail (0: every later one)")
 	fs.StringVar(&f.TokenFailMode, "token-fail-mode", "", "how the token endpoint fails: 500, 503 or hang (default 503 when --token-fail-after or --token-fail-count is set)")

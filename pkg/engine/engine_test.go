@@ -265,9 +265,9 @@ func TestALookupThatNeedsTheCardFindsItThroughSearch(t *testing.T) {
 
 func TestTokenExpiryMidRun(t *testing.T) {
 	t.Parallel()
-	r := runEngine(t, 60, sandbox.Options{Faults: sandbox.Faults{ExpireTokensEvery: 13}}, engine.Config{Workers: 6}, nil)
+	r := runEngine(t, 120, sandbox.Options{Faults: sandbox.Faults{ExpireTokensEvery: 40}}, engine.Config{Workers: 6}, nil)
 	require.NoError(t, r.err)
-	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 60}, r.c.statuses())
+	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 120}, r.c.statuses())
 	assert.Greater(t, r.env.Stats().Count("logins"), int64(1))
 	assert.Positive(t, r.env.Stats().Count("unauthorised"))
 	r.assertCreditedOnce(t)

@@ -15,13 +15,20 @@ const maxFailedLogins = 3
 // authState is the token store and the lockout counters. The Server's mutex
 // guards it.
 type authState struct {
-	tokens   map[string]time.Time // token -> expiry
-	failures map[string]int       // username -> consecutive failed logins
+	tokens   map[string]issuedToken
+	failures map[string]int // username -> consecutive failed logins
 	locked   map[string]bool
 	issued   []string // every access token ever issued
 	// logins counts the successful token calls and tokenFaults the token
 	// calls failed on purpose, for TokenFailAfter and TokenFailCount.
 	logins, tokenFaults int
+}
+
+// issuedToken is a live access token: its expiry, and the API call count
+// when it was issued (for Faults.ExpireTokensEvery).
+type issuedToken struct {
+	expires time.Time
+	atCall  int64
 }
 
 type tokenError struct {
@@ -83,7 +90,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.auth.failures[user] = 0
 	s.auth.logins++
 	tok := newToken()
-	s.auth.tokens[tok] = s.opts.Now().Add(s.opts.TokenTTL)
+	s.auth.tokens[tok] = issuedToken{expires: s.opts.Now().Add(s.opts.TokenTTL), atCall: s.apiCalls.Load()}
 	s.auth.issued = append(s.auth.issued, tok)
 	s.counters.add("logins", 1)
 	ttl := int64(s.opts.TokenTTL / time.Second)
@@ -96,20 +103,29 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// authorised checks the bearer token of an API call.
+// authorised checks the bearer token of an API call. With
+// Faults.ExpireTokensEvery N, a token runs out once N API calls have
+// reached the server since it was issued: mid-run expiry, which a fresh
+// token always survives for a while, as a real time-to-live does.
 func (s *Server) authorised(r *http.Request) bool {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || tok == "" {
 		return false
 	}
+	every := s.faults().ExpireTokensEvery
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	exp, ok := s.auth.tokens[tok]
+	t, ok := s.auth.tokens[tok]
 	if !ok {
 		return false
 	}
-	if !s.opts.Now().Before(exp) {
+	if every > 0 && s.apiCalls.Load()-t.atCall > every {
+		s.counters.add("faults "+faultTokenExpiry, 1)
+		delete(s.auth.tokens, tok)
+		return false
+	}
+	if !s.opts.Now().Before(t.expires) {
 		delete(s.auth.tokens, tok)
 		return false
 	}
@@ -122,13 +138,6 @@ func (s *Server) Tokens() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.auth.issued...)
-}
-
-// expireTokens forgets every token, as if they had all run out.
-func (s *Server) expireTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.auth.tokens)
 }
 
 func newToken() string {

@@ -84,8 +84,9 @@ type Faults struct {
 	// HangFor bounds a FailHang answer (default 2 minutes); the client
 	// normally gives up first.
 	HangFor time.Duration
-	// ExpireTokensEvery invalidates every token after each N API calls,
-	// emulating token expiry in the middle of a run (0: never).
+	// ExpireTokensEvery makes a token run out once N API calls have reached
+	// the server since it was issued, emulating token expiry in the middle
+	// of a run (0: never).
 	ExpireTokensEvery int64
 	// SlowApply is the share of first allocation requests (a bulk call's
 	// for all its references) that hold their reference's row for SlowFor

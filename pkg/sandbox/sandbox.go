@@ -115,7 +115,7 @@ func New(opts Options) *Server {
 	s.state.seed(opts.Cards)
 	s.fault.Store(&s.opts.Faults)
 	s.lookupCard.Store(opts.LookupNeedsCard)
-	s.auth = authState{tokens: map[string]time.Time{}, failures: map[string]int{}, locked: map[string]bool{}}
+	s.auth = authState{tokens: map[string]issuedToken{}, failures: map[string]int{}, locked: map[string]bool{}}
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s

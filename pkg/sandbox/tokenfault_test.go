@@ -63,3 +63,25 @@ func TestTokenEndpointHangs(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded, "the token call never answers")
 	assert.Equal(t, int64(1), r.srv.Stats().Count("faults token"))
 }
+
+// TestTokensExpireAfterNCallsSinceIssue: with --expire-tokens-every 3 a
+// token serves three API calls and is refused on the fourth, whoever made
+// the calls; a token issued since then serves its own three, so a fresh
+// login is never refused at once.
+func TestTokensExpireAfterNCallsSinceIssue(t *testing.T) {
+	t.Parallel()
+	r := startRaw(t, sandbox.Options{Faults: sandbox.Faults{ExpireTokensEvery: 3}})
+	account := map[string]string{"cardAccountId": r.srv.Options().Credentials.CardAccountID,
+		"companyId": r.srv.Options().Credentials.CompanyID}
+	var got []int
+	for range 4 {
+		got = append(got, r.post(sandbox.PathAccount, account).Status)
+	}
+	assert.Equal(t, []int{200, 200, 200, 401}, got)
+	first := r.token
+	require.Equal(t, http.StatusOK, r.login().Status)
+	assert.Equal(t, 200, r.post(sandbox.PathAccount, account).Status, "a fresh token serves at once")
+	r.token = first
+	assert.Equal(t, 401, r.post(sandbox.PathAccount, account).Status, "an expired token stays expired")
+	assert.EqualValues(t, 1, r.srv.Stats().Count("faults token-expiry"))
+}
