@@ -3,11 +3,13 @@ package enkash
 import (
 	"bytes"
 	"crypto/aes"
+	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Key is the AES-128 key of the EnKash envelope: the first 16 bytes of
@@ -22,6 +24,21 @@ func DeriveKey(clientSecret Secret) Key {
 	return k
 }
 
+// blocks holds the AES cipher of each key in use (a client has one), so
+// that a request does not expand its key again. An AES cipher.Block only
+// reads its key schedule, so one serves every goroutine.
+var blocks sync.Map // Key → cipher.Block
+
+// blockOf returns k's AES cipher.
+func blockOf(k Key) cipher.Block {
+	if b, ok := blocks.Load(k); ok {
+		return b.(cipher.Block)
+	}
+	b, _ := aes.NewCipher(k[:]) // a 16-byte key never fails
+	actual, _ := blocks.LoadOrStore(k, b)
+	return actual.(cipher.Block)
+}
+
 // ErrBadEnvelope is wrapped by every failure to open an envelope.
 var ErrBadEnvelope = errors.New("invalid encrypted envelope")
 
@@ -34,7 +51,7 @@ func Seal(k Key, plaintext []byte) string {
 // encrypt pads plaintext with PKCS#7 and encrypts it with AES-128-ECB into
 // a new buffer.
 func encrypt(k Key, plaintext []byte) []byte {
-	block, _ := aes.NewCipher(k[:]) // a 16-byte key never fails
+	block := blockOf(k)
 	pad := aes.BlockSize - len(plaintext)%aes.BlockSize
 	buf := make([]byte, len(plaintext)+pad)
 	copy(buf, plaintext)
@@ -74,7 +91,7 @@ func decrypt(k Key, buf []byte) ([]byte, error) {
 	if len(buf) == 0 || len(buf)%aes.BlockSize != 0 {
 		return nil, fmt.Errorf("%w: ciphertext length %d is not a whole number of AES blocks", ErrBadEnvelope, len(buf))
 	}
-	block, _ := aes.NewCipher(k[:])
+	block := blockOf(k)
 	for i := 0; i < len(buf); i += aes.BlockSize {
 		block.Decrypt(buf[i:i+aes.BlockSize], buf[i:i+aes.BlockSize])
 	}

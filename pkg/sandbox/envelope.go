@@ -3,11 +3,13 @@ package sandbox
 import (
 	"bytes"
 	"crypto/aes"
+	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Secret is a credential that never prints itself (fmt and JSON see
@@ -65,13 +67,28 @@ func deriveKey(clientSecret Secret) envelopeKey {
 	return k
 }
 
+// ciphers holds the AES cipher of each key the sandbox has used, so that a
+// call does not expand the key again; an AES block is safe for concurrent
+// use.
+var ciphers sync.Map // envelopeKey → cipher.Block
+
+// block returns k's AES cipher.
+func (k envelopeKey) block() cipher.Block {
+	if b, ok := ciphers.Load(k); ok {
+		return b.(cipher.Block)
+	}
+	b, _ := aes.NewCipher(k[:]) // a 16-byte key never fails
+	actual, _ := ciphers.LoadOrStore(k, b)
+	return actual.(cipher.Block)
+}
+
 // errEnvelope is a body that is not a valid envelope for this key.
 var errEnvelope = errors.New("invalid encrypted envelope")
 
 // sealBody encrypts plain with AES-128-ECB and PKCS#7 padding and wraps the
 // Base64 ciphertext as {"request":"..."}.
 func sealBody(k envelopeKey, plain []byte) []byte {
-	block, _ := aes.NewCipher(k[:]) // a 16-byte key never fails
+	block := k.block()
 	pad := aes.BlockSize - len(plain)%aes.BlockSize
 	buf := append(bytes.Clone(plain), bytes.Repeat([]byte{byte(pad)}, pad)...)
 	for i := 0; i < len(buf); i += aes.BlockSize {
@@ -96,7 +113,7 @@ func openBody(k envelopeKey, body []byte) ([]byte, error) {
 	if err != nil || len(buf) == 0 || len(buf)%aes.BlockSize != 0 {
 		return nil, fmt.Errorf("%w: not whole AES blocks in Base64", errEnvelope)
 	}
-	block, _ := aes.NewCipher(k[:])
+	block := k.block()
 	for i := 0; i < len(buf); i += aes.BlockSize {
 		block.Decrypt(buf[i:i+aes.BlockSize], buf[i:i+aes.BlockSize])
 	}
