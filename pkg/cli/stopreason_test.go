@@ -128,8 +128,11 @@ func checkStop(t *testing.T, tt stopCase) {
 	require.NoError(t, json.Unmarshal(raw, &s))
 	assert.Equal(t, tt.reason, s.StopReason)
 	assert.Equal(t, tt.code, s.ExitCode)
-	if tt.code != exitcode.OK && tt.code != exitcode.RowsFailed { // a finished run's rows tell why
-		assert.NotEmpty(t, s.Message)
+	if tt.code != exitcode.OK {
+		assert.NotEmpty(t, s.Message, "summary.json says why in words")
+	}
+	if tt.reason == job.ReasonRowsFailed {
+		assert.Contains(t, s.Message, "INVALID: refused by the checks and not sent; validation.csv says why")
 	}
 
 	logLines := strings.Split(strings.TrimSpace(stderr.String()), "\n")

@@ -289,6 +289,9 @@ func summarize(sig context.Context, o RunOptions, c *checked, st *runState, tall
 	if fatal != nil {
 		s.Message = fatal.Error()
 	}
+	if s.Message == "" && (s.StopReason == ReasonRowsFailed || s.StopReason == ReasonUnknownOutcomes) {
+		s.Message = rowsMessage(s.Statuses, s.RunID)
+	}
 	return s, fatal, nil
 }
 
