@@ -60,7 +60,7 @@ gen PY "$rows"
 gen CU "$curl_rows"
 
 run=("$bin" run --no-progress --log-level error --workers "$workers" --rate 1000000 --state "$work/ledger.db" --reports-dir "$work/reports")
-measure "rewardbatch run" "search before the first send (new ledger), send, ledger, reports" "$rows" \
+measure "rewardbatch run" "check before the first send (new ledger: one user listing, a lookup per listed person), send, ledger, reports" "$rows" \
 	"${run[@]}" "$work/RA.csv"
 measure "rewardbatch run --no-remote-check" "send, ledger, reports" "$rows" \
 	"${run[@]}" --no-remote-check "$work/RN.csv"
