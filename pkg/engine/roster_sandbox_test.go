@@ -42,7 +42,7 @@ func TestRosterAgainstTheSandbox(t *testing.T) {
 		pages        int
 		first, again int64 // searches of the first run and of the run with a lost ledger
 	}{
-		{"unpaged answer", sandbox.Options{}, engine.RosterBudget(rows), 1, 1},
+		{"one counted page", sandbox.Options{}, engine.RosterBudget(rows), 1, 1},
 		{"pages of 10", sandbox.Options{PageSize: 10}, engine.RosterBudget(rows), 4, 9},
 		{"Spring pages of 25", sandbox.Options{PageSize: 25, PageStyle: sandbox.PageSpring}, engine.RosterBudget(rows), 2, 4},
 	}
