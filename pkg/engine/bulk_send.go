@@ -61,12 +61,16 @@ func (e *Engine) bulkCall(ctx context.Context, api BulkAPI, rows []*row, live []
 		sent := e.roster.sending(ctx)
 		ans, err := api.AllocateBulk(ctx, allocs)
 		sent()
-		if !badRequest(err) || len(live) == 1 {
+		switch {
+		case !badRequest(err):
 			live = e.bulkAnswered(ctx, rows, live, acts, ans, err, at)
-			continue
+		case len(live) == 1:
+			e.bulkAnswered(ctx, rows, live, acts, ans, err, at) // refused on its own
+			return true
+		default:
+			e.split(ctx, api, rows, live, acts, err)
+			return true
 		}
-		e.split(ctx, api, rows, live, acts, err)
-		return true
 	}
 	return false
 }

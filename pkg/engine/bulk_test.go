@@ -235,3 +235,30 @@ func TestBulkNeverPutsAReferenceTwiceInOneCall(t *testing.T) {
 	assert.Equal(t, 2, st[reward.StatusMatched])
 	assert.Equal(t, 1, st[reward.StatusFailed], "the repeat is refused as a duplicate of a reference this run never saw answered")
 }
+
+// TestBulkBadRowIsIsolatedBy400s: a row that makes EnKash refuse every
+// call it is in with HTTP 400 is found by halving, ends FAILED alone, and
+// does not cut the size of later batches (only a 400 that both halves
+// escape is about the size).
+func TestBulkBadRowIsIsolatedBy400s(t *testing.T) {
+	t.Parallel()
+	bad := enginetest.Bulk{Call: enginetest.SendBadRequest}
+	env := newFakeEnv(true, nil, nil)
+	// 12 rows in batches of 4; row 0 is bad: [0 1 2 3] 400, [0 1] 400,
+	// [0] 400, [1], [2 3]; then [4..7] and [8..11] whole.
+	env.script.Bulks = []enginetest.Bulk{bad, bad, bad}
+	c, rep := env.run(t, bulkCfg(4), allocations(12))
+	assert.Empty(t, rep.Stopped)
+	assert.Equal(t, []int{4, 2, 1, 1, 2, 4, 4}, env.api.BulkCalls())
+	for _, o := range c.out {
+		if o.Seq == 0 {
+			assert.Equal(t, reward.StatusFailed, o.Status)
+			assert.Equal(t, reward.CodeRejected, o.ErrorCode)
+			assert.Contains(t, o.ErrorMessage, "HTTP 400")
+			assert.Equal(t, 3, o.Attempts, "in three calls, each refused whole")
+			continue
+		}
+		assert.Equal(t, reward.StatusMatched, o.Status, "row %d: %s", o.Seq, o.ErrorMessage)
+		assert.Equal(t, 1, env.creditsOf(o.Item.Allocation.Reference), "row %d", o.Seq)
+	}
+}

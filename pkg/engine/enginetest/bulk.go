@@ -97,7 +97,10 @@ func (f *API) AllocateBulk(_ context.Context, allocs []reward.Allocation) (*enka
 func bulkPath(err error) error {
 	switch e := err.(type) {
 	case *enkash.RejectedError:
-		e.Endpoint, e.HTTPStatus, e.Message = enkash.PathBulkAllocate, 422, "Primary Enkash card is not present. So bulk upload cannot be done"
+		e.Endpoint = enkash.PathBulkAllocate
+		if e.HTTPStatus == 200 { // a business refusal: the bulk page's 422
+			e.HTTPStatus, e.Message = 422, "Primary Enkash card is not present. So bulk upload cannot be done"
+		}
 	case *enkash.DuplicateError:
 		e.Endpoint, e.HTTPStatus = enkash.PathBulkAllocate, 409
 	case *enkash.NotAppliedError:

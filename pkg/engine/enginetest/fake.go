@@ -33,11 +33,12 @@ const (
 	SendTimeoutApplied              // apply it; the answer times out after the write
 	SendResetNotApplied             // the connection resets after the write, not applied
 	SendPanic                       // the fake panics (a bug in the process)
+	SendBadRequest                  // refuse the whole request with HTTP 400: not applied
 	numSends
 )
 
 var sendNames = [...]string{"ok", "refuse", "duplicate", "429", "no-connection", "login-fails", "5xx-applied",
-	"5xx-not-applied", "timeout-applied", "reset-not-applied", "panic"}
+	"5xx-not-applied", "timeout-applied", "reset-not-applied", "panic", "400"}
 
 func (s Send) String() string { return sendNames[s] }
 
@@ -279,6 +280,8 @@ func (f *API) answer(s Send, a reward.Allocation) (*enkash.AllocateResult, error
 		return nil, &enkash.AmbiguousError{Endpoint: p, Err: context.DeadlineExceeded}
 	case SendResetNotApplied:
 		return nil, &enkash.AmbiguousError{Endpoint: p, Err: syscall.ECONNRESET}
+	case SendBadRequest:
+		return nil, &enkash.RejectedError{Endpoint: p, HTTPStatus: 400, Code: 1, Message: "Bad Request"}
 	}
 	panic("enginetest: a scripted panic")
 }
