@@ -12,19 +12,25 @@ import (
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
 
-// beginRow is one row of a Begin: its item and the values its insert
-// records (insertColumns), computed by the caller.
+// beginRow is one row of a Begin: its item, its fingerprint and time, and
+// the values its insert records (insertColumns), computed by the caller.
 type beginRow struct {
-	it   *reward.Item
-	vals []any
+	it        *reward.Item
+	fp, stamp string
+	vals      []any
 }
 
 func (j *Journal) beginRow(it *reward.Item, stamp string) beginRow {
 	a := it.Allocation
-	return beginRow{it, []any{j.run.Scope, a.Reference, Fingerprint(it), string(a.Operation), a.Amount.String(),
+	fp := Fingerprint(it)
+	return beginRow{it, fp, stamp, []any{j.run.Scope, a.Reference, fp, string(a.Operation), a.Amount.String(),
 		a.EnkashCardID, person(a), emailToken(a), mobileToken(a), a.CompanyID, a.CardAccountID,
 		StateSending, j.run.ID, j.run.ID, j.run.InputSHA256, stamp}}
 }
+
+// described is what the row says of its credit, fingerprint to
+// card_account_id in insertColumns: the values a correction rewrites.
+func (r beginRow) described() []any { return r.vals[2:11] }
 
 // beginChunk records rows before their first request and says for each
 // what an earlier run did with its reference. One statement inserts every
@@ -77,7 +83,7 @@ func insertedRefs(ctx context.Context, tx txStmts, n int, args []any) (map[strin
 // and claims the reference when the row may be sent.
 func (j *Journal) examine(ctx context.Context, tx txStmts, r beginRow) (reward.Prior, error) {
 	a := r.it.Allocation
-	fp, stamp := r.vals[2].(string), r.vals[15].(string)
+	fp, stamp := r.fp, r.stamp
 	ref, err := scanRef(tx.queryRow(ctx, stmtKey{kind: stSelectRef}, j.run.Scope, a.Reference))
 	if err != nil {
 		return reward.Prior{}, fmt.Errorf("reading %s: %w", a.Reference, err)
@@ -88,7 +94,7 @@ func (j *Journal) examine(ctx context.Context, tx txStmts, r beginRow) (reward.P
 			return reward.Prior{Kind: reward.PriorConflict, Message: conflictMessage(ref, a)}, nil
 		}
 		// EnKash never applied it: the corrected row may use the reference.
-		args := append(append([]any{}, r.vals[2:11]...), StateSending, j.run.ID, j.run.InputSHA256, stamp,
+		args := append(append([]any{}, r.described()...), StateSending, j.run.ID, j.run.InputSHA256, stamp,
 			j.run.Scope, a.Reference, ref.Fingerprint)
 		res, err := tx.exec(ctx, stmtKey{kind: stCorrect}, args...)
 		if err != nil {
