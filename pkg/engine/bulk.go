@@ -213,7 +213,6 @@ func (b *bulker) dispatch(ctx context.Context, batch []*row) {
 // queued is how process hands a row to the bulker: it leaves its worker,
 // and the bulker ends it, in its place in the report.
 func (e *Engine) queued(r *row) action {
-	r.queued = true
 	e.bulk.add(r)
 	return actQueued
 }

@@ -29,7 +29,6 @@ type row struct {
 	refusal string     // EnKash's refusal of a resend, for a parked row
 	logins  int        // failed token calls while sending it
 	last    Settlement // the last lookup of a parked row
-	queued  bool       // handed to the bulker
 }
 
 // action is what a step decided for a row.
@@ -52,8 +51,8 @@ func (e *Engine) safeProcess(ctx context.Context, j job) (res result) {
 			res = result{o: r.o}
 		}
 	}()
-	parked := e.process(ctx, r)
-	return result{o: r.o, parked: parked, queued: r.queued}
+	act := e.process(ctx, r)
+	return result{o: r.o, parked: act == actPark, queued: act == actQueued}
 }
 
 // crashed turns a panic into a fatal stop. The row ends UNKNOWN if a
@@ -70,39 +69,37 @@ func (e *Engine) crashed(r *row, p any) {
 	e.finish(r)
 }
 
-// process runs a row's steps and reports whether it was parked.
-func (e *Engine) process(ctx context.Context, r *row) bool {
+// process runs a row's steps and returns how it left the worker: done,
+// parked, or handed to the bulker (which ends it and counts it out).
+func (e *Engine) process(ctx context.Context, r *row) action {
 	it := r.o.Item
 	switch {
 	case !it.Valid:
 		r.o.Status, r.o.ErrorCode, r.o.ErrorMessage = reward.StatusInvalid, reward.CodeInvalid, it.ErrorText()
 		e.finish(r)
-		return false
+		return actDone
 	case !r.begun && (e.journal != nil || e.g.stop.tripped()):
 		// nothing was recorded (the begin stage stopped): nothing is sent
 		e.notSent(r.o)
 		e.finish(r)
-		return false
+		return actDone
 	}
 	e.count.enter()
 	r.start = e.g.clock.Now()
 	next := e.fromPrior(ctx, r)
 	switch {
 	case next == actSend && e.bulk.takes(r):
-		next = e.queued(r)
+		return e.queued(r)
 	case next == actSend:
 		next = e.send(ctx, r)
-	}
-	if next == actQueued {
-		return false // the bulker ends it, and counts it out
 	}
 	defer e.count.leave()
 	if next == actPark {
 		e.park(ctx, r)
-		return true
+		return actPark
 	}
 	e.finish(r)
-	return false
+	return actDone
 }
 
 // fromPrior acts on what the journal knew of the reference.
