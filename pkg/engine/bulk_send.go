@@ -111,10 +111,7 @@ func (e *Engine) bulkAnswered(ctx context.Context, rows []*row, live []int, acts
 		case enkash.SafetyRejected:
 			acts[i] = e.rejected(r, err) // a whole-call refusal (422, 404) proves this attempt was not applied
 		case enkash.SafetyFatal:
-			e.g.stop.trip("the EnKash login was refused")
-			r.o.Attempts-- // the login or authorisation failed: nothing was applied
-			acts[i] = e.stopped(r)
-			r.o.ErrorCode, r.o.ErrorMessage = reward.CodeAuth, err.Error()
+			acts[i] = e.authRefused(r, err)
 		case enkash.SafetyNotApplied:
 			if e.bulkNotApplied(r, err) {
 				again = append(again, i)
@@ -174,26 +171,10 @@ func (e *Engine) bulkSettled(rows []*row, live []int, acts []action, ans *enkash
 	e.logBatch(ans, len(live), unsettled)
 }
 
-// lost parks a row whose attempt may have been applied.
-func (e *Engine) lost(r *row, err error, at time.Time) action {
-	e.log.Debug("bulk answer lost for a row; parking it to look it up", zap.Int("line", r.o.Item.Line), zap.Error(err))
-	r.o.Evidence = reward.Evidence{LastAttemptAt: at}
-	r.code, r.cause = reward.CodeAmbiguous, err
-	return actPark
-}
-
 // bulkNotApplied counts a call that provably did not take effect against
 // a row, and reports whether the row may be sent again.
 func (e *Engine) bulkNotApplied(r *row, err error) bool {
-	var le *enkash.LoginError
-	if errors.As(err, &le) {
-		r.o.Attempts-- // the token call failed; the bulk call never left
-		if r.logins++; r.logins >= e.cfg.MaxAttempts {
-			e.g.stop.trip(fmt.Sprintf("the EnKash login failed %d times in a row: %v", r.logins, err))
-			return false
-		}
-	}
-	return r.o.Attempts < e.cfg.MaxAttempts
+	return !e.loginsExhausted(r, err) && r.o.Attempts < e.cfg.MaxAttempts
 }
 
 // exhausted ends a row no attempt of which was applied.

@@ -40,35 +40,57 @@ func (e *Engine) send(ctx context.Context, r *row) action {
 		case enkash.SafetyDuplicate:
 			return e.duplicate(r, err, at)
 		case enkash.SafetyFatal:
-			e.g.stop.trip("the EnKash login was refused")
-			o.Attempts-- // the login or authorisation failed: nothing was applied
-			next := e.stopped(r)
-			o.ErrorCode, o.ErrorMessage = reward.CodeAuth, err.Error()
-			return next
+			return e.authRefused(r, err)
 		case enkash.SafetyNotApplied:
 			if next, again := e.notApplied(ctx, r, err); !again {
 				return next
 			}
 		default: // ambiguous: EnKash may have applied it
-			e.log.Debug("answer lost; parking the row to look it up", zap.Int("line", o.Item.Line), zap.Error(err))
-			o.Evidence = reward.Evidence{LastAttemptAt: at}
-			r.code, r.cause = reward.CodeAmbiguous, err
-			return actPark
+			return e.lost(r, err, at)
 		}
 	}
+}
+
+// authRefused stops the run on a refused login or authorisation, which
+// applied nothing, and ends r as stopped with the reason.
+func (e *Engine) authRefused(r *row, err error) action {
+	e.g.stop.trip("the EnKash login was refused")
+	r.o.Attempts-- // the login or authorisation failed: nothing was applied
+	next := e.stopped(r)
+	r.o.ErrorCode, r.o.ErrorMessage = reward.CodeAuth, err.Error()
+	return next
+}
+
+// lost parks a row whose attempt may have been applied, to look it up.
+func (e *Engine) lost(r *row, err error, at time.Time) action {
+	e.log.Debug("answer lost; parking the row to look it up", zap.Int("line", r.o.Item.Line), zap.Error(err))
+	r.o.Evidence = reward.Evidence{LastAttemptAt: at}
+	r.code, r.cause = reward.CodeAmbiguous, err
+	return actPark
+}
+
+// loginsExhausted counts a failed token call against r (its request never
+// left, so it is no attempt) and reports whether the run stopped:
+// MaxAttempts failed logins in a row stop it.
+func (e *Engine) loginsExhausted(r *row, err error) bool {
+	var le *enkash.LoginError
+	if !errors.As(err, &le) {
+		return false
+	}
+	r.o.Attempts--
+	if r.logins++; r.logins >= e.cfg.MaxAttempts {
+		e.g.stop.trip(fmt.Sprintf("the EnKash login failed %d times in a row: %v", r.logins, err))
+		return true
+	}
+	return false
 }
 
 // notApplied handles an attempt that provably did not take effect, and
 // reports whether to try again.
 func (e *Engine) notApplied(ctx context.Context, r *row, err error) (action, bool) {
 	o := r.o
-	var le *enkash.LoginError
-	if errors.As(err, &le) {
-		o.Attempts-- // the token call failed; the allocation never left
-		if r.logins++; r.logins >= e.cfg.MaxAttempts {
-			e.g.stop.trip(fmt.Sprintf("the EnKash login failed %d times in a row: %v", r.logins, err))
-			return e.stopped(r), false
-		}
+	if e.loginsExhausted(r, err) {
+		return e.stopped(r), false
 	}
 	e.g.notApplied(err)
 	if o.Attempts >= e.cfg.MaxAttempts {
