@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -22,6 +23,16 @@ type Holder struct {
 	// would make a run starting at that moment fail: there Locked is always
 	// true, and only the pid (on the same host) tells a dead holder.
 	Locked bool
+}
+
+// String names the holder in a refusal: "rewardbatch pid 12 on host since
+// 2026-11-26T10:00:00Z (run r)".
+func (h Holder) String() string {
+	who := fmt.Sprintf("rewardbatch pid %d on %s since %s", h.PID, h.Host, h.Since.Format(time.RFC3339))
+	if h.Run != "" {
+		who += " (run " + h.Run + ")"
+	}
+	return who
 }
 
 // Holders returns the processes recorded as holding the ledger, without

@@ -298,14 +298,11 @@ func holderOf(ctx context.Context, path string) string {
 		return "an unknown process"
 	}
 	defer db.Close()
-	var (
-		host, run, since string
-		pid              int
-	)
-	if db.QueryRowContext(ctx, `SELECT host, pid, run, since FROM holder WHERE id = 1`).Scan(&host, &pid, &run, &since) != nil {
+	h, err := scanHolder(db.QueryRowContext(ctx, `SELECT '', host, pid, run, since FROM holder WHERE id = 1`))
+	if err != nil {
 		return "an unknown process"
 	}
-	return holderText(host, pid, run, since)
+	return h.String()
 }
 
 // OpenReadOnly opens the ledger at path (a file or a postgres:// URL) for

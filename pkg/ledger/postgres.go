@@ -190,22 +190,11 @@ func (l *Ledger) pgSetHolder(ctx context.Context, scope, run string) error {
 
 // pgHolderOf reads who holds a scope; it never fails.
 func (l *Ledger) pgHolderOf(ctx context.Context, scope string) string {
-	var (
-		host, run, since string
-		pid              int
-	)
-	if l.db.QueryRowContext(ctx, `SELECT host, pid, run, since FROM holders WHERE scope = $1`, scope).Scan(&host, &pid, &run, &since) != nil {
+	h, err := scanHolder(l.db.QueryRowContext(ctx, `SELECT scope, host, pid, run, since FROM holders WHERE scope = $1`, scope))
+	if err != nil {
 		return "an unknown process"
 	}
-	return holderText(host, pid, run, since)
-}
-
-func holderText(host string, pid int, run, since string) string {
-	who := fmt.Sprintf("rewardbatch pid %d on %s since %s", pid, host, since)
-	if run != "" {
-		who += " (run " + run + ")"
-	}
-	return who
+	return h.String()
 }
 
 // closePG forgets this process as a holder, releases the locks and closes
