@@ -102,6 +102,7 @@ func Run(ctx context.Context, o RunOptions, api Client) (Result, error) {
 type runState struct {
 	started  time.Time
 	dir, sum string
+	source   string // the snapshot of the input that every pass reads
 	c        *checked
 	runID    string // the ledger's run, once the journal started it
 	// noFolder: the input was refused before its folder was made, which
@@ -125,7 +126,7 @@ func run(ctx context.Context, o RunOptions, api Client, st *runState) (Result, e
 		st.noFolder = true
 		return Result{Code: inputCode(err)}, err
 	}
-	st.dir, st.sum = dir, sum
+	st.dir, st.sum, st.source = dir, sum, source
 	res := Result{Dir: dir}
 	c, err := checkFile(ctx, o.File, source, dir, o.Validate, o.Style)
 	if err != nil {
@@ -261,7 +262,7 @@ func summarize(sig context.Context, o RunOptions, c *checked, st *runState, tall
 		Input: o.File, InputSHA256: st.sum, PlanHash: c.plan.Hash, RunBy: report.RunBy(), StartedAt: st.started.UTC(), FinishedAt: finished.UTC(),
 		BalanceBefore: st.balanceBefore, BalanceAfter: st.balanceAfter,
 		Tally: tally, Stopped: rep.Stopped, Folder: st.dir,
-		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, filepath.Base(SnapshotIn(st.dir))},
+		Files: []string{report.ResultsFile, report.FailedFile, report.SummaryFile, htmlreport.File, report.ValidationFile, report.InvalidFile, filepath.Base(st.source)},
 	}
 	if o.Sandbox {
 		s.Note = reward.NoRealPoints
