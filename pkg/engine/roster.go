@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 
 	"go.uber.org/zap"
@@ -30,8 +29,7 @@ func RosterBudget(validRows int) int { return max(1, validRows/4) }
 type roster struct {
 	pages int // Config.RosterPages
 
-	mu    sync.Mutex // guards begun
-	begun bool
+	begun atomic.Bool   // the listing started
 	done  chan struct{} // closed once users is set
 	users *enkash.Roster
 
@@ -47,10 +45,7 @@ func newRoster(pages int) *roster { return &roster{pages: pages, done: make(chan
 // while the users are being listed waits for the listing (or for ctx), so
 // that the listing sees the account as it was, and is kept.
 func (ro *roster) sending(ctx context.Context) func() {
-	ro.mu.Lock()
-	listing := ro.begun
-	ro.mu.Unlock()
-	if listing {
+	if ro.begun.Load() {
 		select {
 		case <-ro.done:
 		case <-ctx.Done():
@@ -106,11 +101,7 @@ func (e *Engine) listed(ctx context.Context) *enkash.Roster {
 	if ro.pages <= 0 {
 		return nil
 	}
-	ro.mu.Lock()
-	first := !ro.begun
-	ro.begun = true
-	ro.mu.Unlock()
-	if first {
+	if ro.begun.CompareAndSwap(false, true) {
 		func() {
 			defer close(ro.done)
 			ro.users = e.listUsers(ctx)
