@@ -114,3 +114,45 @@ func assertSandboxOnce(t *testing.T, env *sandboxtest.Env, its []*reward.Item) {
 		assert.Equal(t, 1, per[it.Allocation.Reference], it.Allocation.Reference)
 	}
 }
+
+// TestRosterAgainstBareListServers runs a file, loses the ledger, and runs
+// it again against servers that answer lists as bare pages without counts,
+// crediting a repeated reference again. array pages as asked and ends on
+// an empty page: its listing is whole and serves every check. first-page
+// answers its first page whatever is asked: a listing of it would hold 10
+// of the 90 users and make the others look absent, so it is refused and
+// each row's card is searched for. Either way no row is credited twice.
+func TestRosterAgainstBareListServers(t *testing.T) {
+	t.Parallel()
+	const rows = 60 // 50 new persons, 10 rows on the 40 demo cards
+	tests := []struct {
+		style    string
+		searches int64 // of the run with the lost ledger
+	}{
+		{sandbox.PageArray, 10}, // 90 users in 9 pages, then the empty one
+		// the refused listing's two pages, then for each allocation FindCard's
+		// search, a bare list, and the page after it that repeats it
+		{sandbox.PageFirst, 2 + 50*2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.style, func(t *testing.T) {
+			t.Parallel()
+			env := sandboxtest.Start(t, sandbox.Options{Cards: sandbox.DemoCards(), PageSize: 10, PageStyle: tt.style,
+				Duplicates: sandbox.DuplicateApplyAgain})
+			its := items(t, rows)
+			cfg := engine.Config{Workers: 8, RosterPages: engine.RosterBudget(rows)}
+			c := runWithLedger(t, env, cfg, enginetest.NewJournal(), its)
+			require.Equal(t, map[reward.Status]int{reward.StatusMatched: rows}, c.statuses())
+			before, _ := endpointCalls(env)
+
+			c = runWithLedger(t, env, cfg, enginetest.NewJournal(), its) // the ledger is lost
+			for _, o := range c.out {
+				assert.Equal(t, reward.StatusSkipped, o.Status, o.Item.Allocation.Reference)
+				assert.Equal(t, reward.CodeAlreadyAtEnKash, o.ErrorCode, o.ErrorMessage)
+			}
+			after, _ := endpointCalls(env)
+			assert.Equal(t, tt.searches, after-before)
+			assertSandboxOnce(t, env, its)
+		})
+	}
+}

@@ -6,14 +6,20 @@ import "fmt"
 const (
 	PageRecords = "records" // body pageNumber (from 1), pageSize; payload recordsCount, totalPages, pageNumber, data
 	PageSpring  = "spring"  // body page (from 0), size; payload content, totalElements, totalPages, number, last
+	PageArray   = "array"   // body pageNumber (from 1); payload the page's items as a bare list, no counts
+	// PageFirst answers the first page's items as a bare list whatever
+	// page is asked for: a server that pages silently and ignores paging,
+	// so that its first page looks like the whole list.
+	PageFirst = "first-page"
 )
 
 // ParsePageStyle checks a page style's name.
 func ParsePageStyle(s string) (string, error) {
-	if s != PageRecords && s != PageSpring {
-		return "", fmt.Errorf("page style %q: want %s or %s", s, PageRecords, PageSpring)
+	switch s {
+	case PageRecords, PageSpring, PageArray, PageFirst:
+		return s, nil
 	}
-	return s, nil
+	return "", fmt.Errorf("page style %q: want %s, %s, %s or %s", s, PageRecords, PageSpring, PageArray, PageFirst)
 }
 
 type recordsPage[T any] struct {
@@ -46,6 +52,16 @@ func pageOf[T any](o *Options, items []T, p paging) any {
 	cut := func(k int) []T {
 		lo := min(max(k, 0)*size, len(items))
 		return items[lo:min(lo+size, len(items))]
+	}
+	switch o.PageStyle {
+	case PageFirst:
+		return cut(0)
+	case PageArray:
+		k := 1
+		if p.PageNumber != nil {
+			k = *p.PageNumber
+		}
+		return cut(k - 1)
 	}
 	if o.PageStyle == PageSpring {
 		k := 0

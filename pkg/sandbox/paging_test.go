@@ -96,3 +96,37 @@ func TestSearchListsCardsPagedAndFiltered(t *testing.T) {
 	assert.Equal(t, "employee12@example.com", byMobile.Data[0].Email)
 	assert.Empty(t, r.search(map[string]any{"email": "nobody@example.com"}).page(t).Data)
 }
+
+// TestBareListPages: array answers the page asked for as a bare list with
+// no counts; first-page answers the first page whatever is asked, so its
+// first page cannot be told from a whole list. A filtered search still
+// finds its one card in both.
+func TestBareListPages(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		style string
+		want  []string // the first e-mail of pages 1, 2 and 5
+	}{
+		{sandbox.PageArray, []string{"employee1@example.com", "employee16@example.com", ""}},
+		{sandbox.PageFirst, []string{"employee1@example.com", "employee1@example.com", "employee1@example.com"}},
+	} {
+		t.Run(tt.style, func(t *testing.T) {
+			t.Parallel()
+			r := startRaw(t, sandbox.Options{Cards: sandbox.DemoCards(), PageSize: 15, PageStyle: tt.style})
+			for i, k := range []int{1, 2, 5} {
+				a := r.search(map[string]any{"pageNumber": k})
+				var items []listItem
+				require.NoError(t, json.Unmarshal(a.Payload, &items), "a bare list: %s", a.Body)
+				first := ""
+				if len(items) > 0 {
+					first = items[0].Email
+				}
+				assert.Equal(t, tt.want[i], first, "page %d", k)
+			}
+			var one []listItem
+			require.NoError(t, json.Unmarshal(r.search(map[string]any{"email": "employee7@example.com"}).Payload, &one))
+			require.Len(t, one, 1)
+			assert.Equal(t, "EKC1000007", one[0].EnKashCardID)
+		})
+	}
+}
