@@ -86,6 +86,7 @@ func (o *sandboxOptions) addBulkFlags(cmd *cobra.Command) {
 	fs.BoolVar(&o.bulkEchoRef, "bulk-echo-ref", true, "bulk success items echo uniqueReferenceNumber (false: a client must match them by e-mail or mobile, or look them up)")
 	fs.Float64Var(&o.opts.Faults.BulkFail, "bulk-fail", 0, "share of bulk items that fail unapplied with a documented reason (seeded, per reference)")
 	fs.StringVar(&o.opts.Faults.BulkRefuse, "bulk-refuse", "", "refuse every bulk call with HTTP 422 and this documented message, nothing applied: "+strings.Join(reasons, ", ")+", or the message itself")
+	fs.StringVar(&o.opts.Faults.BulkBadRef, "bulk-bad-ref", "", "refuse with HTTP 400 every bulk call that carries this uniqueReferenceNumber, nothing applied (one item failing the server's validation)")
 	fs.IntVar(&o.opts.BulkMax, "bulk-max", 0, "refuse a bulk array of more items with HTTP 400, nothing applied (0: no limit)")
 }
 

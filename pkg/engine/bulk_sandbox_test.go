@@ -231,3 +231,43 @@ func TestBulkCallsTooLargeAreSplit(t *testing.T) {
 	// most one more was gathered at 25 before that.
 	assert.LessOrEqual(t, refused, int64(6), "later batches must be cut to the size EnKash took")
 }
+
+// TestBulkRowFailingValidationIsIsolated runs bulk calls against a server
+// that refuses with HTTP 400 every call carrying one reference: that row
+// is found by halving and ends FAILED alone, every other row is credited
+// once, and later batches keep their size.
+func TestBulkRowFailingValidationIsIsolated(t *testing.T) {
+	t.Parallel()
+	its := items(t, 120)
+	var bad string
+	for _, it := range its {
+		if it.Allocation.Operation == reward.OpAllocate && it.Allocation.EnkashCardID == "" {
+			bad = it.Allocation.Reference
+			break
+		}
+	}
+	env := sandboxtest.Start(t, sandbox.Options{Cards: sandbox.DemoCards(), Duplicates: sandbox.DuplicateApplyAgain,
+		Faults: sandbox.Faults{BulkBadRef: bad}})
+	out, _ := runWith(t, env, its, bulkMode(engine.Config{Workers: 1, FailRatio: -1}, 8), enginetest.NewJournal(), nil)
+	require.Len(t, out, len(its))
+	for _, o := range out {
+		if o.Item.Allocation.Reference == bad {
+			assert.Equal(t, reward.StatusFailed, o.Status)
+			assert.Equal(t, reward.CodeRejected, o.ErrorCode)
+			assert.Contains(t, o.ErrorMessage, "failed validation")
+			continue
+		}
+		assert.Equal(t, reward.StatusMatched, o.Status, "%s: %s", o.Item.Allocation.Reference, o.ErrorMessage)
+	}
+	assertSafe(t, env, its, out)
+	assert.EqualValues(t, 4, env.Stats().Count("faults bulk-bad-ref"), "8, 4, 2 and 1 rows with the bad one")
+	allocs := 0
+	for _, it := range its {
+		if it.Allocation.Operation == reward.OpAllocate && it.Allocation.EnkashCardID == "" {
+			allocs++
+		}
+	}
+	// the refused batch of 8 takes 7 calls (8, 4+4, 2+2, 1+1); had the
+	// bad row cut the batch size, every later row would take a call
+	assert.Equal(t, int64((allocs+7)/8+6), bulkCalls(env))
+}

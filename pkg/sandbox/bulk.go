@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -56,6 +57,7 @@ func ParseBulkRefuse(s string) (string, error) {
 const (
 	faultBulkFail   = "bulk-fail"
 	faultBulkRefuse = "bulk-refuse"
+	faultBulkBadRef = "bulk-bad-ref"
 )
 
 // handleBulk serves bulk-create-allocate-points-json. The faults of an
@@ -85,6 +87,13 @@ func (s *Server) handleBulk(c *call) {
 	refs := make([]string, len(items))
 	for i, it := range items {
 		refs[i] = it.UniqueReferenceNumber
+	}
+	if bad := s.faults().BulkBadRef; bad != "" && slices.Contains(refs, bad) {
+		s.counters.add("faults "+faultBulkBadRef, 1)
+		msg := "Invalid request: item with uniqueReferenceNumber " + bad + " failed validation"
+		c.rec.Message = msg
+		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: msg, Payload: msg})
+		return
 	}
 	release := s.holdRows(refs, key, n)
 	s.lockState()

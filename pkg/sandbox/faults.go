@@ -110,6 +110,10 @@ type Faults struct {
 	// message, one of [BulkReasons] (or its short name, see
 	// [ParseBulkRefuse]); nothing is applied.
 	BulkRefuse string
+	// BulkBadRef, when set, refuses with HTTP 400 every bulk call that
+	// carries this reference, as a server whose validation fails one item
+	// answers for the whole call; nothing is applied.
+	BulkBadRef string
 	// FirstAttemptOnly limits the rate faults to a reference's first send,
 	// so that a retry always reaches the service.
 	FirstAttemptOnly bool
