@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -94,4 +95,32 @@ func (w *world) perReference(t *testing.T) map[string]int {
 		per[tx.PGReferenceNumber]++
 	}
 	return per
+}
+
+// TestLostLedgerNeverPaysTwice runs a file, deletes the ledger, and runs
+// the file again, against servers that list users in each page style the
+// sandbox serves (10 a page) and credit a repeated reference again. The
+// second run checks every reference at EnKash before its first send,
+// through one listing of the account's users where the listing proves it
+// is whole (records, spring, array) and a search per row where it does
+// not (first-page), and sends nothing again: every reference is applied
+// once, by the sandbox's own record (GET /__sandbox/transactions).
+func TestLostLedgerNeverPaysTwice(t *testing.T) {
+	for _, style := range []string{sandbox.PageRecords, sandbox.PageSpring, sandbox.PageArray, sandbox.PageFirst} {
+		t.Run(style, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, 300, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain, PageSize: 10, PageStyle: style})
+			w.finish(t)
+			for _, f := range []string{"", "-journal", "-wal", "-shm"} {
+				_ = os.Remove(w.state + f)
+			}
+			last := w.finish(t)
+			w.assertExactlyOnce(t, last)
+			rows := readCSV(t, last+"/results.csv")
+			status := slices.Index(rows[0], "status")
+			for _, r := range rows[1:] {
+				assert.Equal(t, "SKIPPED", r[status], "every row was found at EnKash")
+			}
+		})
+	}
 }
