@@ -124,3 +124,15 @@ func TestLostLedgerNeverPaysTwice(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkCallsLargerThanTheServerTakes runs --mode bulk --bulk-size 10
+// against a server that refuses with HTTP 400 an array of more than 4
+// (nothing applied) and credits a repeated reference again: the calls are
+// halved, and every reference is applied once, by GET /__sandbox/transactions.
+func TestBulkCallsLargerThanTheServerTakes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 300, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain, BulkMax: 4})
+	w.mode = sendModes[1].args
+	w.assertExactlyOnce(t, w.finish(t))
+	assert.Positive(t, w.sb.Stats().Count("bulk too large"))
+}
