@@ -39,9 +39,6 @@ func runInbox(ctx context.Context, g *globals, o *runOptions) error {
 	if o.check.out != "" {
 		return exit(exitcode.Fatal, errors.New("--out cannot be used with --inbox: every file gets its own run folder in --reports-dir"))
 	}
-	if o.output.format == "json" {
-		return exit(exitcode.Fatal, errors.New("--output json cannot be used with --inbox yet: read each run's summary.json in done/ and failed/"))
-	}
 	if o.dryRun {
 		return exit(exitcode.Fatal, errors.New("--dry-run cannot be used with --inbox: use `rewardbatch validate` on the file"))
 	}
@@ -52,23 +49,28 @@ func runInbox(ctx context.Context, g *globals, o *runOptions) error {
 	if err != nil {
 		return exit(exitcode.Fatal, err)
 	}
+	h := o.output.human(g)
 	b := &inbox.Inbox{Dir: o.inbox.dir, Settle: o.inbox.settle, RequireApproval: o.inbox.requireApproval,
 		Run: func(ctx context.Context, t inbox.Task) (inbox.Result, error) {
-			return inboxRun(ctx, g, o, n, t)
+			return inboxRun(ctx, h, o, n, t)
 		},
 		Plan: func(ctx context.Context, path string) (string, error) {
-			return planHash(ctx, g, o, path)
+			return planHash(ctx, h, o, path)
 		},
 	}
 	rep, err := b.Process(ctx)
 	_ = logging.Sync(g.log)
-	if perr := rep.Print(g.stdout); perr != nil && err == nil {
+	if perr := rep.Print(h.stdout); perr != nil && err == nil {
 		err = perr
 	}
+	code := rep.ExitCode()
 	if err != nil {
-		return exit(exitcode.Fatal, err)
+		code = exitcode.Fatal
 	}
-	return exit(rep.ExitCode(), nil)
+	if perr := o.output.print(g, Document{Command: "run", ExitCode: code, Files: inboxFiles(rep)}, err); perr != nil && err == nil {
+		err = perr
+	}
+	return exit(code, err)
 }
 
 // inboxRun runs one file of the inbox. A run that left no folder could

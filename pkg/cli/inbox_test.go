@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
 	"github.com/rewardbatch/rewardbatch/pkg/inbox"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
 )
@@ -79,4 +82,41 @@ func TestInbox(t *testing.T) {
 			assert.Equal(t, tt.credits, len(env.Transactions()) > 0)
 		})
 	}
+}
+
+// TestInboxOutputJSON: `run --inbox --output json` prints one document
+// naming every file it saw, with each run's exit code, folder and summary,
+// and leaves the human text to stderr.
+func TestInboxOutputJSON(t *testing.T) {
+	t.Parallel()
+	env := sandboxtest.Start(t, sandbox.Options{Cards: sandbox.DemoCards()})
+	dir := t.TempDir()
+	dropFile(t, dir, "a-nov.csv", time.Hour)
+	dropFile(t, dir, "b-dec.csv", 0) // still being written
+	code, stdout, stderr := execute(t, envFor(env), "run", "--inbox", dir, "--settle", "10m", "--output", "json",
+		"--rate", "1000", "--reports-dir", filepath.Join(dir, "reports"))
+	require.Equal(t, exitcode.OK, code, stdout+stderr)
+	var d Document
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&d), stdout)
+	assert.False(t, dec.More(), "one document: %s", stdout)
+	assert.Equal(t, "run", d.Command)
+	assert.Equal(t, exitcode.OK, d.ExitCode)
+	require.Len(t, d.Files, 2, stdout)
+
+	done, settling := d.Files[0], d.Files[1]
+	assert.Equal(t, "a-nov.csv", done.Name)
+	assert.Equal(t, string(inbox.StateDone), done.State)
+	require.NotNil(t, done.ExitCode)
+	assert.Equal(t, exitcode.OK, *done.ExitCode)
+	require.NotNil(t, done.Summary, "the run's summary.json")
+	assert.Equal(t, done.Folder, done.Summary.Folder)
+	assert.Equal(t, len(env.Transactions()), done.Summary.Statuses[reward.StatusMatched], "every credit is reported MATCHED")
+
+	assert.Equal(t, "b-dec.csv", settling.Name)
+	assert.Equal(t, string(inbox.StateSettling), settling.State)
+	assert.Nil(t, settling.ExitCode, "it did not run")
+	assert.Nil(t, settling.Summary)
+	assert.Regexp(t, "(?m)^done +a-nov.csv", stderr, "the human lines go to stderr")
 }

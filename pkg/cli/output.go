@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rewardbatch/rewardbatch/pkg/exitcode"
+	"github.com/rewardbatch/rewardbatch/pkg/inbox"
 	"github.com/rewardbatch/rewardbatch/pkg/ledger"
 	"github.com/rewardbatch/rewardbatch/pkg/report"
 	"github.com/rewardbatch/rewardbatch/pkg/validate"
@@ -37,6 +38,41 @@ type Document struct {
 	Plan *validate.Plan `json:"plan,omitempty"`
 	// Summary is the run's summary.json (run, reconcile).
 	Summary *report.Summary `json:"summary,omitempty"`
+	// Files is what `run --inbox` did with each file it saw, in order.
+	Files []InboxFile `json:"files,omitempty"`
+}
+
+// InboxFile is one file of `run --inbox --output json`.
+type InboxFile struct {
+	Name string `json:"name"`
+	// State is done, failed, retry, waiting, refused or settling.
+	State   string `json:"state"`
+	Resumed bool   `json:"resumed,omitempty"`
+	// Reason is why the file waits, was refused, or stays in processing/.
+	Reason string `json:"reason,omitempty"`
+	// Error is why the file could not run, or could not be read or moved.
+	Error string `json:"error,omitempty"`
+	// Folder, ExitCode and Summary are its run's, when it ran.
+	Folder   string          `json:"folder,omitempty"`
+	ExitCode *int            `json:"exitCode,omitempty"`
+	Summary  *report.Summary `json:"summary,omitempty"`
+}
+
+// inboxFiles are the report's entries as --output json prints them.
+func inboxFiles(rep inbox.Report) []InboxFile {
+	files := []InboxFile{}
+	for _, e := range rep.Entries {
+		f := InboxFile{Name: e.Name, State: string(e.State), Resumed: e.Resumed, Reason: e.Reason}
+		if e.Err != nil {
+			f.Error = e.Err.Error()
+		}
+		if e.Ran() {
+			code := e.ExitCode
+			f.Folder, f.ExitCode, f.Summary = e.Folder, &code, readSummary(e.Folder)
+		}
+		files = append(files, f)
+	}
+	return files
 }
 
 // HistoryDocument is what `history --json` prints.

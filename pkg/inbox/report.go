@@ -34,8 +34,8 @@ type Report struct {
 	Entries []Entry
 }
 
-// ran reports whether the entry's run finished with an exit code.
-func (e Entry) ran() bool {
+// Ran reports whether the entry's run finished with an exit code.
+func (e Entry) Ran() bool {
 	return e.Err == nil && (e.State == StateDone || e.State == StateFailed || (e.State == StateRetry && e.Folder != ""))
 }
 
@@ -54,7 +54,7 @@ func (r Report) ExitCode() int {
 			code = 1
 		case e.State == StateRefused:
 			code = 2
-		case e.ran():
+		case e.Ran():
 			code = e.ExitCode
 		}
 		if _, known := rank[code]; !known {
@@ -74,7 +74,7 @@ func (r Report) Print(w io.Writer) error {
 		if e.Resumed {
 			line += " (resumed)"
 		}
-		if e.ran() {
+		if e.Ran() {
 			line += fmt.Sprintf(": exit %d, %s", e.ExitCode, e.Folder)
 		}
 		if e.Reason != "" {
