@@ -115,12 +115,7 @@ func (f *ledgerFlags) read(ctx context.Context, g *globals, fn func(*ledger.Ledg
 	if err != nil {
 		return exit(exitcode.Fatal, err)
 	}
-	l, err := ledger.OpenReadOnly(ctx, path)
-	if err != nil {
-		return exit(exitcode.Fatal, err)
-	}
-	defer l.Close() //nolint:errcheck // read only
-	if err := fn(l); err != nil {
+	if err := ledger.Read(ctx, path, fn); err != nil {
 		return exit(exitcode.Fatal, err)
 	}
 	return nil

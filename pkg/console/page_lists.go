@@ -59,11 +59,10 @@ type historyRow struct {
 func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 	var d historyData
 	var runs []ledger.RunRecord
-	l, err := ledger.OpenReadOnly(r.Context(), s.cfg.LedgerPath)
-	if err == nil {
+	err := ledger.Read(r.Context(), s.cfg.LedgerPath, func(l *ledger.Ledger) (err error) {
 		runs, err = l.Runs(r.Context(), listLimit)
-		_ = l.Close()
-	}
+		return err
+	})
 	if err != nil {
 		d.Error = "No runs recorded yet."
 	}

@@ -241,6 +241,9 @@ func check(ctx context.Context, db *sql.DB, path, pragma string) error {
 func hasSchema(ctx context.Context, db *sql.DB, path string) error {
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'refs'`).Scan(&n); err != nil {
+		if midCommit(err) {
+			return fmt.Errorf("ledger: %w: %w", ErrMidCommit, err) // not damage: see Read
+		}
 		return damaged(path, err)
 	}
 	if n == 0 {
@@ -307,7 +310,7 @@ func holderOf(ctx context.Context, path string) string {
 
 // OpenReadOnly opens the ledger at path (a file or a postgres:// URL) for
 // reading, without the lock, so that `history` works while a run holds the
-// ledger.
+// ledger. [Read] wraps it for readers that may meet a commit in progress.
 func OpenReadOnly(ctx context.Context, path string) (*Ledger, error) {
 	if IsURL(path) {
 		return openPG(ctx, path, options{readOnly: true})
