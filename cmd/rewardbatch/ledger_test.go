@@ -109,15 +109,28 @@ func (w *world) perReference(t *testing.T) map[string]int {
 // the file again, against servers that list users in each page style the
 // sandbox serves (10 a page) and credit a repeated reference again. The
 // second run checks every reference at EnKash before its first send,
-// through one listing of the account's users where the listing proves it
-// is whole (records, spring, array) and a search per row where it does
-// not (first-page), and sends nothing again: every reference is applied
-// once, by the sandbox's own record (GET /__sandbox/transactions).
+// through a listing of the account's users where the listing proves it
+// is whole (records, spring) and a search per row where it does not (bare
+// pages without counts, a server that ignores paging, or a listing that
+// changes between its pages and so skips users), and sends nothing again:
+// every reference is applied once, by the sandbox's own record (GET
+// /__sandbox/transactions).
 func TestLostLedgerNeverPaysTwice(t *testing.T) {
-	for _, style := range []string{sandbox.PageRecords, sandbox.PageSpring, sandbox.PageArray, sandbox.PageFirst} {
-		t.Run(style, func(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		style string
+		drift bool
+	}{
+		{sandbox.PageRecords, sandbox.PageRecords, false},
+		{sandbox.PageSpring, sandbox.PageSpring, false},
+		{sandbox.PageArray, sandbox.PageArray, false},
+		{sandbox.PageFirst, sandbox.PageFirst, false},
+		{"records, drifting between pages", sandbox.PageRecords, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			w := newWorld(t, 300, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain, PageSize: 10, PageStyle: style})
+			w := newWorld(t, 300, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain, PageSize: 10, PageStyle: tt.style,
+				ListDrift: tt.drift})
 			w.finish(t)
 			for _, f := range []string{"", "-journal", "-wal", "-shm"} {
 				_ = os.Remove(w.state + f)

@@ -40,6 +40,8 @@ func (o *sandboxOptions) AddFlags(cmd *cobra.Command) {
 	fs.DurationVar(&o.opts.LookupLag, "lookup-lag", 0, "a credit is invisible to transaction/all and search for this long after it was applied (a lagging replica)")
 	fs.StringVar(&o.opts.NumberStyle, "number-style", sandbox.NumberPlain, "how balances and amounts are printed: plain (100, 900.25), double (Java: 100.0, 2.5E7) or string (\"100.00\")")
 	fs.IntVar(&o.opts.PageSize, "page-size", 0, "page the answers of transaction/all and search by this many items, whatever the request asks (0: one unpaged answer)")
+	fs.BoolVar(&o.opts.ListDrift, "list-drift", false, "the listing of every user (search without a filter) changes between its pages: "+
+		"after each page the last user moves to the front, so offset paging repeats one user and skips another")
 	fs.StringVar(&o.opts.PageStyle, "page-style", sandbox.PageRecords, "shape of a paged answer: records (pageNumber from 1; recordsCount, totalPages, data), spring (page from 0; content, totalElements, last), array (the page asked for as a bare list, no counts) or first-page (the first page as a bare list, whatever is asked)")
 	fs.DurationVar(&o.opts.PendingFor, "pending-for", 0, "lookups show a new transaction as --pending-status for this long, then SUCCESS (or FAILED, see --pending-fail)")
 	fs.StringVar(&o.opts.PendingStatus, "pending-status", sandbox.StatusPending, "the non-final status of --pending-for: PENDING, PROCESSING or CREATED")

@@ -42,9 +42,10 @@ func TestRosterAgainstTheSandbox(t *testing.T) {
 		pages        int
 		first, again int64 // searches of the first run and of the run with a lost ledger
 	}{
-		{"one counted page", sandbox.Options{}, engine.RosterBudget(rows), 1, 1},
-		{"pages of 10", sandbox.Options{PageSize: 10}, engine.RosterBudget(rows), 4, 9},
-		{"Spring pages of 25", sandbox.Options{PageSize: 25, PageStyle: sandbox.PageSpring}, engine.RosterBudget(rows), 2, 4},
+		{"one counted page: read once", sandbox.Options{}, engine.RosterBudget(rows), 1, 1},
+		// a listing of several pages is read twice: 40 users, then 90
+		{"pages of 10", sandbox.Options{PageSize: 10}, 20, 2 * 4, 2 * 9},
+		{"Spring pages of 25", sandbox.Options{PageSize: 25, PageStyle: sandbox.PageSpring}, engine.RosterBudget(rows), 2 * 2, 2 * 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,10 +119,11 @@ func assertSandboxOnce(t *testing.T, env *sandboxtest.Env, its []*reward.Item) {
 // TestRosterAgainstBareListServers runs a file, loses the ledger, and runs
 // it again against servers that answer lists as bare pages without counts,
 // crediting a repeated reference again. array pages as asked and ends on
-// an empty page: its listing is whole and serves every check. first-page
-// answers its first page whatever is asked: a listing of it would hold 10
-// of the 90 users and make the others look absent, so it is refused and
-// each row's card is searched for. Either way no row is credited twice.
+// an empty page, but without counts nothing shows that no user was
+// skipped between pages; first-page answers its first page whatever is
+// asked, so a listing of it would hold 10 of the 90 users and make the
+// others look absent. Both listings are refused, and each row's card is
+// searched for. Either way no row is credited twice.
 func TestRosterAgainstBareListServers(t *testing.T) {
 	t.Parallel()
 	const rows = 60 // 50 new persons, 10 rows on the 40 demo cards
@@ -129,7 +131,9 @@ func TestRosterAgainstBareListServers(t *testing.T) {
 		style    string
 		searches int64 // of the run with the lost ledger
 	}{
-		{sandbox.PageArray, 10}, // 90 users in 9 pages, then the empty one
+		// the refused listing's 9 pages and the empty one, then for each
+		// allocation FindCard's search, a bare list, and the empty page after it
+		{sandbox.PageArray, 10 + 50*2},
 		// the refused listing's two pages, then for each allocation FindCard's
 		// search, a bare list, and the page after it that repeats it
 		{sandbox.PageFirst, 2 + 50*2},

@@ -60,11 +60,13 @@ type lister[T any] struct {
 	// may be the first page of a server that pages silently and ignores
 	// the page asked for).
 	proveWhole bool
+	// counted, when set, is told each page's record count (-1: none).
+	counted func(count int)
 }
 
 // ErrUnprovenList means a list that must be whole ended without showing
 // that it was: see lister.proveWhole.
-var ErrUnprovenList = errors.New("the answer does not show that the list is whole (no counts, and an empty first page or a repeated one)")
+var ErrUnprovenList = errors.New("the answer does not show that the list is whole")
 
 // PageFunc makes the request of one page of a list: it calls fetch, once
 // or again (fetch may be retried; it changes nothing but its own result),
@@ -94,6 +96,9 @@ func (l lister[T]) all(ctx context.Context, c *Client) ([]T, error) {
 		pg, err := l.fetch(ctx, c, n)
 		if err != nil {
 			return nil, err
+		}
+		if l.counted != nil {
+			l.counted(pg.count)
 		}
 		fresh, err := l.collect(pg.items, seen, &items)
 		if err != nil {

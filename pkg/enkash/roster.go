@@ -3,6 +3,7 @@ package enkash
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -13,17 +14,44 @@ var ErrUserWithoutCard = errors.New("a listed user has no enKashCardId")
 
 // ListUsers reads every user of the reward account through search with
 // only the account's ids, EnKash's documented "Get User Details", reading
-// each page through each (nil: at once). It fails, wrapping
-// [ErrTooManyPages], when the listing needs more than maxPages requests
-// (an answer that does not count its pages needs one more request, to see
-// that it is whole), and on any paging that does not prove the listing
-// complete, as every list of the client does. Stricter than a search, it
-// fails with [ErrUnprovenList] when the answer carries no counts and is
-// empty at once, or only repeats its first page: a server that refuses to
-// list without a filter, or pages silently and ignores the page asked
-// for, would otherwise make every user it left out look absent.
+// each page through each (nil: at once), in at most maxPages requests in
+// all ([ErrTooManyPages] beyond).
+//
+// A user the listing leaves out looks absent, and an absent user's row is
+// sent, so the listing must prove itself whole, or it fails with
+// [ErrUnprovenList]:
+//   - every page counts the account's users (recordsCount or
+//     totalElements), and all say the same number, which is not 0 (a
+//     server that lists nothing without a filter may answer an empty,
+//     counted page);
+//   - the distinct users read are exactly that number (a page that skips
+//     or repeats a user, as offset paging does when the list changes
+//     between pages, leaves them short);
+//   - a listing of more than one page is read twice and both readings
+//     hold the same users: a user removed and another added between
+//     pages keep the count, but not the set.
+//
+// It also fails on any paging every list of the client refuses.
 func (c *Client) ListUsers(ctx context.Context, maxPages int, each PageFunc) ([]User, error) {
+	first, pages, err := c.listUsersOnce(ctx, maxPages, each)
+	if err != nil || pages == 1 {
+		return first, err // one answer is one reading of the account
+	}
+	second, _, err := c.listUsersOnce(ctx, maxPages-pages, each)
+	if err != nil {
+		return nil, err
+	}
+	if !sameUsers(first, second) {
+		return nil, fmt.Errorf("%s: %w: two readings of the account's users differ (it changed while it was listed)", PathSearch, ErrUnprovenList)
+	}
+	return second, nil
+}
+
+// listUsersOnce reads the account's users once, in at most maxPages
+// requests, and returns them and how many pages it read.
+func (c *Client) listUsersOnce(ctx context.Context, maxPages int, each PageFunc) ([]User, int, error) {
 	q := SearchQuery{CardAccountID: c.cfg.CardAccountID, CompanyID: c.cfg.CompanyID}
+	var counts []int
 	l := lister[User]{
 		path: PathSearch,
 		body: func(p Paging) any { q.Paging = p; return q },
@@ -37,8 +65,53 @@ func (c *Client) ListUsers(ctx context.Context, maxPages int, each PageFunc) ([]
 		maxPages:   maxPages,
 		each:       each,
 		proveWhole: true,
+		counted:    func(n int) { counts = append(counts, n) },
 	}
-	return l.all(ctx, c)
+	users, err := l.all(ctx, c)
+	if err != nil {
+		return nil, len(counts), err
+	}
+	if err := wholeByCount(users, counts); err != nil {
+		return nil, len(counts), fmt.Errorf("%s: %w: %w", PathSearch, ErrUnprovenList, err)
+	}
+	return users, len(counts), nil
+}
+
+// wholeByCount checks a listing's users against the counts its pages
+// carried.
+func wholeByCount(users []User, counts []int) error {
+	for _, n := range counts {
+		switch {
+		case n < 0:
+			return errors.New("a page does not count the users")
+		case n != counts[0]:
+			return fmt.Errorf("the pages count %d and then %d users (the account changed while it was listed)", counts[0], n)
+		}
+	}
+	switch {
+	case len(counts) == 0 || counts[0] == 0:
+		return errors.New("the answer lists no user at all (a server may list nothing without a filter)")
+	case len(users) != counts[0]:
+		return fmt.Errorf("the pages count %d users, and %d distinct users were read (a page skipped or repeated some)", counts[0], len(users))
+	}
+	return nil
+}
+
+// sameUsers reports whether two listings hold the same users.
+func sameUsers(a, b []User) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	in := make(map[string]bool, len(a))
+	for _, u := range a {
+		in[userKey(u)] = true
+	}
+	for _, u := range b {
+		if !in[userKey(u)] {
+			return false
+		}
+	}
+	return true
 }
 
 // userKey is a user's identity in a list: the whole of it, not the card

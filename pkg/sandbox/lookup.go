@@ -92,7 +92,7 @@ func (s *Server) handleSearch(c *call) {
 	seen := s.opts.Now().Add(-s.opts.LookupLag)
 	s.lockState()
 	var users []userItem
-	for _, cd := range s.state.candidates(req) {
+	for _, cd := range s.state.listing(req, s.opts.ListDrift) {
 		if cd.created.After(seen) || (req.EnKashCardID != "" && cd.id != req.EnKashCardID) ||
 			(req.Email != "" && cd.email != req.Email) || (req.Mobile != "" && cd.mobile != req.Mobile) {
 			continue
@@ -103,6 +103,19 @@ func (s *Server) handleSearch(c *call) {
 	}
 	s.mu.Unlock()
 	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: pageOf(&s.opts, users, req.paging)})
+}
+
+// listing is candidates, in the order of a drifting listing when drift
+// is set and q has no filter: the last users moved to the front, one per
+// page answered before (see Options.ListDrift).
+func (b *book) listing(q accountQuery, drift bool) []*card {
+	all := b.candidates(q)
+	if !drift || q.EnKashCardID != "" || q.Email != "" || q.Mobile != "" || len(all) == 0 {
+		return all
+	}
+	k := b.drift % len(all)
+	b.drift++
+	return append(slices.Clone(all[len(all)-k:]), all[:len(all)-k]...)
 }
 
 // candidates are the cards a search may list: through an index when the

@@ -85,6 +85,12 @@ type Options struct {
 	// unpaged answer {"recordsCount": n, "data": [...]}.
 	PageSize  int
 	PageStyle string
+	// ListDrift makes the listing of every user (search without a filter)
+	// change between its pages: after each page answered, the last user
+	// in listing order moves to the front, as on a server that lists by
+	// last change while its users keep changing. Offset paging then
+	// repeats one user and skips another at every page.
+	ListDrift bool
 	// PendingFor makes every new transaction show PendingStatus (PENDING,
 	// PROCESSING or CREATED; default PENDING) for this long after it was
 	// applied, measured with Now. It then ends SUCCESS or, for the

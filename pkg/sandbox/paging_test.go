@@ -130,3 +130,26 @@ func TestBareListPages(t *testing.T) {
 		})
 	}
 }
+
+// TestListDrift: with ListDrift the listing of every user moves its last
+// user to the front after each page, so reading three pages of 15 by
+// offset repeats users and skips others, while each page still counts 40;
+// a filtered search is not affected.
+func TestListDrift(t *testing.T) {
+	t.Parallel()
+	r := startRaw(t, sandbox.Options{Cards: sandbox.DemoCards(), PageSize: 15, ListDrift: true})
+	seen := map[string]int{}
+	for k := 1; k <= 3; k++ {
+		p := r.search(map[string]any{"pageNumber": k}).page(t)
+		assert.Equal(t, 40, *p.RecordsCount)
+		for _, u := range p.Data {
+			seen[u.Email]++
+		}
+	}
+	assert.Equal(t, 2, seen["employee15@example.com"], "the last of page 1 comes again at the head of page 2")
+	assert.Equal(t, 2, seen["employee29@example.com"], "and the last of page 2 at the head of page 3")
+	assert.Len(t, seen, 38, "two users were skipped")
+	assert.Zero(t, seen["employee39@example.com"]+seen["employee40@example.com"], "the last users moved to the front and were never read")
+	one := r.search(map[string]any{"email": "employee7@example.com"}).page(t)
+	require.Len(t, one.Data, 1)
+}

@@ -34,6 +34,7 @@ type book struct {
 	balance  money.Amount
 	cards    map[string]*card
 	order    []*card // in creation order, for stable pages
+	drift    int     // Options.ListDrift: pages of the listing answered so far
 	byEmail  map[string]*card
 	byMobile map[string]*card
 	txns     []Transaction
