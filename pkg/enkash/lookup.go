@@ -126,13 +126,15 @@ var ErrManyCards = errors.New("several EnKash cards match the e-mail or mobile")
 // a server that honours them; when both are given and nobody matches (a
 // server may require both to match), each is searched alone. It fails with
 // [ErrNoCard] when no user matches and [ErrManyCards] when the match is not
-// one card.
+// one card, and with [ErrUserWithoutContact] when an answer names a user
+// with neither an e-mail nor a mobile it can read: nobody can be shown
+// absent from an answer that is not understood.
 func (c *Client) FindCard(ctx context.Context, email, mobile string) (string, error) {
 	email, mobile = strings.TrimSpace(email), strings.TrimSpace(mobile)
 	if email == "" && mobileDigits(mobile) == "" {
 		return "", errNothingToFind
 	}
-	users, err := c.searchUsers(ctx, SearchQuery{Email: email, Mobile: mobile})
+	users, err := c.searchUsers(ctx, SearchQuery{Email: email, Mobile: mobile}, contactKnown)
 	if err != nil {
 		return "", err
 	}
@@ -142,7 +144,7 @@ func (c *Client) FindCard(ctx context.Context, email, mobile string) (string, er
 	}
 	users = nil
 	for _, q := range []SearchQuery{{Email: email}, {Mobile: mobile}} {
-		found, err := c.searchUsers(ctx, q)
+		found, err := c.searchUsers(ctx, q, contactKnown)
 		if err != nil {
 			return "", err
 		}
@@ -188,17 +190,17 @@ func mobileDigits(m string) string {
 // SearchUsers calls search for the reward account, narrowed to one card
 // when enKashCardID is not empty, and reads every page.
 func (c *Client) SearchUsers(ctx context.Context, enKashCardID string) ([]User, error) {
-	return c.searchUsers(ctx, SearchQuery{EnKashCardID: enKashCardID})
+	return c.searchUsers(ctx, SearchQuery{EnKashCardID: enKashCardID}, func(User) error { return nil })
 }
 
 // searchUsers reads every page of search for q.
-func (c *Client) searchUsers(ctx context.Context, q SearchQuery) ([]User, error) {
+func (c *Client) searchUsers(ctx context.Context, q SearchQuery, check func(User) error) ([]User, error) {
 	q.CardAccountID, q.CompanyID = c.cfg.CardAccountID, c.cfg.CompanyID
 	l := lister[User]{
 		path:     PathSearch,
 		body:     func(p Paging) any { q.Paging = p; return q },
 		key:      userKey,
-		check:    func(User) error { return nil },
+		check:    check,
 		maxPages: maxSearchPages,
 	}
 	return l.all(ctx, c)

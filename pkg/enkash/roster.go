@@ -12,6 +12,20 @@ import (
 // without enKashCardId, so the listing cannot tell that user's card.
 var ErrUserWithoutCard = errors.New("a listed user has no enKashCardId")
 
+// ErrUserWithoutContact means a list of users named one with neither an
+// e-mail nor a mobile number: the answer's user is not understood (its
+// keys may be named otherwise than the client reads them), so no one can
+// be shown absent from it.
+var ErrUserWithoutContact = errors.New("a listed user has neither an e-mail nor a mobile number the client can read")
+
+// contactKnown refuses a user whom no e-mail or mobile could ever match.
+func contactKnown(u User) error {
+	if strings.TrimSpace(u.Email) == "" && mobileDigits(u.Mobile) == "" {
+		return ErrUserWithoutContact
+	}
+	return nil
+}
+
 // ListUsers reads every user of the reward account through search with
 // only the account's ids, EnKash's documented "Get User Details", reading
 // each page through each (nil: at once), in at most maxPages requests in
@@ -60,7 +74,7 @@ func (c *Client) listUsersOnce(ctx context.Context, maxPages int, each PageFunc)
 			if strings.TrimSpace(u.EnKashCardID) == "" {
 				return ErrUserWithoutCard
 			}
-			return nil
+			return contactKnown(u)
 		},
 		maxPages:   maxPages,
 		each:       each,

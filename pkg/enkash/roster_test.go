@@ -208,3 +208,25 @@ func TestEmptyListings(t *testing.T) {
 		})
 	}
 }
+
+// TestUsersWhoseContactCannotBeRead: a server that names a user's e-mail
+// and mobile under other keys than the client reads would make every
+// person look absent from its answers, and every row be sent. A user with
+// neither an e-mail nor a mobile the client can read fails the search and
+// the listing instead; a search narrowed to a card does not need them.
+func TestUsersWhoseContactCannotBeRead(t *testing.T) {
+	t.Parallel()
+	other := `{"enKashCardId":"EKC1","userId":"U1","emailId":"asha@example.com","mobileNumber":"9876500001"}`
+	f := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		reply(w, 200, `{"code":0,"payload":{"recordsCount":1,"data":[`+other+`]}}`)
+	})
+	c := newClient(t, config(f.URL))
+	_, err := c.FindCard(context.Background(), "asha@example.com", "9876500001")
+	assert.ErrorIs(t, err, enkash.ErrUserWithoutContact, "not ErrNoCard: the row would be sent")
+	assert.NotErrorIs(t, err, enkash.ErrNoCard)
+	_, err = c.ListUsers(context.Background(), 3, nil)
+	assert.ErrorIs(t, err, enkash.ErrUserWithoutContact)
+	users, err := c.SearchUsers(context.Background(), "EKC1")
+	require.NoError(t, err)
+	assert.Len(t, users, 1)
+}
