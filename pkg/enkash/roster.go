@@ -48,8 +48,11 @@ func contactKnown(u User) error {
 // It also fails on any paging every list of the client refuses.
 func (c *Client) ListUsers(ctx context.Context, maxPages int, each PageFunc) ([]User, error) {
 	first, pages, err := c.listUsersOnce(ctx, maxPages, each)
-	if err != nil || pages == 1 {
+	switch {
+	case err != nil || pages == 1:
 		return first, err // one answer is one reading of the account
+	case 2*pages > maxPages:
+		return nil, fmt.Errorf("%s: %w (%d: the listing has %d pages, and is read twice)", PathSearch, ErrTooManyPages, maxPages, pages)
 	}
 	second, _, err := c.listUsersOnce(ctx, maxPages-pages, each)
 	if err != nil {
