@@ -89,6 +89,8 @@ func (o *sandboxOptions) addBulkFlags(cmd *cobra.Command) {
 	fs.Float64Var(&o.opts.Faults.BulkFail, "bulk-fail", 0, "share of bulk items that fail unapplied with a documented reason (seeded, per reference)")
 	fs.StringVar(&o.opts.Faults.BulkRefuse, "bulk-refuse", "", "refuse every bulk call with HTTP 422 and this documented message, nothing applied: "+strings.Join(reasons, ", ")+", or the message itself")
 	fs.StringVar(&o.opts.Faults.BulkBadRef, "bulk-bad-ref", "", "refuse with HTTP 400 every bulk call that carries this uniqueReferenceNumber, nothing applied (one item failing the server's validation)")
+	fs.StringVar(&o.opts.Faults.BulkPartial400, "bulk-partial-400", "", "every bulk call that carries this uniqueReferenceNumber applies the items before it, then answers HTTP 400 for the whole call with the lists and counters of what it applied")
+	fs.BoolVar(&o.opts.Faults.BulkPartial400HTML, "bulk-partial-400-html", false, "with --bulk-partial-400, the 400 is a gateway's HTML page that names nothing")
 	fs.IntVar(&o.opts.BulkMax, "bulk-max", 0, "refuse a bulk array of more items with HTTP 400, nothing applied (0: no limit)")
 }
 

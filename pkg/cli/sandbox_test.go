@@ -80,6 +80,9 @@ func TestSandboxLimitAndBulkFlags(t *testing.T) {
 			o.BulkAnswer, o.Faults.BulkFail = sandbox.BulkAnswerSuccess, 0.02
 			o.Faults.BulkRefuse = "KYC is not uploaded or under review for the primary card. So bulk upload cannot be done"
 		}},
+		{[]string{"--bulk-bad-ref", "R7", "--bulk-partial-400", "R9", "--bulk-partial-400-html"}, func(o *sandbox.Options) {
+			o.Faults.BulkBadRef, o.Faults.BulkPartial400, o.Faults.BulkPartial400HTML = "R7", "R9", true
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -100,6 +103,9 @@ func TestSandboxLimitAndBulkFlags(t *testing.T) {
 			assert.Equal(t, want.BulkMax, got.BulkMax)
 			assert.Equal(t, want.Faults.BulkFail, got.Faults.BulkFail)
 			assert.Equal(t, want.Faults.BulkRefuse, got.Faults.BulkRefuse)
+			assert.Equal(t, want.Faults.BulkBadRef, got.Faults.BulkBadRef)
+			assert.Equal(t, want.Faults.BulkPartial400, got.Faults.BulkPartial400)
+			assert.Equal(t, want.Faults.BulkPartial400HTML, got.Faults.BulkPartial400HTML)
 		})
 	}
 }

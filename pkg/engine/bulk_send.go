@@ -39,11 +39,14 @@ func (e *Engine) bulkSend(ctx context.Context, api BulkAPI, rows []*row) []actio
 
 // bulkCall sends the rows live in one call, again while EnKash provably
 // did not take it, and sets their actions. When EnKash refuses the whole
-// call with HTTP 400, which is how a server meets an array larger than it
-// allows (the limit is not documented), the call was not applied: its rows
-// are sent in two halves, down to single rows, so that only a row EnKash
-// refuses on its own fails. It reports whether the call met a 400 (and
-// was split, or its one row refused).
+// call with HTTP 400 and its answer lists and counts no item (the client
+// judges that, see [enkash.Client.AllocateBulk]), which is how a server
+// meets an array larger than it allows (the limit is not documented), the
+// call was not applied: its rows are sent in two halves, down to single
+// rows, so that only a row EnKash refuses on its own fails. A 400 that
+// comes with an answer proves no such thing: its rows are settled by the
+// answer or looked up, never sent again. It reports whether the call met a
+// 400 (and was split, its one row refused, or settled from its answer).
 func (e *Engine) bulkCall(ctx context.Context, api BulkAPI, rows []*row, live []int, acts []action) bool {
 	for len(live) > 0 {
 		if e.g.stop.tripped() || e.g.wait(ctx, true) != nil {
@@ -62,6 +65,9 @@ func (e *Engine) bulkCall(ctx context.Context, api BulkAPI, rows []*row, live []
 		ans, err := api.AllocateBulk(ctx, allocs)
 		sent()
 		switch {
+		case ans != nil && err != nil:
+			e.bulkPartly(rows, live, acts, ans, err, at)
+			return true
 		case !badRequest(err):
 			live = e.bulkAnswered(ctx, rows, live, acts, ans, err, at)
 		case len(live) == 1:
@@ -75,12 +81,13 @@ func (e *Engine) bulkCall(ctx context.Context, api BulkAPI, rows []*row, live []
 	return false
 }
 
-// split sends the rows of a call EnKash refused with HTTP 400 in two
-// halves. When neither half meets a 400, the size was the cause: later
-// batches are no larger than the larger half.
+// split sends the rows of a call EnKash refused as a whole with HTTP 400,
+// listing and counting no item, in two halves. When neither half meets a
+// 400, the size was the cause: later batches are no larger than the
+// larger half.
 func (e *Engine) split(ctx context.Context, api BulkAPI, rows []*row, live []int, acts []action, err error) {
 	half := len(live) / 2
-	e.log.Info("EnKash refused a bulk call as a whole with HTTP 400, so nothing of it was applied; sending its rows in two halves",
+	e.log.Info("EnKash refused a bulk call as a whole with HTTP 400, listing and counting no item, so nothing of it was applied; sending its rows in two halves",
 		zap.Int("rows", len(live)), zap.Error(err))
 	first := e.bulkCall(ctx, api, rows, live[:half], acts)
 	second := e.bulkCall(ctx, api, rows, live[half:], acts)
@@ -89,7 +96,8 @@ func (e *Engine) split(ctx context.Context, api BulkAPI, rows []*row, live []int
 	}
 }
 
-// badRequest reports whether err is a whole call refused with HTTP 400.
+// badRequest reports whether err is a whole call refused with HTTP 400
+// (and no answer came with it: see [Engine.bulkCall]).
 func badRequest(err error) bool {
 	var rej *enkash.RejectedError
 	return errors.As(err, &rej) && rej.HTTPStatus == http.StatusBadRequest
@@ -100,7 +108,7 @@ func badRequest(err error) bool {
 func (e *Engine) bulkAnswered(ctx context.Context, rows []*row, live []int, acts []action, ans *enkash.BulkAnswer, err error, at time.Time) []int {
 	safety := enkash.Classify(err)
 	if safety == enkash.SafetyNone {
-		e.bulkSettled(rows, live, acts, ans, at)
+		e.bulkSettled(rows, live, acts, ans, nil, at)
 		return nil
 	}
 	e.observe(err)
@@ -137,9 +145,20 @@ func (e *Engine) bulkAnswered(ctx context.Context, rows []*row, live []int, acts
 	return again
 }
 
+// bulkPartly settles the rows of a call EnKash refused with HTTP 400 in an
+// answer that still lists or counts items (cause says so): part of the
+// call may have been applied, so no row is sent again. A row the answer
+// lists is settled by it; every other row is looked up.
+func (e *Engine) bulkPartly(rows []*row, live []int, acts []action, ans *enkash.BulkAnswer, cause error, at time.Time) {
+	e.log.Warn("EnKash refused a bulk call with HTTP 400, but its answer lists or counts items, so part of it may have been applied: "+
+		"the rows it lists are settled by it, the others are looked up, and none is sent again", zap.Int("rows", len(live)), zap.Error(cause))
+	e.bulkSettled(rows, live, acts, ans, cause, at)
+}
+
 // bulkSettled settles each row of a call EnKash answered, by its
-// reference alone.
-func (e *Engine) bulkSettled(rows []*row, live []int, acts []action, ans *enkash.BulkAnswer, at time.Time) {
+// reference alone. cause is the error the answer came with (a 400 that
+// lists items), nil for a success.
+func (e *Engine) bulkSettled(rows []*row, live []int, acts []action, ans *enkash.BulkAnswer, cause error, at time.Time) {
 	applied, unsettled := 0, 0
 	for _, i := range live {
 		r := rows[i]
@@ -157,14 +176,19 @@ func (e *Engine) bulkSettled(rows []*row, live []int, acts []action, ans *enkash
 			}
 		default:
 			unsettled++
-			acts[i] = e.lost(r, errors.New("the bulk answer does not settle it: "+f.Why), at)
+			why := errors.New("the bulk answer does not settle it: " + f.Why)
+			if cause != nil {
+				why = fmt.Errorf("%w; %w", cause, why)
+			}
+			acts[i] = e.lost(r, why, at)
 		}
 	}
 	// The failure threshold watches requests: a bulk call failed when it
-	// refused every row. Rows the answer leaves unsettled (a counts-only
-	// answer, items without their reference) are looked up, not failures.
-	var failed error
-	if applied == 0 && unsettled == 0 {
+	// was refused, or refused every row. Rows the answer leaves unsettled
+	// (a counts-only answer, items without their reference) are looked up,
+	// not failures.
+	failed := cause
+	if failed == nil && applied == 0 && unsettled == 0 {
 		failed = errors.New("the bulk call refused every row")
 	}
 	e.observe(failed)

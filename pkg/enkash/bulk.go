@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
@@ -80,6 +82,13 @@ func (a *BulkAnswer) Finding(ref string) BulkFinding {
 // [Client.Allocate]: an error concerns the whole call. A nil error returns
 // a finding for every row; the rows the answer does not settle are
 // BulkUnsettled.
+//
+// An HTTP 400 is trusted only as far as its body goes (see
+// [Client.bulkRefused]): a *RejectedError or *DuplicateError with HTTP 400
+// is EnKash refusing the whole call without listing or counting any item.
+// A 400 that lists or counts items returns its answer with an
+// [*AmbiguousError]: the answer settles the rows it names, and the others
+// must be looked up.
 func (c *Client) AllocateBulk(ctx context.Context, allocs []reward.Allocation) (*BulkAnswer, error) {
 	items := make([]BulkItem, len(allocs))
 	sent := make(map[string]money.Amount, len(allocs))
@@ -95,7 +104,53 @@ func (c *Client) AllocateBulk(ctx context.Context, allocs []reward.Allocation) (
 	}
 	raw, err := c.postBulk(ctx, items, true) // true: existing users are credited too
 	if err != nil {
-		return nil, err
+		return c.bulkRefused(err, sent)
 	}
 	return DecodeBulk(raw, sent), nil
+}
+
+// bulkRefused judges the error of a bulk call. Only EnKash's own envelope
+// refusing the whole call with HTTP 400, its payload listing no item and
+// counting none, proves that nothing of the call was applied: that
+// refusal is returned as it is. The docs do not say that the call is all
+// or nothing, so a 400 whose payload lists or counts items returns the
+// answer (the rows it names are settled by it) with an [*AmbiguousError]
+// for the rows it leaves out, and a 400 that is not EnKash's envelope (a
+// gateway's page) is an [*AmbiguousError] for the whole call. Every other
+// error is returned as it is.
+func (c *Client) bulkRefused(err error, sent map[string]money.Amount) (*BulkAnswer, error) {
+	var rb *refusedBody
+	if !errors.As(err, &rb) {
+		return nil, err
+	}
+	env, derr := c.envelope(rb.body)
+	if derr != nil {
+		return nil, &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: http.StatusBadRequest,
+			Err: fmt.Errorf("an HTTP 400 that is not EnKash's answer (%w) does not prove that nothing was applied: %s", derr, c.failureText(rb.body))}
+	}
+	if !holdsItems(env.Payload) {
+		return nil, rb.err
+	}
+	return DecodeBulk(env.Payload, sent), &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: http.StatusBadRequest,
+		Err: fmt.Errorf("EnKash refused the call (%s) but its answer lists or counts items, so part of it may have been applied", env.FailureText())}
+}
+
+// refusedBody is the refusal of a bulk call's HTTP 400 kept with the body
+// it came with, for [Client.bulkRefused] to read; through Unwrap it is
+// the refusal.
+type refusedBody struct {
+	err  error
+	body []byte
+}
+
+func (e *refusedBody) Error() string { return e.err.Error() }
+func (e *refusedBody) Unwrap() error { return e.err }
+
+// keepBody keeps the body of a bulk call's HTTP 400 with its refusal err;
+// any other refusal is returned as it is.
+func keepBody(path string, ans answer, err error) error {
+	if path != PathBulkAllocate || ans.status != http.StatusBadRequest {
+		return err
+	}
+	return &refusedBody{err: err, body: ans.body}
 }

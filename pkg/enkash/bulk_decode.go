@@ -176,3 +176,47 @@ func (d *bulkDecoder) failure(it bulkObject) {
 	reason := cmp.Or(it.text(bulkReasonKeys...), "no reason given")
 	d.ans.findings[ref] = BulkFinding{State: BulkRefused, Err: refusal(PathBulkAllocate, 200, 1, reason)}
 }
+
+// holdsItems reports whether a payload lists or counts items: a non-empty
+// array anywhere in it, or a count that is not zero under a key naming
+// one (success, fail, total or count, in any case). A payload that cannot
+// be read may hold them.
+func holdsItems(payload json.RawMessage) bool {
+	if len(bytes.TrimSpace(payload)) == 0 {
+		return false
+	}
+	d := json.NewDecoder(bytes.NewReader(payload))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return true
+	}
+	return itemsIn(v, "")
+}
+
+// itemsIn is holdsItems for the value v found under key.
+func itemsIn(v any, key string) bool {
+	switch v := v.(type) {
+	case []any:
+		return len(v) > 0
+	case map[string]any:
+		for k, x := range v {
+			if itemsIn(x, k) {
+				return true
+			}
+		}
+	case json.Number:
+		n, err := money.ParseWire(v.String())
+		return countKey(key) && (err != nil || !n.IsZero()) // an unreadable count may not be zero
+	case string:
+		n, err := money.ParseWire(v)
+		return countKey(key) && err == nil && !n.IsZero() // a count written as a string; other text is no count
+	}
+	return false
+}
+
+// countKey reports whether a key names a count of items.
+func countKey(key string) bool {
+	k := strings.ToLower(key)
+	return strings.Contains(k, "count") || strings.Contains(k, "success") || strings.Contains(k, "fail") || strings.Contains(k, "total")
+}

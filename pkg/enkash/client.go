@@ -231,7 +231,7 @@ func (c *Client) statusError(path string, ans answer) error {
 			Err: errors.New(c.failureText(ans.body))}
 	case s >= 400:
 		env, _ := c.envelope(ans.body)
-		return refusal(path, s, env.Code, c.failureText(ans.body))
+		return keepBody(path, ans, refusal(path, s, env.Code, c.failureText(ans.body)))
 	case s < 200 || s >= 300:
 		return &AmbiguousError{Endpoint: path, HTTPStatus: s, Err: fmt.Errorf("unexpected HTTP status %d", s)}
 	}

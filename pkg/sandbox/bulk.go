@@ -58,6 +58,8 @@ const (
 	faultBulkFail   = "bulk-fail"
 	faultBulkRefuse = "bulk-refuse"
 	faultBulkBadRef = "bulk-bad-ref"
+
+	faultBulkPartial400 = "bulk-partial-400"
 )
 
 // handleBulk serves bulk-create-allocate-points-json. The faults of an
@@ -66,7 +68,8 @@ const (
 // the answer, slow-apply holds every item's row. Items are applied in
 // array order; a reference repeated inside one array meets the duplicate
 // policy as a repeat across calls does (with reject, the second fails
-// with DuplicateMessage).
+// with DuplicateMessage). A call carrying [Faults.BulkPartial400] applies
+// the items before that reference only, and answers HTTP 400.
 func (s *Server) handleBulk(c *call) {
 	items, forExisting, ok := s.readBulk(c)
 	if !ok {
@@ -75,38 +78,68 @@ func (s *Server) handleBulk(c *call) {
 	sum := sha256.Sum256(c.plain)
 	key := hex.EncodeToString(sum[:])
 	n := s.attempt(key)
-	if s.injectBefore(c, key, n) {
-		return
-	}
-	if msg := s.faults().BulkRefuse; msg != "" {
-		s.counters.add("faults "+faultBulkRefuse, 1)
-		c.rec.Message = msg
-		s.reply(c, http.StatusUnprocessableEntity, codeEnvelope{Code: http.StatusUnprocessableEntity, Message: msg, Payload: msg})
-		return
-	}
 	refs := make([]string, len(items))
 	for i, it := range items {
 		refs[i] = it.UniqueReferenceNumber
 	}
-	if bad := s.faults().BulkBadRef; bad != "" && slices.Contains(refs, bad) {
-		s.counters.add("faults "+faultBulkBadRef, 1)
-		msg := "Invalid request: item with uniqueReferenceNumber " + bad + " failed validation"
-		c.rec.Message = msg
-		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: msg, Payload: msg})
+	if s.injectBefore(c, key, n) || s.refuseBulk(c, refs) {
 		return
+	}
+	cut := len(items)
+	if p := s.faults().BulkPartial400; p != "" && slices.Contains(refs, p) {
+		cut = slices.Index(refs, p)
 	}
 	release := s.holdRows(refs, key, n)
 	s.lockState()
 	var res bulkResult
-	for _, it := range items {
+	for _, it := range items[:cut] {
 		s.bulkItem(&res, it, forExisting)
 	}
 	s.mu.Unlock()
 	release()
+	if cut < len(items) {
+		s.partial400(c, refs[cut], res, len(items))
+		return
+	}
 	if s.injectAfter(c, key, n) {
 		return
 	}
 	s.reply(c, http.StatusOK, codeEnvelope{Code: 0, Message: "Success", Payload: s.bulkPayload(res, len(items))})
+}
+
+// refuseBulk answers a call that BulkRefuse or BulkBadRef refuses whole,
+// before anything is applied, and reports whether it did.
+func (s *Server) refuseBulk(c *call, refs []string) bool {
+	f := s.faults()
+	if msg := f.BulkRefuse; msg != "" {
+		s.counters.add("faults "+faultBulkRefuse, 1)
+		c.rec.Message = msg
+		s.reply(c, http.StatusUnprocessableEntity, codeEnvelope{Code: http.StatusUnprocessableEntity, Message: msg, Payload: msg})
+		return true
+	}
+	if bad := f.BulkBadRef; bad != "" && slices.Contains(refs, bad) {
+		s.counters.add("faults "+faultBulkBadRef, 1)
+		msg := "Invalid request: item with uniqueReferenceNumber " + bad + " failed validation"
+		c.rec.Message = msg
+		s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: msg, Payload: msg})
+		return true
+	}
+	return false
+}
+
+// partial400 answers a call that stopped at reference bad after applying
+// the items before it (res): HTTP 400 for the whole call, its payload the
+// lists and counters of what was done (shaped as BulkAnswer says), or,
+// with BulkPartial400HTML, a gateway's HTML page that names nothing.
+func (s *Server) partial400(c *call, bad string, res bulkResult, total int) {
+	s.counters.add("faults "+faultBulkPartial400, 1)
+	if s.faults().BulkPartial400HTML {
+		gatewayAnswer(c.w, http.StatusBadRequest)
+		return
+	}
+	msg := "Invalid request: item with uniqueReferenceNumber " + bad + " failed validation; the items before it were processed"
+	c.rec.Message = msg
+	s.reply(c, http.StatusBadRequest, codeEnvelope{Code: 1, Message: msg, Payload: s.bulkPayload(res, total)})
 }
 
 // readBulk checks the query and reads the array, answering when either is

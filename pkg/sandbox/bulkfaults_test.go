@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -127,5 +128,45 @@ func TestBulkPendingAndLookupLag(t *testing.T) {
 		items := r.lookup("L1", "", nil).items(t)
 		require.Len(t, items, 1)
 		assert.Equal(t, st.status, items[0].Status)
+	}
+}
+
+func TestBulkPartial400AppliesTheItemsBeforeTheReference(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		html   bool
+		answer string
+	}{
+		{"envelope with the lists", false, sandbox.BulkAnswerBoth},
+		{"envelope with the counts only", false, sandbox.BulkAnswerCounts},
+		{"gateway HTML", true, sandbox.BulkAnswerBoth},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := startRaw(t, sandbox.Options{BulkAnswer: tt.answer, Faults: sandbox.Faults{BulkPartial400: "W3", BulkPartial400HTML: tt.html}})
+			a := r.bulk(bulkItems("W", 4))
+			assert.Equal(t, http.StatusBadRequest, a.Status, "%s", a.Body)
+			assert.Equal(t, []string{"W1", "W2"}, r.groundRefs(), "the items before W3 are applied, W3 and after are not")
+			assert.EqualValues(t, 1, r.srv.Stats().Count("faults bulk-partial-400"))
+			if tt.html {
+				assert.Equal(t, -1, a.code(), "not an envelope")
+				assert.Contains(t, string(a.Body), "400 Bad Request")
+				return
+			}
+			assert.Equal(t, 1, a.code())
+			assert.Contains(t, a.Message, "W3 failed validation")
+			var p bulkPayload
+			require.NoError(t, json.Unmarshal(a.Payload, &p), "%s", a.Body)
+			assert.Equal(t, [3]int{2, 0, 4}, [3]int{p.SuccessCount, p.FailureCount, p.TotalCount})
+			if tt.answer == sandbox.BulkAnswerBoth {
+				assert.Equal(t, []string{"W1", "W2"}, refs(p.Successes))
+				assert.Empty(t, p.Failures)
+			} else {
+				assert.Nil(t, p.Successes)
+			}
+			assert.Equal(t, 2, r.bulk(bulkItems("X", 2)).bulk(t).SuccessCount, "a call without W3 is answered as usual")
+		})
 	}
 }

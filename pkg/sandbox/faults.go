@@ -35,6 +35,7 @@ func ParseFailMode(s string) (FailMode, error) {
 // The bodies a gateway in front of the back end answers with.
 const (
 	bodyNginx502     = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+	bodyNginx400     = "<html><head><title>400 Bad Request</title></head><body><center><h1>400 Bad Request</h1></center><hr><center>nginx</center></body></html>"
 	bodyEnvoyReset   = "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
 	bodyEnvoyTimeout = "upstream request timeout"
 )
@@ -46,6 +47,8 @@ func gatewayAnswer(w http.ResponseWriter, status int) {
 	switch status {
 	case http.StatusBadGateway:
 		body, ctype = bodyNginx502, "text/html"
+	case http.StatusBadRequest:
+		body, ctype = bodyNginx400, "text/html"
 	case http.StatusGatewayTimeout:
 		body = bodyEnvoyTimeout
 	}
@@ -114,6 +117,16 @@ type Faults struct {
 	// carries this reference, as a server whose validation fails one item
 	// answers for the whole call; nothing is applied.
 	BulkBadRef string
+	// BulkPartial400, when set, makes every bulk call that carries this
+	// reference apply the items before it, then answer HTTP 400 for the
+	// whole call with the success and failure lists and the counters of
+	// what it did (shaped as Options.BulkAnswer says): a server that stops
+	// at the first item failing validation without undoing the others.
+	// The reference and the items after it are neither applied nor named.
+	// With BulkPartial400HTML the 400 is a gateway's HTML page instead,
+	// which names nothing.
+	BulkPartial400     string
+	BulkPartial400HTML bool
 	// FirstAttemptOnly limits the rate faults to a reference's first send,
 	// so that a retry always reaches the service.
 	FirstAttemptOnly bool

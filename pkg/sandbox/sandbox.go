@@ -29,9 +29,10 @@
 //     answering 429) and a latency that grows with load (LoadLatency);
 //   - the bulk endpoint's undocumented answer shapes (BulkAnswer: both
 //     lists, the success list only, counts only; NoBulkEchoRef), its size
-//     limit (BulkMax), per-item failures (BulkFail) and whole-call 422
-//     refusals (BulkRefuse); the allocation faults hit a bulk call as a
-//     whole.
+//     limit (BulkMax), per-item failures (BulkFail), whole-call 422
+//     refusals (BulkRefuse), a 400 for every call carrying one reference
+//     (BulkBadRef) and a 400 after applying part of a call
+//     (BulkPartial400); the allocation faults hit a bulk call as a whole.
 //
 // Faults are decided by a hash of the seed, the fault, the reference and the
 // attempt, so the same seed fails the same rows whatever the order they

@@ -1,0 +1,90 @@
+package enkash_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
+	"github.com/rewardbatch/rewardbatch/pkg/reward"
+)
+
+// TestAllocateBulkTrustsA400OnlyAsFarAsItsBody: a bulk call's HTTP 400 is
+// a refusal of the whole call (nothing applied) only when it is EnKash's
+// envelope and its payload lists and counts no item. A 400 that lists or
+// counts items comes with its answer and is ambiguous for the rows it
+// leaves out; a 400 that is not EnKash's envelope is ambiguous for all.
+func TestAllocateBulkTrustsA400OnlyAsFarAsItsBody(t *testing.T) {
+	t.Parallel()
+	u, a, r := enkash.BulkUnsettled, enkash.BulkApplied, enkash.BulkRefused
+	tests := []struct {
+		name string
+		body string
+		seal bool
+		want enkash.Safety
+		rows []enkash.BulkState // B1, B2, B3; nil: no answer comes with the error
+	}{
+		{"refusal with a text payload", `{"code":1,"message":"Invalid request","payload":"Invalid request"}`, false, enkash.SafetyRejected, nil},
+		{"refusal without a payload", `{"code":1,"message":"Bulk upload allows at most 2 records, got 3"}`, false, enkash.SafetyRejected, nil},
+		{"refusal with empty lists and zero counts", `{"code":1,"message":"Invalid request","payload":{"successBulkEnKashCardCreateDTOs":[],
+			"failureBulkEnKashCardCreateDTOs":[],"successCount":0,"failureCount":"0","totalCount":0.0}}`, false, enkash.SafetyRejected, nil},
+		{"refusal naming a field, no item", `{"code":1,"message":"x","payload":{"field":"loadAmount","failureReason":"must be positive"}}`,
+			false, enkash.SafetyRejected, nil},
+		{"sealed refusal", `{"code":1,"message":"Invalid request","payload":"Invalid request"}`, true, enkash.SafetyRejected, nil},
+		{"duplicate refusal, no item", `{"code":1,"message":"Duplicate uniqueReferenceNumber"}`, false, enkash.SafetyDuplicate, nil},
+		{"success list", `{"code":1,"message":"Invalid request: B3 failed validation","payload":{"successBulkEnKashCardCreateDTOs":[
+			{"uniqueReferenceNumber":"B1","loadAmount":250.5}],"successCount":1,"failureCount":0,"totalCount":3}}`, false,
+			enkash.SafetyAmbiguous, []enkash.BulkState{a, u, u}},
+		{"sealed success list", `{"code":1,"message":"x","payload":{"successBulkEnKashCardCreateDTOs":[{"uniqueReferenceNumber":"B2"}]}}`, true,
+			enkash.SafetyAmbiguous, []enkash.BulkState{u, a, u}},
+		{"failure list", `{"code":1,"message":"x","payload":{"failureBulkEnKashCardCreateDTOs":[{"uniqueReferenceNumber":"B2","failureReason":"KYC"}]}}`,
+			false, enkash.SafetyAmbiguous, []enkash.BulkState{u, r, u}},
+		{"counters only", `{"code":1,"message":"x","payload":{"successCount":1,"failureCount":0,"totalCount":3}}`, false,
+			enkash.SafetyAmbiguous, []enkash.BulkState{u, u, u}},
+		{"a total written as text", `{"code":1,"message":"x","payload":{"totalCount":"3"}}`, false, enkash.SafetyAmbiguous, []enkash.BulkState{u, u, u}},
+		{"an unreadable counter", `{"code":1,"message":"x","payload":{"successCount":0.001}}`, false, enkash.SafetyAmbiguous, []enkash.BulkState{u, u, u}},
+		{"a list under an unknown key", `{"code":1,"message":"x","payload":{"result":{"errors":[{"ref":"B2"}]}}}`, false,
+			enkash.SafetyAmbiguous, []enkash.BulkState{u, u, u}},
+		{"a gateway's HTML page", `<html><head><title>400 Bad Request</title></head><body>nginx</body></html>`, false, enkash.SafetyAmbiguous, nil},
+		{"JSON without a code", `{"error":"bad request","status":400}`, false, enkash.SafetyAmbiguous, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := config("")
+			f := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+				body := []byte(tt.body)
+				if tt.seal {
+					body = enkash.SealJSON(enkash.DeriveKey(cfg.ClientSecret), body)
+				}
+				reply(w, http.StatusBadRequest, string(body))
+			})
+			cfg.BaseURL = f.URL
+			ans, err := newClient(t, cfg).AllocateBulk(context.Background(),
+				[]reward.Allocation{allocation(t, "B1"), allocation(t, "B2"), allocation(t, "B3")})
+			require.Error(t, err)
+			assert.Equal(t, tt.want, enkash.Classify(err), err.Error())
+			assert.Contains(t, err.Error(), "HTTP 400")
+			if tt.rows == nil {
+				assert.Nil(t, ans)
+				return
+			}
+			require.NotNil(t, ans, "the answer comes with the error")
+			for i, ref := range []string{"B1", "B2", "B3"} {
+				assert.Equal(t, tt.rows[i], ans.Finding(ref).State, ref)
+			}
+		})
+	}
+}
+
+// TestA400OfASingleCallIsAPlainRefusal: only the bulk call keeps a 400's
+// body; a single call's 400 is the refusal itself.
+func TestA400OfASingleCallIsAPlainRefusal(t *testing.T) {
+	t.Parallel()
+	f := serve(t, func(w http.ResponseWriter, _ *http.Request) { reply(w, http.StatusBadRequest, `{"code":1,"message":"Invalid request"}`) })
+	_, err := newClient(t, config(f.URL)).Allocate(context.Background(), allocation(t, "E1"))
+	assert.IsType(t, &enkash.RejectedError{}, err)
+}
