@@ -36,10 +36,7 @@ ledger. It is written 0600.`,
 					return err
 				}
 				st, err := l.Export(cmd.Context(), w)
-				if cerr := done(); err == nil {
-					err = cerr
-				}
-				if err != nil {
+				if err = done(err); err != nil {
 					return err
 				}
 				fmt.Fprintf(g.stderr, "Exported %s: %d runs, %d scopes, %d references\n", l.Path(), st.Rows["runs"],
@@ -53,21 +50,29 @@ ledger. It is written 0600.`,
 	return cmd
 }
 
-// exportTarget opens where an export goes; done closes it.
-func exportTarget(g *globals, out string) (io.Writer, func() error, error) {
+// exportTarget opens where an export goes. done(err) ends it and returns
+// err, or the error of closing it: a file is synced and closed, or, when
+// the export failed, removed, so that no partial export is left and a
+// read tried again (see [ledger.Read]) can create it anew.
+func exportTarget(g *globals, out string) (io.Writer, func(error) error, error) {
 	if out == "-" || out == "" {
-		return g.stdout, func() error { return nil }, nil
+		return g.stdout, func(err error) error { return err }, nil
 	}
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ledger export: %w (it never overwrites a file)", err)
 	}
-	return f, func() error {
-		if err := f.Sync(); err != nil {
-			_ = f.Close()
-			return err
+	return f, func(err error) error {
+		if err == nil {
+			err = f.Sync()
 		}
-		return f.Close()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			_ = os.Remove(out)
+		}
+		return err
 	}, nil
 }
 

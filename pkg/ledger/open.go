@@ -202,8 +202,12 @@ func tighten(path string) {
 }
 
 // damaged wraps why a ledger cannot be trusted into a message that says
-// what to do.
+// what to do. A read-only connection that met a commit in progress is not
+// damage (see [Read]): that is [ErrMidCommit].
 func damaged(path string, why error) error {
+	if midCommit(why) {
+		return fmt.Errorf("ledger: %s: %w: %w", path, ErrMidCommit, why)
+	}
 	return fmt.Errorf("%w: %s: %v. Nothing was sent. Do not delete it and run again: a ledger that forgets what "+
 		"was sent lets a rerun pay again. Restore it from a backup; or move it aside (mv %s %s.damaged) and rebuild it "+
 		"from the run folders with `rewardbatch ledger rebuild --state %s --from-reports DIR...`, then run the file again",
@@ -241,9 +245,6 @@ func check(ctx context.Context, db *sql.DB, path, pragma string) error {
 func hasSchema(ctx context.Context, db *sql.DB, path string) error {
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'refs'`).Scan(&n); err != nil {
-		if midCommit(err) {
-			return fmt.Errorf("ledger: %w: %w", ErrMidCommit, err) // not damage: see Read
-		}
 		return damaged(path, err)
 	}
 	if n == 0 {
