@@ -84,7 +84,9 @@ func TestAllocateBulkTrustsA400OnlyAsFarAsItsBody(t *testing.T) {
 // body; a single call's 400 is the refusal itself.
 func TestA400OfASingleCallIsAPlainRefusal(t *testing.T) {
 	t.Parallel()
-	f := serve(t, func(w http.ResponseWriter, _ *http.Request) { reply(w, http.StatusBadRequest, `{"code":1,"message":"Invalid request"}`) })
+	f := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		reply(w, http.StatusBadRequest, `{"code":1,"message":"Invalid request"}`)
+	})
 	_, err := newClient(t, config(f.URL)).Allocate(context.Background(), allocation(t, "E1"))
 	assert.IsType(t, &enkash.RejectedError{}, err)
 }
