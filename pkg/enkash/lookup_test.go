@@ -17,7 +17,7 @@ import (
 // pager answers list requests page by page in one server style, reading
 // the paging fields of the body as that style's server would.
 type pager struct {
-	style string   // records, spring, spring-no-total, ignore-paging, wrong-echo, endless (new items on every page), array (pages silently), whole-array (the whole list every time)
+	style string   // records, page-count, capped-count, spring, spring-no-total, ignore-paging, wrong-echo, endless (new items on every page), array (pages silently), whole-array (the whole list every time)
 	size  int      // the server's own page size
 	items []string // JSON objects
 	calls atomic.Int64
@@ -50,6 +50,10 @@ func (p *pager) handle(w http.ResponseWriter, r *http.Request) {
 	switch p.style {
 	case "records", "ignore-paging":
 		payload = fmt.Sprintf(`{"recordsCount":%d.0,"totalPages":%d,"data":%s}`, len(p.items), total, data)
+	case "page-count": // recordsCount counts the page's own items
+		payload = fmt.Sprintf(`{"recordsCount":%d,"data":%s}`, to-from, data)
+	case "capped-count": // recordsCount stops at 4, as a search engine's may
+		payload = fmt.Sprintf(`{"recordsCount":%d,"data":%s}`, min(len(p.items), 4), data)
 	case "wrong-echo":
 		payload = fmt.Sprintf(`{"recordsCount":%d,"totalPages":%d,"pageNumber":1,"data":%s}`, len(p.items), total, data)
 	case "endless":

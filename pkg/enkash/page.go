@@ -58,10 +58,14 @@ type lister[T any] struct {
 	// that is empty without counts (it may be a refusal to list without a
 	// filter), and an unpaged answer that the next page only repeats (it
 	// may be the first page of a server that pages silently and ignores
-	// the page asked for).
+	// the page asked for). It also reads on past the page that reaches the
+	// count (or says it is the last) to an empty page, since a count may
+	// be the page's own or capped: only a counted answer that the second
+	// page repeats whole ends without one (its caller checks the count).
 	proveWhole bool
-	// counted, when set, is told each page's record count (-1: none).
-	counted func(count int)
+	// counted, when set, is told each page's record count (-1: none), how
+	// many items it held, and how many of those were not read before.
+	counted func(count, items, fresh int)
 }
 
 // ErrUnprovenList means a list that must be whole ended without showing
@@ -97,12 +101,12 @@ func (l lister[T]) all(ctx context.Context, c *Client) ([]T, error) {
 		if err != nil {
 			return nil, err
 		}
-		if l.counted != nil {
-			l.counted(pg.count)
-		}
 		fresh, err := l.collect(pg.items, seen, &items)
 		if err != nil {
 			return nil, err
+		}
+		if l.counted != nil {
+			l.counted(pg.count, len(pg.items), fresh)
 		}
 		read += len(pg.items)
 		counted = counted || !pg.unpaged()
@@ -112,10 +116,12 @@ func (l lister[T]) all(ctx context.Context, c *Client) ([]T, error) {
 			return nil, fmt.Errorf("%s: %w", l.path, ErrUnprovenList)
 		case repeated && prev.unpaged():
 			return items[:len(items)-fresh], nil
+		case repeated && l.proveWhole && n == 2 && reflect.DeepEqual(pg.items, prev.items):
+			return items, nil // a counted answer that ignores paging: it is whole if its count says so
 		case repeated:
 			return nil, &AmbiguousError{Endpoint: l.path, HTTPStatus: 200,
 				Err: fmt.Errorf("page %d repeats items already read: the server does not page as asked", n)}
-		case pg.done(n, read):
+		case pg.done(n, read) && (!l.proveWhole || len(pg.items) == 0):
 			return items, nil
 		}
 		prev = pg

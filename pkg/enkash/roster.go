@@ -40,21 +40,24 @@ func contactKnown(u User) error {
 //     counted page);
 //   - the distinct users read are exactly that number (a page that skips
 //     or repeats a user, as offset paging does when the list changes
-//     between pages, leaves them short);
+//     between pages, leaves them short), read on to an empty page, or to
+//     a second page that repeats a one-page answer whole, past the page
+//     that reaches the count: a count of the page's own users, or one
+//     capped, would otherwise end the listing early and prove it whole;
 //   - a listing of more than one page is read twice and both readings
 //     hold the same users: a user removed and another added between
 //     pages keep the count, but not the set.
 //
 // It also fails on any paging every list of the client refuses.
 func (c *Client) ListUsers(ctx context.Context, maxPages int, each PageFunc) ([]User, error) {
-	first, pages, err := c.listUsersOnce(ctx, maxPages, each)
+	first, pages, full, err := c.listUsersOnce(ctx, maxPages, each)
 	switch {
-	case err != nil || pages == 1:
-		return first, err // one answer is one reading of the account
+	case err != nil || full == 1:
+		return first, err // one answer holds them all: one reading of the account
 	case 2*pages > maxPages:
 		return nil, fmt.Errorf("%s: %w (%d: the listing has %d pages, and is read twice)", PathSearch, ErrTooManyPages, maxPages, pages)
 	}
-	second, _, err := c.listUsersOnce(ctx, maxPages-pages, each)
+	second, _, _, err := c.listUsersOnce(ctx, maxPages-pages, each)
 	if err != nil {
 		return nil, err
 	}
@@ -65,10 +68,11 @@ func (c *Client) ListUsers(ctx context.Context, maxPages int, each PageFunc) ([]
 }
 
 // listUsersOnce reads the account's users once, in at most maxPages
-// requests, and returns them and how many pages it read.
-func (c *Client) listUsersOnce(ctx context.Context, maxPages int, each PageFunc) ([]User, int, error) {
+// requests, and returns them, how many pages it read, and how many of
+// those held users not read before.
+func (c *Client) listUsersOnce(ctx context.Context, maxPages int, each PageFunc) (users []User, pages, full int, err error) {
 	q := SearchQuery{CardAccountID: c.cfg.CardAccountID, CompanyID: c.cfg.CompanyID}
-	var counts []int
+	var counts []int // of the pages that held users, and of an empty last page that counts
 	l := lister[User]{
 		path: PathSearch,
 		body: func(p Paging) any { q.Paging = p; return q },
@@ -82,16 +86,23 @@ func (c *Client) listUsersOnce(ctx context.Context, maxPages int, each PageFunc)
 		maxPages:   maxPages,
 		each:       each,
 		proveWhole: true,
-		counted:    func(n int) { counts = append(counts, n) },
+		counted: func(n, items, fresh int) {
+			pages++
+			if fresh > 0 {
+				full++
+			}
+			if items > 0 || n >= 0 { // an empty last page may be a "No records found" without counts
+				counts = append(counts, n)
+			}
+		},
 	}
-	users, err := l.all(ctx, c)
-	if err != nil {
-		return nil, len(counts), err
+	if users, err = l.all(ctx, c); err != nil {
+		return nil, pages, full, err
 	}
 	if err := wholeByCount(users, counts); err != nil {
-		return nil, len(counts), fmt.Errorf("%s: %w: %w", PathSearch, ErrUnprovenList, err)
+		return nil, pages, full, fmt.Errorf("%s: %w: %w", PathSearch, ErrUnprovenList, err)
 	}
-	return users, len(counts), nil
+	return users, pages, full, nil
 }
 
 // wholeByCount checks a listing's users against the counts its pages
