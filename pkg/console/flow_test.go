@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -86,5 +87,34 @@ func TestFlow(t *testing.T) {
 	}
 	if got := strings.Join(actions, ","); got != "upload,submit,approve,run-start,run-finished,download" {
 		t.Errorf("audit log: %s", got)
+	}
+}
+
+// TestHistoryPageSaysWhyTheLedgerCannotBeRead: no ledger yet is "no runs
+// recorded"; a ledger that cannot be read is never shown as an empty
+// history, which would tell someone that nothing was paid.
+func TestHistoryPageSaysWhyTheLedgerCannotBeRead(t *testing.T) {
+	tests := []struct {
+		name   string
+		ledger []byte // nil: none
+		want   string
+	}{
+		{"no ledger yet", nil, "No runs recorded yet."},
+		{"not a ledger", []byte("this is not an SQLite database, but it is not empty either"), "The ledger could not be read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var path string
+			e := newEnv(t, func(c *Config) { path = c.LedgerPath }, nil)
+			if tt.ledger != nil {
+				if err := os.WriteFile(path, tt.ledger, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, page := e.login("viewer").get("/history")
+			if res.StatusCode != http.StatusOK || !strings.Contains(page, tt.want) {
+				t.Fatalf("/history: %d, lacks %q", res.StatusCode, tt.want)
+			}
+		})
 	}
 }

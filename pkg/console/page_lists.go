@@ -2,6 +2,8 @@ package console
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
 
 	"go.uber.org/zap"
@@ -63,8 +65,14 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 		runs, err = l.Runs(r.Context(), listLimit)
 		return err
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		d.Error = "No runs recorded yet."
+	case errors.Is(err, ledger.ErrMidCommit):
+		d.Error = "A run is writing the ledger: reload this page in a moment. Nothing is lost."
+	case err != nil:
+		s.cfg.Log.Error("console: reading the ledger's runs", zap.Error(err))
+		d.Error = "The ledger could not be read; the console's log says why. Do not send a batch again until it is resolved: the ledger may hold runs this page cannot show."
 	}
 	byRun := map[string]store.Batch{}
 	if bs, err := s.store.Batches(r.Context(), listLimit*5); err == nil {
