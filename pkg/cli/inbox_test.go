@@ -103,9 +103,11 @@ func TestInboxOutputJSON(t *testing.T) {
 	assert.False(t, dec.More(), "one document: %s", stdout)
 	assert.Equal(t, "run", d.Command)
 	assert.Equal(t, exitcode.OK, d.ExitCode)
-	require.Len(t, d.Files, 2, stdout)
+	require.NotNil(t, d.Files, stdout)
+	files := *d.Files
+	require.Len(t, files, 2, stdout)
 
-	done, settling := d.Files[0], d.Files[1]
+	done, settling := files[0], files[1]
 	assert.Equal(t, "a-nov.csv", done.Name)
 	assert.Equal(t, string(inbox.StateDone), done.State)
 	require.NotNil(t, done.ExitCode)
@@ -119,4 +121,9 @@ func TestInboxOutputJSON(t *testing.T) {
 	assert.Nil(t, settling.ExitCode, "it did not run")
 	assert.Nil(t, settling.Summary)
 	assert.Regexp(t, "(?m)^done +a-nov.csv", stderr, "the human lines go to stderr")
+
+	empty := t.TempDir()
+	code, stdout, stderr = execute(t, envFor(env), "run", "--inbox", empty, "--output", "json", "--reports-dir", filepath.Join(empty, "reports"))
+	require.Equal(t, exitcode.OK, code, stdout+stderr)
+	assert.Contains(t, stdout, `"files": []`, "an empty inbox lists no file, and says so")
 }

@@ -38,8 +38,9 @@ type Document struct {
 	Plan *validate.Plan `json:"plan,omitempty"`
 	// Summary is the run's summary.json (run, reconcile).
 	Summary *report.Summary `json:"summary,omitempty"`
-	// Files is what `run --inbox` did with each file it saw, in order.
-	Files []InboxFile `json:"files,omitempty"`
+	// Files is what `run --inbox` did with each file it saw, in order
+	// ([] when it saw none); absent for the other commands.
+	Files *[]InboxFile `json:"files,omitempty"`
 }
 
 // InboxFile is one file of `run --inbox --output json`.
@@ -59,7 +60,7 @@ type InboxFile struct {
 }
 
 // inboxFiles are the report's entries as --output json prints them.
-func inboxFiles(rep inbox.Report) []InboxFile {
+func inboxFiles(rep inbox.Report) *[]InboxFile {
 	files := []InboxFile{}
 	for _, e := range rep.Entries {
 		f := InboxFile{Name: e.Name, State: string(e.State), Resumed: e.Resumed, Reason: e.Reason}
@@ -72,7 +73,7 @@ func inboxFiles(rep inbox.Report) []InboxFile {
 		}
 		files = append(files, f)
 	}
-	return files
+	return &files
 }
 
 // HistoryDocument is what `history --json` prints.
