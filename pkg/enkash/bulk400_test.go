@@ -127,6 +127,34 @@ func TestAllocateBulkTrustsA400OnlyAsFarAsItsBody(t *testing.T) {
 	}
 }
 
+// TestBulkAllocateJudgesA400AsAllocateBulkDoes: the raw bulk call trusts
+// a 400 no further than AllocateBulk does.
+func TestBulkAllocateJudgesA400AsAllocateBulkDoes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+		want       enkash.Safety
+	}{
+		{"a whole refusal", `{"code":1,"message":"Maximum 100 records allowed in one request","payload":null}`, enkash.SafetyRejected},
+		{"lists in a top-level data key", `{"code":1,"message":"x","data":{"successCount":1}}`, enkash.SafetyAmbiguous},
+		{"counters under other names", `{"code":1,"message":"x","payload":{"processed":1}}`, enkash.SafetyAmbiguous},
+		{"code 0", `{"code":0,"message":"Success"}`, enkash.SafetyAmbiguous},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := serve(t, func(w http.ResponseWriter, _ *http.Request) { reply(w, http.StatusBadRequest, tt.body) })
+			a := allocation(t, "B1")
+			res, err := newClient(t, config(f.URL)).BulkAllocate(context.Background(),
+				[]enkash.BulkItem{{Name: a.FirstName, Email: a.Email, Mobile: a.Mobile, LoadAmount: a.Amount, UniqueReferenceNumber: "B1"}}, true)
+			require.Error(t, err)
+			assert.Nil(t, res)
+			assert.Equal(t, tt.want, enkash.Classify(err), err.Error())
+			assert.Contains(t, err.Error(), "HTTP 400")
+		})
+	}
+}
+
 // TestA400OfASingleCallIsAPlainRefusal: only the bulk call keeps a 400's
 // body; a single call's 400 is the refusal itself.
 func TestA400OfASingleCallIsAPlainRefusal(t *testing.T) {
