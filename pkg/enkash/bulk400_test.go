@@ -96,7 +96,11 @@ func TestAllocateBulkTrustsA400OnlyAsFarAsItsBody(t *testing.T) {
 			[]enkash.BulkState{u, u, u}},
 		{"the payload twice", `{"code":1,"message":"x","payload":{"successCount":1},"payload":null}`, false, enkash.SafetyAmbiguous, nil},
 		{"the sandbox's echo of the message", `{"code":1,"message":"Bulk upload allows at most 2 records, got 3",
-			"payload":"Bulk upload allows at most 2 records, got 3"}`, false, enkash.SafetyAmbiguous, nil},
+			"payload":"Bulk upload allows at most 2 records, got 3"}`, false, enkash.SafetyRejected, nil},
+		{"an echo of response_message", `{"response_code":1,"response_message":"Item R-7 failed validation","payload":"Item R-7 failed validation"}`,
+			false, enkash.SafetyRejected, nil},
+		{"payload text unlike the message", `{"code":1,"message":"Bulk upload allows at most 2 records",
+			"payload":"Bulk upload allows at most 2 records, 1 taken"}`, false, enkash.SafetyAmbiguous, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -189,15 +189,15 @@ var successWords = []string{"success", "processed", "applied", "credited"}
 // evidence counts: a JSON object holding nothing but EnKash's envelope
 // keys (code, response_code, message, response_message, payload, each
 // once and spelt as EnKash writes them), every code present a non-zero
-// number, no message telling of success, and a blank payload (see
-// [blankPayload]). Anything else may hide applied items: their lists under
+// number, no message telling of success, and a payload that is blank (see
+// [blankPayload]) or repeats a message. Anything else may hide applied items: their lists under
 // another key, counters under other names, a payload quoting JSON.
 func wholeRefusal(plain []byte, sent map[string]money.Amount) bool {
 	top, ok := topLevel(plain)
 	if !ok {
 		return false
 	}
-	codes := 0
+	codes, msgs := 0, []string{}
 	for k, raw := range top {
 		switch k {
 		case "code", "response_code":
@@ -211,15 +211,25 @@ func wholeRefusal(plain []byte, sent map[string]money.Amount) bool {
 			if json.Unmarshal(raw, &s) != nil || tellsOfSuccess(s) {
 				return false
 			}
+			msgs = append(msgs, s)
 		case "payload":
-			if !blankPayload(raw, sent) {
-				return false
-			}
+			// judged below, once every message is known
 		default:
 			return false
 		}
 	}
+	if p, ok := top["payload"]; ok && !echoes(p, msgs) && !blankPayload(p, sent) {
+		return false
+	}
 	return codes > 0
+}
+
+// echoes reports whether a payload is a text repeating one of msgs, the
+// envelope's messages: it then says no more than the message, judged
+// already (EnKash's documented refusals carry the message twice).
+func echoes(payload json.RawMessage, msgs []string) bool {
+	var s string
+	return json.Unmarshal(payload, &s) == nil && s != "" && slices.Contains(msgs, s)
 }
 
 // topLevel reads the keys of a JSON object; false when plain is anything
