@@ -1,6 +1,14 @@
 package engine_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -8,6 +16,7 @@ import (
 
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/engine/enginetest"
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox"
 	"github.com/rewardbatch/rewardbatch/pkg/sandbox/sandboxtest"
@@ -78,6 +87,92 @@ func TestBulkPartial400IsNeverSplit(t *testing.T) {
 			}
 			assert.EqualValues(t, 1, env.Stats().Count("faults bulk-partial-400"), "the call with the bad row went once")
 			require.Positive(t, bulkCalls(env))
+		})
+	}
+}
+
+// reshape400 is a proxy before the sandbox that rewrites the JSON body of
+// each bulk call's HTTP 400 with edit, as a server shaped otherwise than
+// the sandbox would answer.
+func reshape400(t *testing.T, env *sandboxtest.Env, edit func(map[string]any)) string {
+	t.Helper()
+	target, err := url.Parse(env.URL)
+	require.NoError(t, err)
+	p := httputil.NewSingleHostReverseProxy(target)
+	p.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.URL.Path != enkash.PathBulkAllocate || resp.StatusCode != http.StatusBadRequest {
+			return nil
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		var body map[string]any
+		if err := json.Unmarshal(b, &body); err != nil {
+			return err
+		}
+		edit(body)
+		if b, err = json.Marshal(body); err != nil {
+			return err
+		}
+		resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		return nil
+	}
+	hs := httptest.NewServer(p)
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
+
+// TestBulkPartial400ReshapedIsNeverSplit runs TestBulkPartial400IsNeverSplit's
+// server behind a proxy that hides what the 400 did where the client does
+// not read it: no row of the 400 call is sent again, none is credited
+// twice, the applied rows are found by lookups and the others end UNKNOWN.
+func TestBulkPartial400ReshapedIsNeverSplit(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(map[string]any)
+	}{
+		{"the payload moved to a top-level data key", func(b map[string]any) { b["data"], b["payload"] = b["payload"], nil }},
+		{"the payload quoted as a string", func(b map[string]any) {
+			p, _ := json.Marshal(b["payload"])
+			b["payload"] = string(p)
+		}},
+		{"counters only, under other names", func(b map[string]any) {
+			p, _ := b["payload"].(map[string]any)
+			b["payload"] = map[string]any{"processed": p["successCount"], "rejected": p["failureCount"]}
+		}},
+		{"code 0 and no payload", func(b map[string]any) { b["code"], b["message"], b["payload"] = 0, "Failure", nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			its := items(t, 60)
+			first := bulkRows(its)[:8]
+			env := sandboxtest.Start(t, sandbox.Options{Cards: sandbox.DemoCards(), Duplicates: sandbox.DuplicateApplyAgain, Plain: true,
+				Faults: sandbox.Faults{BulkPartial400: first[2].Allocation.Reference}})
+			proxy := reshape400(t, env, tt.edit)
+			out, _ := runWith(t, env, its, bulkMode(engine.Config{Workers: 1, FailRatio: -1}, 8), enginetest.NewJournal(),
+				func(c *enkash.Config) { c.BaseURL = proxy })
+			assertSafe(t, env, its, out)
+			inFirst := map[*reward.Item]int{}
+			for i, it := range first {
+				inFirst[it] = i
+			}
+			for _, o := range out {
+				i, ok := inFirst[o.Item]
+				if !ok {
+					continue
+				}
+				want := reward.StatusUnknown
+				if i < 2 {
+					want = reward.StatusMatched // applied before the bad row: found by a lookup
+				}
+				assert.Equal(t, want, o.Status, "%s: %s", o.Item.Allocation.Reference, o.ErrorMessage)
+				assert.Equal(t, 1, o.Attempts, "%s: a row of the 400 call is never sent again", o.Item.Allocation.Reference)
+			}
+			assert.EqualValues(t, 1, env.Stats().Count("faults bulk-partial-400"), "the call with the bad row went once")
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package enkash
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -85,10 +86,10 @@ func (a *BulkAnswer) Finding(ref string) BulkFinding {
 //
 // An HTTP 400 is trusted only as far as its body goes (see
 // [Client.bulkRefused]): a *RejectedError or *DuplicateError with HTTP 400
-// is EnKash refusing the whole call without listing or counting any item.
-// A 400 that lists or counts items returns its answer with an
-// [*AmbiguousError]: the answer settles the rows it names, and the others
-// must be looked up.
+// is EnKash refusing the whole call with a body that proves nothing of it
+// was applied. Any other 400 is an [*AmbiguousError], with the answer its
+// payload holds, if any: the answer settles the rows it names, and the
+// others must be looked up.
 func (c *Client) AllocateBulk(ctx context.Context, allocs []reward.Allocation) (*BulkAnswer, error) {
 	items := make([]BulkItem, len(allocs))
 	sent := make(map[string]money.Amount, len(allocs))
@@ -109,30 +110,38 @@ func (c *Client) AllocateBulk(ctx context.Context, allocs []reward.Allocation) (
 	return DecodeBulk(raw, sent), nil
 }
 
-// bulkRefused judges the error of a bulk call. Only EnKash's own envelope
-// refusing the whole call with HTTP 400, its payload listing no item and
-// counting none, proves that nothing of the call was applied: that
-// refusal is returned as it is. The docs do not say that the call is all
-// or nothing, so a 400 whose payload lists or counts items returns the
-// answer (the rows it names are settled by it) with an [*AmbiguousError]
-// for the rows it leaves out, and a 400 that is not EnKash's envelope (a
-// gateway's page) is an [*AmbiguousError] for the whole call. Every other
-// error is returned as it is.
+// bulkRefused judges the error of a bulk call. An HTTP 400 is returned
+// as the plain refusal (nothing of the call was applied: the caller may
+// send its rows again) only when [wholeRefusal] finds that positive
+// evidence in EnKash's envelope. The docs do not say that the call is all
+// or nothing, so any other 400 is an [*AmbiguousError]; when its payload
+// is an object, it comes with the answer decoded from it, which settles
+// the rows it names. A 400 that is not EnKash's envelope (a gateway's
+// page) is an [*AmbiguousError] for the whole call. Every other error is
+// returned as it is.
 func (c *Client) bulkRefused(err error, sent map[string]money.Amount) (*BulkAnswer, error) {
 	var rb *refusedBody
 	if !errors.As(err, &rb) {
 		return nil, err
 	}
-	env, derr := c.envelope(rb.body)
+	plain, _, derr := OpenJSON(c.key, rb.body)
+	var env Envelope
+	if derr == nil {
+		env, derr = DecodeEnvelope(plain)
+	}
 	if derr != nil {
 		return nil, &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: http.StatusBadRequest,
 			Err: fmt.Errorf("an HTTP 400 that is not EnKash's answer (%w) does not prove that nothing was applied: %s", derr, c.failureText(rb.body))}
 	}
-	if !holdsItems(env.Payload) {
+	if wholeRefusal(plain, sent) {
 		return nil, rb.err
 	}
-	return DecodeBulk(env.Payload, sent), &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: http.StatusBadRequest,
-		Err: fmt.Errorf("EnKash refused the call (%s) but its answer lists or counts items, so part of it may have been applied", env.FailureText())}
+	amb := &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: http.StatusBadRequest,
+		Err: fmt.Errorf("EnKash refused the call (%s) but its answer does not prove that nothing of it was applied", env.FailureText())}
+	if p := bytes.TrimSpace(env.Payload); len(p) == 0 || p[0] != '{' {
+		return nil, amb
+	}
+	return DecodeBulk(env.Payload, sent), amb
 }
 
 // refusedBody is the refusal of a bulk call's HTTP 400 kept with the body

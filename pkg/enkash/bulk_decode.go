@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
@@ -177,46 +180,178 @@ func (d *bulkDecoder) failure(it bulkObject) {
 	d.ans.findings[ref] = BulkFinding{State: BulkRefused, Err: refusal(PathBulkAllocate, 200, 1, reason)}
 }
 
-// holdsItems reports whether a payload lists or counts items: a non-empty
-// array anywhere in it, or a count that is not zero under a key naming
-// one (success, fail, total or count, in any case). A payload that cannot
-// be read may hold them.
-func holdsItems(payload json.RawMessage) bool {
-	if len(bytes.TrimSpace(payload)) == 0 {
+// successWords are the words by which a refusal's text may tell that
+// something of the call was applied.
+var successWords = []string{"success", "processed", "applied", "credited"}
+
+// wholeRefusal reports whether plain, the decrypted body of a bulk call's
+// HTTP 400, proves that nothing of the call was applied. Only positive
+// evidence counts: a JSON object holding nothing but EnKash's envelope
+// keys (code, response_code, message, response_message, payload, each
+// once and spelt as EnKash writes them), every code present a non-zero
+// number, no message telling of success, and a payload that is blank (see
+// [blankPayload]) or repeats a message. Anything else may hide applied items: their lists under
+// another key, counters under other names, a payload quoting JSON.
+func wholeRefusal(plain []byte, sent map[string]money.Amount) bool {
+	top, ok := topLevel(plain)
+	if !ok {
 		return false
 	}
-	d := json.NewDecoder(bytes.NewReader(payload))
+	codes, msgs := 0, []string{}
+	for k, raw := range top {
+		switch k {
+		case "code", "response_code":
+			n, ok := wholeNumber(raw)
+			if !ok || n == 0 {
+				return false
+			}
+			codes++
+		case "message", "response_message":
+			var s string
+			if json.Unmarshal(raw, &s) != nil || tellsOfSuccess(s) {
+				return false
+			}
+			msgs = append(msgs, s)
+		case "payload":
+			// judged below, once every message is known
+		default:
+			return false
+		}
+	}
+	if p, ok := top["payload"]; ok && !echoes(p, msgs) && !blankPayload(p, sent) {
+		return false
+	}
+	return codes > 0
+}
+
+// echoes reports whether a payload is a text repeating one of msgs, the
+// envelope's messages: it then says no more than the message, judged
+// already (EnKash's documented refusals carry the message twice).
+func echoes(payload json.RawMessage, msgs []string) bool {
+	var s string
+	return json.Unmarshal(payload, &s) == nil && s != "" && slices.Contains(msgs, s)
+}
+
+// topLevel reads the keys of a JSON object; false when plain is anything
+// else, or names a key twice (which of the two counts is the reader's
+// guess).
+func topLevel(plain []byte) (map[string]json.RawMessage, bool) {
+	d := json.NewDecoder(bytes.NewReader(plain))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return nil, false
+	}
+	top := map[string]json.RawMessage{}
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return nil, false
+		}
+		k, _ := t.(string)
+		var raw json.RawMessage
+		if _, twice := top[k]; twice || d.Decode(&raw) != nil {
+			return nil, false
+		}
+		top[k] = raw
+	}
+	if _, err := d.Token(); err != nil {
+		return nil, false
+	}
+	if _, err := d.Token(); !errors.Is(err, io.EOF) {
+		return nil, false // something after the object
+	}
+	return top, true
+}
+
+// blankPayload reports whether a refusal's payload says nothing of items:
+// absent, null, {}, [], a text without digits, or an object whose every
+// leaf is null, false, a zero number, an empty array or object, or a text
+// without digits (true only under a key naming no success). Keys holding
+// digits or a sent reference name items; a scalar under an identifier's
+// key (companyId, cardAccountId) is ignored unless it is a sent reference
+// or the key names a transaction or a reference. No text may tell of
+// success.
+func blankPayload(raw json.RawMessage, sent map[string]money.Amount) bool {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return true
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	var v any
 	if d.Decode(&v) != nil {
-		return true
+		return false
 	}
-	return itemsIn(v, "")
+	switch v.(type) {
+	case json.Number, bool:
+		return false
+	}
+	return blankValue(v, "", sent)
 }
 
-// itemsIn is holdsItems for the value v found under key.
-func itemsIn(v any, key string) bool {
+// blankValue is blankPayload for the value v found under key.
+func blankValue(v any, key string, sent map[string]money.Amount) bool {
 	switch v := v.(type) {
-	case []any:
-		return len(v) > 0
-	case map[string]any:
-		for k, x := range v {
-			if itemsIn(x, k) {
-				return true
-			}
-		}
+	case nil:
+		return true
+	case bool:
+		return !v || !tellsOfSuccess(key)
 	case json.Number:
 		n, err := money.ParseWire(v.String())
-		return countKey(key) && (err != nil || !n.IsZero()) // an unreadable count may not be zero
+		return err == nil && n.IsZero()
 	case string:
-		n, err := money.ParseWire(v)
-		return countKey(key) && err == nil && !n.IsZero() // a count written as a string; other text is no count
+		return !strings.ContainsAny(v, "0123456789") && !tellsOfSuccess(v) && !isSent(v, sent)
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		for k, x := range v {
+			s, _ := x.(string)
+			if idKey(k) && scalar(x) && !isSent(s, sent) && !tellsOfSuccess(s) && !tellsOfSuccess(k) {
+				continue
+			}
+			if strings.ContainsAny(k, "0123456789") || isSent(k, sent) || !blankValue(x, k, sent) {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }
 
-// countKey reports whether a key names a count of items.
-func countKey(key string) bool {
-	k := strings.ToLower(key)
-	return strings.Contains(k, "count") || strings.Contains(k, "success") || strings.Contains(k, "fail") || strings.Contains(k, "total")
+// idKey reports whether a key names an identifier of the request's
+// context (companyId, cardAccountId, request_id), not of a transaction or
+// a reference: "id", or a key ending in Id or ID after a lower-case letter
+// or a digit, or in _id or -id.
+func idKey(k string) bool {
+	l := strings.ToLower(k)
+	if strings.Contains(l, "txn") || strings.Contains(l, "transaction") || strings.Contains(l, "ref") {
+		return false
+	}
+	if l == "id" || strings.HasSuffix(l, "_id") || strings.HasSuffix(l, "-id") {
+		return true
+	}
+	if len(k) < 3 || !(strings.HasSuffix(k, "Id") || strings.HasSuffix(k, "ID")) {
+		return false
+	}
+	c := rune(k[len(k)-3])
+	return unicode.IsLower(c) || unicode.IsDigit(c)
+}
+
+// scalar reports whether v is a JSON null, boolean, number or text.
+func scalar(v any) bool {
+	switch v.(type) {
+	case nil, bool, json.Number, string:
+		return true
+	}
+	return false
+}
+
+// isSent reports whether s is a reference of the call.
+func isSent(s string, sent map[string]money.Amount) bool {
+	_, ok := sent[s]
+	return ok && s != ""
+}
+
+// tellsOfSuccess reports whether a text speaks of something applied.
+func tellsOfSuccess(s string) bool {
+	l := strings.ToLower(s)
+	return slices.ContainsFunc(successWords, func(w string) bool { return strings.Contains(l, w) })
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
 
@@ -57,10 +58,18 @@ func (c *Client) Allocate(ctx context.Context, a reward.Allocation) (*AllocateRe
 }
 
 // BulkAllocate calls bulk-create-allocate-points-json. With
-// pointsForExisting false EnKash funds only users it creates.
+// pointsForExisting false EnKash funds only users it creates. An HTTP 400
+// is judged as [Client.AllocateBulk] judges it: a *RejectedError or
+// *DuplicateError only when its body proves that nothing of the call was
+// applied, else an [*AmbiguousError].
 func (c *Client) BulkAllocate(ctx context.Context, items []BulkItem, pointsForExisting bool) (*BulkResult, error) {
 	raw, err := c.postBulk(ctx, items, pointsForExisting)
 	if err != nil {
+		sent := make(map[string]money.Amount, len(items))
+		for _, it := range items {
+			sent[it.UniqueReferenceNumber] = it.LoadAmount
+		}
+		_, err = c.bulkRefused(err, sent)
 		return nil, err
 	}
 	res := BulkResult{Raw: raw}
