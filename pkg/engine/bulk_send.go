@@ -39,7 +39,7 @@ func (e *Engine) bulkSend(ctx context.Context, api BulkAPI, rows []*row) []actio
 
 // bulkCall sends the rows live in one call, again while EnKash provably
 // did not take it, and sets their actions. When EnKash refuses the whole
-// call with HTTP 400 and its answer lists and counts no item (the client
+// call with HTTP 400 in a body that proves nothing was applied (the client
 // judges that, see [enkash.Client.AllocateBulk]), which is how a server
 // meets an array larger than it allows (the limit is not documented), the
 // call was not applied: its rows are sent in two halves, down to single
@@ -82,12 +82,12 @@ func (e *Engine) bulkCall(ctx context.Context, api BulkAPI, rows []*row, live []
 }
 
 // split sends the rows of a call EnKash refused as a whole with HTTP 400,
-// listing and counting no item, in two halves. When neither half meets a
-// 400, the size was the cause: later batches are no larger than the
-// larger half.
+// in a body that proves nothing was applied, in two halves. When neither
+// half meets a 400, the size was the cause: later batches are no larger
+// than the larger half.
 func (e *Engine) split(ctx context.Context, api BulkAPI, rows []*row, live []int, acts []action, err error) {
 	half := len(live) / 2
-	e.log.Info("EnKash refused a bulk call as a whole with HTTP 400, listing and counting no item, so nothing of it was applied; sending its rows in two halves",
+	e.log.Info("EnKash refused a bulk call as a whole with HTTP 400, in a body that proves nothing of it was applied; sending its rows in two halves",
 		zap.Int("rows", len(live)), zap.Error(err))
 	first := e.bulkCall(ctx, api, rows, live[:half], acts)
 	second := e.bulkCall(ctx, api, rows, live[half:], acts)
@@ -145,12 +145,12 @@ func (e *Engine) bulkAnswered(ctx context.Context, rows []*row, live []int, acts
 	return again
 }
 
-// bulkPartly settles the rows of a call EnKash refused with HTTP 400 in an
-// answer that still lists or counts items (cause says so): part of the
+// bulkPartly settles the rows of a call EnKash refused with HTTP 400 in a
+// body that does not prove nothing was applied (cause says so): part of the
 // call may have been applied, so no row is sent again. A row the answer
 // lists is settled by it; every other row is looked up.
 func (e *Engine) bulkPartly(rows []*row, live []int, acts []action, ans *enkash.BulkAnswer, cause error, at time.Time) {
-	e.log.Warn("EnKash refused a bulk call with HTTP 400, but its answer lists or counts items, so part of it may have been applied: "+
+	e.log.Warn("EnKash refused a bulk call with HTTP 400, but its answer does not prove that nothing was applied: "+
 		"the rows it lists are settled by it, the others are looked up, and none is sent again", zap.Int("rows", len(live)), zap.Error(cause))
 	e.bulkSettled(rows, live, acts, ans, cause, at)
 }

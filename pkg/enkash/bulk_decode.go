@@ -190,8 +190,9 @@ var successWords = []string{"success", "processed", "applied", "credited"}
 // keys (code, response_code, message, response_message, payload, each
 // once and spelt as EnKash writes them), every code present a non-zero
 // number, no message telling of success, and a payload that is blank (see
-// [blankPayload]) or repeats a message. Anything else may hide applied items: their lists under
-// another key, counters under other names, a payload quoting JSON.
+// [blankPayload]) or repeats a message. Anything else may hide applied
+// items: their lists under another key, counters under other names, a
+// payload quoting JSON.
 func wholeRefusal(plain []byte, sent map[string]money.Amount) bool {
 	top, ok := topLevel(plain)
 	if !ok {
