@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -156,4 +159,62 @@ func TestBulkCallsLargerThanTheServerTakes(t *testing.T) {
 	w.mode = sendModes[1].args
 	w.assertExactlyOnce(t, w.finish(t))
 	assert.Positive(t, w.sb.Stats().Count("bulk too large"))
+}
+
+// TestBulkPartial400NeverPaysTwice runs --mode bulk against a server that,
+// for every bulk call carrying one reference, applies the items before it
+// and then refuses the whole call with HTTP 400, listing what it applied,
+// and that credits a repeated reference again. The runs go on until every
+// other row is done: no reference is credited twice, by the sandbox's own
+// record (GET /__sandbox/transactions), and the refused one never.
+func TestBulkPartial400NeverPaysTwice(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 300, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain})
+	w.mode = sendModes[1].args
+	rows := readCSV(t, w.file)
+	op := slices.Index(rows[0], "operation")
+	var bad string
+	for _, r := range rows[1+bulkSize/2:] { // an allocation in the middle of a bulk call
+		if r[op] == "allocate" {
+			bad = r[3]
+			break
+		}
+	}
+	require.NotEmpty(t, bad)
+	w.sb.SetFaults(sandbox.Faults{BulkPartial400: bad})
+	for i := 0; ; i++ {
+		require.Less(t, i, 8, "the other rows never finished")
+		cmd, out := w.start(t)
+		code := exitCode(cmd.Wait())
+		t.Logf("run %d: exit %d", i+1, code)
+		require.NotEqual(t, exitcode.Fatal, code)
+		res := readCSV(t, filepath.Join(out, "results.csv"))
+		status, ref := slices.Index(res[0], "status"), slices.Index(res[0], "uniqueReferenceNumber")
+		pending := 0
+		for _, r := range res[1:] {
+			if r[ref] != bad && r[status] != "MATCHED" && r[status] != "SKIPPED" {
+				pending++
+			}
+		}
+		if pending == 0 {
+			break
+		}
+	}
+	resp, err := http.Get(w.sb.URL + "/__sandbox/transactions")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var txns []sandbox.Transaction
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&txns))
+	per := map[string]int{}
+	for _, tx := range txns {
+		per[tx.PGReferenceNumber]++
+	}
+	for _, r := range w.refs {
+		want := 1
+		if r == bad {
+			want = 0
+		}
+		assert.Equal(t, want, per[r], "reference %s applied %d times", r, per[r])
+	}
+	assert.Positive(t, w.sb.Stats().Count("faults bulk-partial-400"), "the fault fired")
 }
