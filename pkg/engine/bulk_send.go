@@ -86,6 +86,9 @@ func (e *Engine) bulkCall(ctx context.Context, api BulkAPI, rows []*row, live []
 // half meets a 400, the size was the cause: later batches are no larger
 // than the larger half.
 func (e *Engine) split(ctx context.Context, api BulkAPI, rows []*row, live []int, acts []action, err error) {
+	for _, i := range live {
+		rows[i].splits++
+	}
 	half := len(live) / 2
 	e.log.Info("EnKash refused a bulk call as a whole with HTTP 400, in a body that proves nothing of it was applied; sending its rows in two halves",
 		zap.Int("rows", len(live)), zap.Error(err))
@@ -196,9 +199,11 @@ func (e *Engine) bulkSettled(rows []*row, live []int, acts []action, ans *enkash
 }
 
 // bulkNotApplied counts a call that provably did not take effect against
-// a row, and reports whether the row may be sent again.
+// a row, and reports whether the row may be sent again. The calls split
+// after a whole refusal do not count: a row deep in a split would
+// otherwise meet its first 429 with no retry left.
 func (e *Engine) bulkNotApplied(r *row, err error) bool {
-	return !e.loginsExhausted(r, err) && r.o.Attempts < e.cfg.MaxAttempts
+	return !e.loginsExhausted(r, err) && r.o.Attempts-r.splits < e.cfg.MaxAttempts
 }
 
 // exhausted ends a row no attempt of which was applied.

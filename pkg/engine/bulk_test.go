@@ -262,3 +262,25 @@ func TestBulkBadRowIsIsolatedBy400s(t *testing.T) {
 		assert.Equal(t, 1, env.creditsOf(o.Item.Allocation.Reference), "row %d", o.Seq)
 	}
 }
+
+// TestBulkSplitsDoNotUseUpRetries: a row sent again in ever smaller calls
+// after whole refusals still has its retries when a 429 meets it alone.
+func TestBulkSplitsDoNotUseUpRetries(t *testing.T) {
+	t.Parallel()
+	bad := enginetest.Bulk{Call: enginetest.SendBadRequest}
+	env := newFakeEnv(true, nil, nil)
+	// 16 rows in one batch, row 0 bad: [0..15] [0..7] [0..3] [0 1] [0]
+	// refused whole; then [1] meets a 429 and is tried again.
+	env.script.Bulks = []enginetest.Bulk{bad, bad, bad, bad, bad, {Call: enginetest.Send429}}
+	c, rep := env.run(t, bulkCfg(16), allocations(16))
+	assert.Empty(t, rep.Stopped)
+	assert.Equal(t, []int{16, 8, 4, 2, 1, 1, 1, 2, 4, 8}, env.api.BulkCalls())
+	for _, o := range c.out {
+		if o.Seq == 0 {
+			assert.Equal(t, reward.CodeRejected, o.ErrorCode)
+			continue
+		}
+		assert.Equal(t, reward.StatusMatched, o.Status, "row %d: %s", o.Seq, o.ErrorMessage)
+		assert.Equal(t, 1, env.creditsOf(o.Item.Allocation.Reference), "row %d", o.Seq)
+	}
+}

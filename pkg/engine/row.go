@@ -28,6 +28,10 @@ type row struct {
 	cause   error      // the error that parked it
 	refusal string     // EnKash's refusal of a resend, for a parked row
 	logins  int        // failed token calls while sending it
+	// splits counts the bulk calls of it that EnKash refused whole with
+	// a body proving nothing was applied, so it was sent again in a
+	// smaller call: they do not use up its retries.
+	splits int
 	last    Settlement // the last lookup of a parked row
 }
 
