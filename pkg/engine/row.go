@@ -25,14 +25,14 @@ type row struct {
 	// code is what a parked row ends with when no lookup settles it:
 	// OUTCOME_UNKNOWN, or DUPLICATE_REFERENCE after a duplicate refusal.
 	code    string
-	cause   error      // the error that parked it
-	refusal string     // EnKash's refusal of a resend, for a parked row
-	logins  int        // failed token calls while sending it
+	cause   error  // the error that parked it
+	refusal string // EnKash's refusal of a resend, for a parked row
+	logins  int    // failed token calls while sending it
 	// splits counts the bulk calls of it that EnKash refused whole with
 	// a body proving nothing was applied, so it was sent again in a
 	// smaller call: they do not use up its retries.
 	splits int
-	last    Settlement // the last lookup of a parked row
+	last   Settlement // the last lookup of a parked row
 }
 
 // action is what a step decided for a row.
