@@ -21,7 +21,9 @@ rows=${PEER_ROWS:-20000} curl_rows=${CURL_ROWS:-2000} workers=${PEER_WORKERS:-64
 here=$(cd "$(dirname "$0")" && pwd)
 tick=$(getconf CLK_TCK)
 
-"$bin" sandbox --plain --addr 127.0.0.1:0 --balance 999999999999 --log-level error >"$work/sandbox.out" 2>"$work/sandbox.err" &
+# --page-size 1000: lists paged as a real server pages them (rewardbatch's
+# user listing needs pages to prove itself whole; the peers list nothing)
+"$bin" sandbox --plain --addr 127.0.0.1:0 --balance 999999999999 --page-size 1000 --log-level error >"$work/sandbox.out" 2>"$work/sandbox.err" &
 sandbox=$!
 trap 'kill "$sandbox" 2>/dev/null || true; wait "$sandbox" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -42,8 +42,9 @@ func TestRosterAgainstTheSandbox(t *testing.T) {
 		pages        int
 		first, again int64 // searches of the first run and of the run with a lost ledger
 	}{
-		// one unpaged answer, and the second page that repeats it whole
-		{"one counted page: read once", sandbox.Options{}, engine.RosterBudget(rows), 2, 2},
+		// one page, and the empty one after it (an unpaged answer, which
+		// the next page repeats, proves nothing: see enkash's TestListUsers)
+		{"one page of 100: read once", sandbox.Options{PageSize: 100}, engine.RosterBudget(rows), 2, 2},
 		// a listing of several pages is read twice, each time to an empty
 		// page: 40 users, then 90
 		{"pages of 10", sandbox.Options{PageSize: 10}, 20, 2 * (4 + 1), 2 * (9 + 1)},

@@ -36,7 +36,7 @@ func (p *pager) handle(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(p.style, "spring") {
 		k = q.Page + 1
 	}
-	if p.style == "ignore-paging" || p.style == "wrong-echo" || p.style == "whole-array" {
+	if p.style == "ignore-paging" || p.style == "ignore-paging-own-count" || p.style == "wrong-echo" || p.style == "whole-array" {
 		k = 1
 	}
 	size := p.size
@@ -50,7 +50,7 @@ func (p *pager) handle(w http.ResponseWriter, r *http.Request) {
 	switch p.style {
 	case "records", "ignore-paging":
 		payload = fmt.Sprintf(`{"recordsCount":%d.0,"totalPages":%d,"data":%s}`, len(p.items), total, data)
-	case "page-count": // recordsCount counts the page's own items
+	case "page-count", "ignore-paging-own-count": // recordsCount counts the page's own items
 		payload = fmt.Sprintf(`{"recordsCount":%d,"data":%s}`, to-from, data)
 	case "capped-count": // recordsCount stops at 4, as a search engine's may
 		payload = fmt.Sprintf(`{"recordsCount":%d,"data":%s}`, min(len(p.items), 4), data)

@@ -60,8 +60,9 @@ type lister[T any] struct {
 	// may be the first page of a server that pages silently and ignores
 	// the page asked for). It also reads on past the page that reaches the
 	// count (or says it is the last) to an empty page, since a count may
-	// be the page's own or capped: only a counted answer that the second
-	// page repeats whole ends without one (its caller checks the count).
+	// be the page's own or capped, and refuses any page that repeats
+	// items: a server that ignores paging may answer its first page (with
+	// that page's own count) whatever is asked.
 	proveWhole bool
 	// counted, when set, is told each page's record count (-1: none), how
 	// many items it held, and how many of those were not read before.
@@ -112,12 +113,10 @@ func (l lister[T]) all(ctx context.Context, c *Client) ([]T, error) {
 		counted = counted || !pg.unpaged()
 		repeated := n > 1 && len(pg.items) > 0 && (fresh == 0 || reflect.DeepEqual(pg.items, prev.items))
 		switch {
-		case (repeated && prev.unpaged() || n == 1 && len(pg.items) == 0 && !counted) && l.proveWhole:
+		case (repeated || n == 1 && len(pg.items) == 0 && !counted) && l.proveWhole:
 			return nil, fmt.Errorf("%s: %w", l.path, ErrUnprovenList)
 		case repeated && prev.unpaged():
 			return items[:len(items)-fresh], nil
-		case repeated && l.proveWhole && n == 2 && reflect.DeepEqual(pg.items, prev.items):
-			return items, nil // a counted answer that ignores paging: it is whole if its count says so
 		case repeated:
 			return nil, &AmbiguousError{Endpoint: l.path, HTTPStatus: 200,
 				Err: fmt.Errorf("page %d repeats items already read: the server does not page as asked", n)}

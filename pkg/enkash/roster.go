@@ -40,10 +40,11 @@ func contactKnown(u User) error {
 //     counted page);
 //   - the distinct users read are exactly that number (a page that skips
 //     or repeats a user, as offset paging does when the list changes
-//     between pages, leaves them short), read on to an empty page, or to
-//     a second page that repeats a one-page answer whole, past the page
-//     that reaches the count: a count of the page's own users, or one
-//     capped, would otherwise end the listing early and prove it whole;
+//     between pages, leaves them short), read on past the page that
+//     reaches the count to an empty page: a count of the page's own
+//     users, or one capped, would otherwise end the listing early and
+//     prove it whole. A page that repeats users (a server that ignores
+//     paging answers its first page whatever is asked) proves nothing;
 //   - a listing of more than one page is read twice and both readings
 //     hold the same users: a user removed and another added between
 //     pages keep the count, but not the set.

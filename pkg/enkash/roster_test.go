@@ -51,6 +51,7 @@ func TestListUsers(t *testing.T) {
 		// counts that are not the account's: read on to the empty page
 		{"a count of the page's own users", "page-count", 0, 8, 4, enkash.ErrUnprovenList, nil},
 		{"a capped count", "capped-count", 0, 8, 4, enkash.ErrUnprovenList, nil},
+		{"a server that ignores paging and counts its one page", "ignore-paging-own-count", 0, 8, 2, enkash.ErrUnprovenList, nil},
 		{"a user moves to the front between pages (sorted by last change)", "records", 0, 8, 4, enkash.ErrUnprovenList,
 			func(call int64, u []string) []string {
 				if call != 1 {
