@@ -200,18 +200,20 @@ func TestBulkAfterAnEarlierRunsLostAnswer(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		second enginetest.Send
+		second []enginetest.Send
 		status reward.Status
 		code   string
 	}{
-		{"refused: looked up, UNKNOWN, not FAILED", enginetest.SendRefuse, reward.StatusUnknown, reward.CodeAmbiguous},
-		{"duplicate: looked up, never FAILED", enginetest.SendDuplicate, reward.StatusUnknown, reward.CodeDuplicateRef},
-		{"applied by the resend", enginetest.SendOK, reward.StatusMatched, ""},
+		{"refused: looked up, UNKNOWN, not FAILED", []enginetest.Send{enginetest.SendRefuse}, reward.StatusUnknown, reward.CodeAmbiguous},
+		{"duplicate: looked up, never FAILED", []enginetest.Send{enginetest.SendDuplicate}, reward.StatusUnknown, reward.CodeDuplicateRef},
+		{"throttled on every resend: looked up, never FAILED", []enginetest.Send{enginetest.Send429, enginetest.Send429,
+			enginetest.Send429, enginetest.Send429}, reward.StatusUnknown, reward.CodeAmbiguous},
+		{"applied by the resend", []enginetest.Send{enginetest.SendOK}, reward.StatusMatched, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			env := newFakeEnv(true, []enginetest.Send{tt.second}, nil)
+			env := newFakeEnv(true, tt.second, nil)
 			env.script.Bulks = []enginetest.Bulk{{Call: enginetest.Send5xxNotApplied}}
 			its := []*reward.Item{row(2, "")}
 			c, _ := env.run(t, bulkCfg(50), its)
@@ -222,7 +224,7 @@ func TestBulkAfterAnEarlierRunsLostAnswer(t *testing.T) {
 			assert.Equal(t, tt.code, c.out[0].ErrorCode)
 			assert.LessOrEqual(t, env.creditsOf("R2"), 1)
 			assert.Equal(t, []int{1}, env.api.BulkCalls(), "the resend is no bulk call")
-			assert.Equal(t, 1, env.api.CallsTo(enkash.PathCreateAllocate), "the resend is a single call")
+			assert.Equal(t, len(tt.second), env.api.CallsTo(enkash.PathCreateAllocate), "the resends are single calls")
 		})
 	}
 }

@@ -53,6 +53,8 @@ func TestAllocateBulkTrustsARefusalOnlyAsFarAsItsBody(t *testing.T) {
 			"payload":"Bulk upload allows at most 2 records, got 3"}`, want: enkash.SafetyRejected},
 		{name: "a documented 422", status: 422, body: `{"code":1,"message":"Primary Enkash card is not present. So bulk upload cannot be done"}`,
 			want: enkash.SafetyRejected},
+		{name: "the documented KYC 422", status: 422, body: `{"code":422,"message":"KYC is not uploaded or under review for the primary card. ` +
+			`So bulk upload cannot be done"}`, want: enkash.SafetyRejected},
 		{name: "422 for the account", status: 422, body: `{"code":422,"message":"Card Account does not exist for this partner",
 			"payload":"Card Account does not exist for this partner"}`, want: enkash.SafetyRejected},
 		{name: "404 for the account", status: 404, body: `{"code":1,"message":"Card account not found for companyId: C1 and cardAccountId: A1"}`,
@@ -130,6 +132,9 @@ func TestAllocateBulkTrustsARefusalOnlyAsFarAsItsBody(t *testing.T) {
 		{name: "items processed", body: `{"code":1,"response_message":"2 of 3 items processed"}`, want: enkash.SafetyAmbiguous},
 		{name: "credits told", body: `{"code":1,"message":"some credited; others invalid"}`, want: enkash.SafetyAmbiguous},
 		{name: "200, code 1, a partial message", status: 200, body: `{"code":1,"message":"Partially completed"}`, want: enkash.SafetyAmbiguous},
+		{name: "items uploaded", body: `{"code":1,"message":"3 records uploaded, 2 invalid"}`, want: enkash.SafetyAmbiguous},
+		{name: "the KYC refusal with more words", status: 422, body: `{"code":422,"message":"2 records loaded. KYC is not uploaded or under ` +
+			`review for the primary card. So bulk upload cannot be done"}`, want: enkash.SafetyAmbiguous},
 		{name: "422, items accepted", status: 422, body: `{"code":422,"message":"2 records accepted, 1 invalid"}`, want: enkash.SafetyAmbiguous},
 	}
 	for _, tt := range tests {

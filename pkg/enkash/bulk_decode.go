@@ -222,9 +222,15 @@ func wholeRefusal(plain []byte, sent map[string]money.Amount) bool {
 	return codes > 0 && blankOrEcho(top["payload"], msgs)
 }
 
+// documentedRefusals are the bulk page's documented refusals that hold a
+// progress stem ("uploaded" holds "loaded"), in full: such a message, and
+// only that exact text (in any case), tells of nothing done.
+var documentedRefusals = []string{"KYC is not uploaded or under review for the primary card. So bulk upload cannot be done"}
+
 // plainRefusal reports whether a refusal's message tells of nothing done:
 // printable ASCII only (no look-alike letters), naming no sent reference
-// (in any case), and holding no [progressStems].
+// (in any case), and holding no [progressStems] unless it is one of the
+// [documentedRefusals].
 func plainRefusal(msg string, sent map[string]money.Amount) bool {
 	for i := 0; i < len(msg); i++ {
 		if msg[i] < ' ' || msg[i] > '~' {
@@ -236,6 +242,9 @@ func plainRefusal(msg string, sent map[string]money.Amount) bool {
 		if ref != "" && strings.Contains(l, strings.ToLower(ref)) {
 			return false
 		}
+	}
+	if slices.ContainsFunc(documentedRefusals, func(d string) bool { return strings.EqualFold(d, msg) }) {
+		return true
 	}
 	return !slices.ContainsFunc(progressStems, func(w string) bool { return strings.Contains(l, w) })
 }
