@@ -126,10 +126,15 @@ func (b observedBulk) AllocateBulk(ctx context.Context, allocs []reward.Allocati
 }
 
 // takes reports whether r goes in a bulk call: a create-and-allocate row
-// (no card named) in bulk mode.
+// (no card named) in bulk mode, that no earlier run sent without learning
+// its fate. Such a row, once the evidence rule lets it be sent again, goes
+// on the single endpoint, whose answer is about it alone: a bulk call
+// whose refusal names one of its rows settles none of them, so its rows
+// are looked up (UNKNOWN), and sent again in bulk they would meet the
+// same refusal on every run.
 func (b *bulker) takes(r *row) bool {
 	a := r.o.Item.Allocation
-	return b != nil && a.Operation == reward.OpAllocate && a.EnkashCardID == ""
+	return b != nil && !r.sentBefore && a.Operation == reward.OpAllocate && a.EnkashCardID == ""
 }
 
 // start runs the gathering loop; close ends it once every batch is settled.

@@ -232,42 +232,54 @@ func TestBulkCallsTooLargeAreSplit(t *testing.T) {
 	assert.LessOrEqual(t, refused, int64(6), "later batches must be cut to the size EnKash took")
 }
 
-// TestBulkRowFailingValidationIsIsolated runs bulk calls against a server
-// that refuses with HTTP 400 every call carrying one reference: that row
-// is found by halving and ends FAILED alone, every other row is credited
-// once, and later batches keep their size.
-func TestBulkRowFailingValidationIsIsolated(t *testing.T) {
+// TestBulkRowFailingValidationIsSentAloneNextRun runs bulk calls against
+// a server that refuses with HTTP 400 every bulk call carrying one
+// reference, naming it. A refusal that names a row does not prove that
+// nothing of the call was applied: that call's rows are looked up, found
+// absent and left UNKNOWN, never sent again in this run; every other
+// batch is credited. The next run, once the lookups permit a resend,
+// sends those rows singly (a row once in doubt never goes in a bulk call
+// again), and the single endpoint credits each of them, the bad one too,
+// exactly once.
+func TestBulkRowFailingValidationIsSentAloneNextRun(t *testing.T) {
 	t.Parallel()
 	its := items(t, 120)
-	var bad string
-	for _, it := range its {
-		if it.Allocation.Operation == reward.OpAllocate && it.Allocation.EnkashCardID == "" {
-			bad = it.Allocation.Reference
-			break
-		}
+	inBulk := bulkRows(its)
+	batch := map[*reward.Item]bool{}
+	for _, it := range inBulk[:8] { // the first batch, with the bad row
+		batch[it] = true
 	}
 	env := sandboxtest.Start(t, sandbox.Options{Cards: sandbox.DemoCards(), Duplicates: sandbox.DuplicateApplyAgain,
-		Faults: sandbox.Faults{BulkBadRef: bad}})
-	out, _ := runWith(t, env, its, bulkMode(engine.Config{Workers: 1, FailRatio: -1}, 8), enginetest.NewJournal(), nil)
-	require.Len(t, out, len(its))
+		Faults: sandbox.Faults{BulkBadRef: inBulk[0].Allocation.Reference}})
+	j, cfg := enginetest.NewJournal(), bulkMode(engine.Config{Workers: 1, FailRatio: -1, ResendAfter: time.Millisecond}, 8)
+	out, _ := runWith(t, env, its, cfg, j, nil)
+	assertSafe(t, env, its, out)
 	for _, o := range out {
-		if o.Item.Allocation.Reference == bad {
-			assert.Equal(t, reward.StatusFailed, o.Status)
-			assert.Equal(t, reward.CodeRejected, o.ErrorCode)
-			assert.Contains(t, o.ErrorMessage, "failed validation")
+		if batch[o.Item] {
+			assert.Equal(t, reward.StatusUnknown, o.Status, "%s: %s", o.Item.Allocation.Reference, o.ErrorMessage)
+			assert.Equal(t, reward.CodeAmbiguous, o.ErrorCode)
+			assert.Equal(t, 1, o.Attempts, "never sent again in this run")
 			continue
 		}
 		assert.Equal(t, reward.StatusMatched, o.Status, "%s: %s", o.Item.Allocation.Reference, o.ErrorMessage)
 	}
+	assert.EqualValues(t, 1, env.Stats().Count("faults bulk-bad-ref"), "the call with the bad row went once, never split")
+	assert.Equal(t, int64((len(inBulk)+7)/8), bulkCalls(env))
+	singles := env.Stats().Count("requests " + enkash.PathCreateAllocate)
+
+	out, _ = runWith(t, env, its, cfg, j, nil)
 	assertSafe(t, env, its, out)
-	assert.EqualValues(t, 4, env.Stats().Count("faults bulk-bad-ref"), "8, 4, 2 and 1 rows with the bad one")
-	allocs := 0
-	for _, it := range its {
-		if it.Allocation.Operation == reward.OpAllocate && it.Allocation.EnkashCardID == "" {
-			allocs++
+	for _, o := range out {
+		want := reward.StatusSkipped // settled by the first run
+		if batch[o.Item] {
+			want = reward.StatusMatched
 		}
+		assert.Equal(t, want, o.Status, "%s: %s", o.Item.Allocation.Reference, o.ErrorMessage)
 	}
-	// the refused batch of 8 takes 7 calls (8, 4+4, 2+2, 1+1); had the
-	// bad row cut the batch size, every later row would take a call
-	assert.Equal(t, int64((allocs+7)/8+6), bulkCalls(env))
+	assert.Equal(t, int64((len(inBulk)+7)/8), bulkCalls(env), "no bulk call in the rerun")
+	assert.Equal(t, singles+8, env.Stats().Count("requests "+enkash.PathCreateAllocate), "each row in doubt sent on its own")
+	credits := groundTruth(t, env)
+	for _, it := range its {
+		assert.Equal(t, 1, credits[it.Allocation.Reference], "%s credited once", it.Allocation.Reference)
+	}
 }

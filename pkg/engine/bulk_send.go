@@ -43,10 +43,12 @@ func (e *Engine) bulkSend(ctx context.Context, api BulkAPI, rows []*row) []actio
 // judges that, see [enkash.Client.AllocateBulk]), which is how a server
 // meets an array larger than it allows (the limit is not documented), the
 // call was not applied: its rows are sent in two halves, down to single
-// rows, so that only a row EnKash refuses on its own fails. A 400 that
-// comes with an answer proves no such thing: its rows are settled by the
-// answer or looked up, never sent again. It reports whether the call met a
-// 400 (and was split, its one row refused, or settled from its answer).
+// rows, so that only a row EnKash refuses on its own fails. A refusal
+// (of any status) whose body does not prove that comes as an ambiguous
+// error, with the answer its payload holds, if any: its rows are settled
+// by the answer or looked up, never sent again. It reports whether the
+// call met a 400 (and was split, its one row refused, or settled from its
+// answer).
 func (e *Engine) bulkCall(ctx context.Context, api BulkAPI, rows []*row, live []int, acts []action) bool {
 	for len(live) > 0 {
 		if e.g.stop.tripped() || e.g.wait(ctx, true) != nil {
@@ -148,19 +150,20 @@ func (e *Engine) bulkAnswered(ctx context.Context, rows []*row, live []int, acts
 	return again
 }
 
-// bulkPartly settles the rows of a call EnKash refused with HTTP 400 in a
-// body that does not prove nothing was applied (cause says so): part of the
-// call may have been applied, so no row is sent again. A row the answer
-// lists is settled by it; every other row is looked up.
+// bulkPartly settles the rows of a call EnKash refused (HTTP 400, 404,
+// 422, or 200 with a non-zero code) in a body that does not prove nothing
+// was applied (cause says so): part of the call may have been applied, so
+// no row is sent again. A row the answer lists is settled by it; every
+// other row is looked up.
 func (e *Engine) bulkPartly(rows []*row, live []int, acts []action, ans *enkash.BulkAnswer, cause error, at time.Time) {
-	e.log.Warn("EnKash refused a bulk call with HTTP 400, but its answer does not prove that nothing was applied: "+
+	e.log.Warn("EnKash refused a bulk call, but its answer does not prove that nothing was applied: "+
 		"the rows it lists are settled by it, the others are looked up, and none is sent again", zap.Int("rows", len(live)), zap.Error(cause))
 	e.bulkSettled(rows, live, acts, ans, cause, at)
 }
 
 // bulkSettled settles each row of a call EnKash answered, by its
-// reference alone. cause is the error the answer came with (a 400 that
-// lists items), nil for a success.
+// reference alone. cause is the error the answer came with (a refusal
+// that lists items), nil for a success.
 func (e *Engine) bulkSettled(rows []*row, live []int, acts []action, ans *enkash.BulkAnswer, cause error, at time.Time) {
 	applied, unsettled := 0, 0
 	for _, i := range live {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/engine/enginetest"
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
 
@@ -192,25 +193,28 @@ func TestBulkPanicEndsTheBatchWithoutClaims(t *testing.T) {
 	}
 }
 
+// TestBulkAfterAnEarlierRunsLostAnswer: a row an earlier run sent in a
+// bulk call without learning its fate is sent again, when the evidence
+// rule permits, on the single endpoint, whose answer is per row.
 func TestBulkAfterAnEarlierRunsLostAnswer(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		second enginetest.Bulk
+		second []enginetest.Send
 		status reward.Status
 		code   string
 	}{
-		{"refused in the bulk answer: looked up, UNKNOWN, not FAILED", enginetest.Bulk{Items: []enginetest.Send{enginetest.SendRefuse}},
-			reward.StatusUnknown, reward.CodeAmbiguous},
-		{"duplicate in the bulk answer: looked up, never FAILED", enginetest.Bulk{Items: []enginetest.Send{enginetest.SendDuplicate}},
-			reward.StatusUnknown, reward.CodeDuplicateRef},
-		{"applied by the resend", enginetest.Bulk{}, reward.StatusMatched, ""},
+		{"refused: looked up, UNKNOWN, not FAILED", []enginetest.Send{enginetest.SendRefuse}, reward.StatusUnknown, reward.CodeAmbiguous},
+		{"duplicate: looked up, never FAILED", []enginetest.Send{enginetest.SendDuplicate}, reward.StatusUnknown, reward.CodeDuplicateRef},
+		{"throttled on every resend: looked up, never FAILED", []enginetest.Send{enginetest.Send429, enginetest.Send429,
+			enginetest.Send429, enginetest.Send429}, reward.StatusUnknown, reward.CodeAmbiguous},
+		{"applied by the resend", []enginetest.Send{enginetest.SendOK}, reward.StatusMatched, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			env := newFakeEnv(true, nil, nil)
-			env.script.Bulks = []enginetest.Bulk{{Call: enginetest.Send5xxNotApplied}, tt.second}
+			env := newFakeEnv(true, tt.second, nil)
+			env.script.Bulks = []enginetest.Bulk{{Call: enginetest.Send5xxNotApplied}}
 			its := []*reward.Item{row(2, "")}
 			c, _ := env.run(t, bulkCfg(50), its)
 			require.Equal(t, reward.StatusUnknown, c.out[0].Status)
@@ -219,7 +223,33 @@ func TestBulkAfterAnEarlierRunsLostAnswer(t *testing.T) {
 			assert.Equal(t, tt.status, c.out[0].Status, c.out[0].ErrorMessage)
 			assert.Equal(t, tt.code, c.out[0].ErrorCode)
 			assert.LessOrEqual(t, env.creditsOf("R2"), 1)
+			assert.Equal(t, []int{1}, env.api.BulkCalls(), "the resend is no bulk call")
+			assert.Equal(t, len(tt.second), env.api.CallsTo(enkash.PathCreateAllocate), "the resends are single calls")
 		})
+	}
+}
+
+// TestBulkRowsInDoubtAreResentSingly: the rows of a bulk call whose
+// answer named none of them (so they were looked up, and left UNKNOWN)
+// never go in a bulk call again; the next run sends them singly, beside
+// its new rows, which still go in bulk calls. Without that, a batch whose
+// refusal names a bad row would be looked up and resent in the same shape
+// on every run.
+func TestBulkRowsInDoubtAreResentSingly(t *testing.T) {
+	t.Parallel()
+	env := newFakeEnv(true, nil, nil)
+	env.script.Bulks = []enginetest.Bulk{{Call: enginetest.Send5xxNotApplied}}
+	old := allocations(4)
+	c, _ := env.run(t, bulkCfg(4), old)
+	assert.Equal(t, map[reward.Status]int{reward.StatusUnknown: 4}, c.statuses())
+	env.clock.Advance(20 * time.Minute) // past --resend-after: the next run may resend
+	its := append(append([]*reward.Item(nil), old...), row(10, ""), row(11, ""))
+	c, _ = env.run(t, bulkCfg(4), its)
+	assert.Equal(t, map[reward.Status]int{reward.StatusMatched: 6}, c.statuses())
+	assert.Equal(t, []int{4, 2}, env.api.BulkCalls(), "only the new rows went in a bulk call")
+	assert.Equal(t, 4, env.api.CallsTo(enkash.PathCreateAllocate), "each row in doubt was sent on its own")
+	for _, it := range its {
+		assert.Equal(t, 1, env.creditsOf(it.Allocation.Reference), it.Allocation.Reference)
 	}
 }
 

@@ -93,6 +93,12 @@ func (e *Engine) notApplied(ctx context.Context, r *row, err error) (action, boo
 		return e.stopped(r), false
 	}
 	e.g.notApplied(err)
+	if o.Attempts >= e.cfg.MaxAttempts && r.sentBefore {
+		// none of this run's attempts was applied, but an earlier run's
+		// may have been: looked up, never FAILED
+		r.code, r.cause, r.refusal = reward.CodeAmbiguous, err, fmt.Sprintf("not applied after %d attempts: %v", o.Attempts, err)
+		return actPark, false
+	}
 	if o.Attempts >= e.cfg.MaxAttempts {
 		o.Status, o.ErrorCode = reward.StatusFailed, reward.CodeRetriesExhausted
 		o.ErrorMessage = fmt.Sprintf("not applied after %d attempts: %v", o.Attempts, err)

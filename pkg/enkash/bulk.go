@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
@@ -84,12 +83,13 @@ func (a *BulkAnswer) Finding(ref string) BulkFinding {
 // a finding for every row; the rows the answer does not settle are
 // BulkUnsettled.
 //
-// An HTTP 400 is trusted only as far as its body goes (see
-// [Client.bulkRefused]): a *RejectedError or *DuplicateError with HTTP 400
-// is EnKash refusing the whole call with a body that proves nothing of it
-// was applied. Any other 400 is an [*AmbiguousError], with the answer its
-// payload holds, if any: the answer settles the rows it names, and the
-// others must be looked up.
+// EnKash's refusal of the call (HTTP 400, 404, 422 or another 4xx, or
+// HTTP 200 with a non-zero code) is trusted only as far as its body goes
+// (see [Client.bulkRefused]): a *RejectedError or *DuplicateError is
+// EnKash refusing the whole call with a body that proves nothing of it
+// was applied. Any other refusal is an [*AmbiguousError], with the answer
+// its payload holds, if any: the answer settles the rows it names, and
+// the others must be looked up.
 func (c *Client) AllocateBulk(ctx context.Context, allocs []reward.Allocation) (*BulkAnswer, error) {
 	items := make([]BulkItem, len(allocs))
 	sent := make(map[string]money.Amount, len(allocs))
@@ -110,15 +110,15 @@ func (c *Client) AllocateBulk(ctx context.Context, allocs []reward.Allocation) (
 	return DecodeBulk(raw, sent), nil
 }
 
-// bulkRefused judges the error of a bulk call. An HTTP 400 is returned
-// as the plain refusal (nothing of the call was applied: the caller may
-// send its rows again) only when [wholeRefusal] finds that positive
-// evidence in EnKash's envelope. The docs do not say that the call is all
-// or nothing, so any other 400 is an [*AmbiguousError]; when its payload
-// is an object, it comes with the answer decoded from it, which settles
-// the rows it names. A 400 that is not EnKash's envelope (a gateway's
-// page) is an [*AmbiguousError] for the whole call. Every other error is
-// returned as it is.
+// bulkRefused judges the error of a bulk call. A refusal is returned as
+// it is (nothing of the call was applied: after a 400 the caller may send
+// its rows again) only when [wholeRefusal] finds that positive evidence in
+// EnKash's envelope. The docs do not say that the call is all or nothing,
+// so any other refusal is an [*AmbiguousError]; when its payload is an
+// object, it comes with the answer decoded from it, which settles the rows
+// it names. A refusal that is not EnKash's envelope (a gateway's page) is
+// an [*AmbiguousError] for the whole call. Every other error is returned
+// as it is.
 func (c *Client) bulkRefused(err error, sent map[string]money.Amount) (*BulkAnswer, error) {
 	var rb *refusedBody
 	if !errors.As(err, &rb) {
@@ -130,36 +130,38 @@ func (c *Client) bulkRefused(err error, sent map[string]money.Amount) (*BulkAnsw
 		env, derr = DecodeEnvelope(plain)
 	}
 	if derr != nil {
-		return nil, &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: http.StatusBadRequest,
-			Err: fmt.Errorf("an HTTP 400 that is not EnKash's answer (%w) does not prove that nothing was applied: %s", derr, c.failureText(rb.body))}
+		return nil, &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: rb.status,
+			Err: fmt.Errorf("a refusal that is not EnKash's answer (%w) does not prove that nothing was applied: %s", derr, c.failureText(rb.body))}
 	}
 	if wholeRefusal(plain, sent) {
 		return nil, rb.err
 	}
-	amb := &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: http.StatusBadRequest,
-		Err: fmt.Errorf("EnKash refused the call (%s) but its answer does not prove that nothing of it was applied", env.FailureText())}
+	amb := &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: rb.status,
+		Err: fmt.Errorf("EnKash refused the call (code %d: %s) but its answer does not prove that nothing of it was applied", env.Code, env.FailureText())}
 	if p := bytes.TrimSpace(env.Payload); len(p) == 0 || p[0] != '{' {
 		return nil, amb
 	}
 	return DecodeBulk(env.Payload, sent), amb
 }
 
-// refusedBody is the refusal of a bulk call's HTTP 400 kept with the body
-// it came with, for [Client.bulkRefused] to read; through Unwrap it is
-// the refusal.
+// refusedBody is the refusal of a bulk call kept with the answer's status
+// and body, for [Client.bulkRefused] to read; through Unwrap it is the
+// refusal.
 type refusedBody struct {
-	err  error
-	body []byte
+	err    error
+	status int
+	body   []byte
 }
 
 func (e *refusedBody) Error() string { return e.err.Error() }
 func (e *refusedBody) Unwrap() error { return e.err }
 
-// keepBody keeps the body of a bulk call's HTTP 400 with its refusal err;
-// any other refusal is returned as it is.
+// keepBody keeps the answer of a bulk call with its refusal err (an HTTP
+// 4xx that [Client.statusError] calls a refusal, or a non-zero code);
+// a refusal of any other call is returned as it is.
 func keepBody(path string, ans answer, err error) error {
-	if path != PathBulkAllocate || ans.status != http.StatusBadRequest {
+	if path != PathBulkAllocate {
 		return err
 	}
-	return &refusedBody{err: err, body: ans.body}
+	return &refusedBody{err: err, status: ans.status, body: ans.body}
 }

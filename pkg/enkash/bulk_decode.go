@@ -9,7 +9,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/rewardbatch/rewardbatch/pkg/money"
 )
@@ -180,19 +179,21 @@ func (d *bulkDecoder) failure(it bulkObject) {
 	d.ans.findings[ref] = BulkFinding{State: BulkRefused, Err: refusal(PathBulkAllocate, 200, 1, reason)}
 }
 
-// successWords are the words by which a refusal's text may tell that
-// something of the call was applied.
-var successWords = []string{"success", "processed", "applied", "credited"}
+// progressStems are the stems, in lower case, by which a refusal's
+// message may tell that something of the call was done. "load" and "done"
+// are not among them: EnKash's documented refusals say "bulk upload
+// cannot be done".
+var progressStems = []string{"succe", "partial", "complet", "allocated", "loaded", "accepted", "credited", "processed",
+	"applied", "saved", "created"}
 
 // wholeRefusal reports whether plain, the decrypted body of a bulk call's
-// HTTP 400, proves that nothing of the call was applied. Only positive
-// evidence counts: a JSON object holding nothing but EnKash's envelope
-// keys (code, response_code, message, response_message, payload, each
-// once and spelt as EnKash writes them), every code present a non-zero
-// number, no message telling of success, and a payload that is blank (see
-// [blankPayload]) or repeats a message. Anything else may hide applied
-// items: their lists under another key, counters under other names, a
-// payload quoting JSON.
+// refusal, proves that nothing of the call was applied. It is an
+// allowlist: only a JSON object holding nothing but EnKash's envelope keys
+// (code, response_code, message, response_message, payload, each once and
+// spelt as EnKash writes them), every code present a non-zero number,
+// every message a plain refusal (see [plainRefusal]), and a payload that
+// is absent, null, {}, [] or a text equal to one of the messages. Anything
+// else may tell of applied items, in words or keys no list can foresee.
 func wholeRefusal(plain []byte, sent map[string]money.Amount) bool {
 	top, ok := topLevel(plain)
 	if !ok {
@@ -202,14 +203,13 @@ func wholeRefusal(plain []byte, sent map[string]money.Amount) bool {
 	for k, raw := range top {
 		switch k {
 		case "code", "response_code":
-			n, ok := wholeNumber(raw)
-			if !ok || n == 0 {
+			if n, ok := wholeNumber(raw); !ok || n == 0 || !isJSONNumber(raw) {
 				return false
 			}
 			codes++
 		case "message", "response_message":
 			var s string
-			if json.Unmarshal(raw, &s) != nil || tellsOfSuccess(s) {
+			if !isJSONString(raw) || json.Unmarshal(raw, &s) != nil || !plainRefusal(s, sent) {
 				return false
 			}
 			msgs = append(msgs, s)
@@ -219,18 +219,64 @@ func wholeRefusal(plain []byte, sent map[string]money.Amount) bool {
 			return false
 		}
 	}
-	if p, ok := top["payload"]; ok && !echoes(p, msgs) && !blankPayload(p, sent) {
-		return false
-	}
-	return codes > 0
+	return codes > 0 && blankOrEcho(top["payload"], msgs)
 }
 
-// echoes reports whether a payload is a text repeating one of msgs, the
-// envelope's messages: it then says no more than the message, judged
-// already (EnKash's documented refusals carry the message twice).
-func echoes(payload json.RawMessage, msgs []string) bool {
+// documentedRefusals are the bulk page's documented refusals that hold a
+// progress stem ("uploaded" holds "loaded"), in full: such a message, and
+// only that exact text (in any case), tells of nothing done.
+var documentedRefusals = []string{"KYC is not uploaded or under review for the primary card. So bulk upload cannot be done"}
+
+// plainRefusal reports whether a refusal's message tells of nothing done:
+// printable ASCII only (no look-alike letters), naming no sent reference
+// (in any case), and holding no [progressStems] unless it is one of the
+// [documentedRefusals].
+func plainRefusal(msg string, sent map[string]money.Amount) bool {
+	for i := 0; i < len(msg); i++ {
+		if msg[i] < ' ' || msg[i] > '~' {
+			return false
+		}
+	}
+	l := strings.ToLower(msg)
+	for ref := range sent {
+		if ref != "" && strings.Contains(l, strings.ToLower(ref)) {
+			return false
+		}
+	}
+	if slices.ContainsFunc(documentedRefusals, func(d string) bool { return strings.EqualFold(d, msg) }) {
+		return true
+	}
+	return !slices.ContainsFunc(progressStems, func(w string) bool { return strings.Contains(l, w) })
+}
+
+// blankOrEcho reports whether a refusal's payload says nothing beyond its
+// messages: absent, null, {}, [], or a text equal to one of msgs
+// (EnKash's documented refusals carry the message twice).
+func blankOrEcho(payload json.RawMessage, msgs []string) bool {
+	if len(payload) == 0 {
+		return true
+	}
+	var compact bytes.Buffer
+	if json.Compact(&compact, payload) != nil {
+		return false
+	}
+	if c := compact.String(); c == "null" || c == "{}" || c == "[]" {
+		return true
+	}
 	var s string
-	return json.Unmarshal(payload, &s) == nil && s != "" && slices.Contains(msgs, s)
+	return isJSONString(payload) && json.Unmarshal(payload, &s) == nil && slices.Contains(msgs, s)
+}
+
+// isJSONString reports whether raw is a JSON text (not null).
+func isJSONString(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) > 0 && t[0] == '"'
+}
+
+// isJSONNumber reports whether raw is a JSON number (not a text holding one).
+func isJSONNumber(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) > 0 && (t[0] == '-' || t[0] >= '0' && t[0] <= '9')
 }
 
 // topLevel reads the keys of a JSON object; false when plain is anything
@@ -261,98 +307,4 @@ func topLevel(plain []byte) (map[string]json.RawMessage, bool) {
 		return nil, false // something after the object
 	}
 	return top, true
-}
-
-// blankPayload reports whether a refusal's payload says nothing of items:
-// absent, null, {}, [], a text without digits, or an object whose every
-// leaf is null, false, a zero number, an empty array or object, or a text
-// without digits (true only under a key naming no success). Keys holding
-// digits or a sent reference name items; a scalar under an identifier's
-// key (companyId, cardAccountId) is ignored unless it is a sent reference
-// or the key names a transaction or a reference. No text may tell of
-// success.
-func blankPayload(raw json.RawMessage, sent map[string]money.Amount) bool {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return true
-	}
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var v any
-	if d.Decode(&v) != nil {
-		return false
-	}
-	switch v.(type) {
-	case json.Number, bool:
-		return false
-	}
-	return blankValue(v, "", sent)
-}
-
-// blankValue is blankPayload for the value v found under key.
-func blankValue(v any, key string, sent map[string]money.Amount) bool {
-	switch v := v.(type) {
-	case nil:
-		return true
-	case bool:
-		return !v || !tellsOfSuccess(key)
-	case json.Number:
-		n, err := money.ParseWire(v.String())
-		return err == nil && n.IsZero()
-	case string:
-		return !strings.ContainsAny(v, "0123456789") && !tellsOfSuccess(v) && !isSent(v, sent)
-	case []any:
-		return len(v) == 0
-	case map[string]any:
-		for k, x := range v {
-			s, _ := x.(string)
-			if idKey(k) && scalar(x) && !isSent(s, sent) && !tellsOfSuccess(s) && !tellsOfSuccess(k) {
-				continue
-			}
-			if strings.ContainsAny(k, "0123456789") || isSent(k, sent) || !blankValue(x, k, sent) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
-// idKey reports whether a key names an identifier of the request's
-// context (companyId, cardAccountId, request_id), not of a transaction or
-// a reference: "id", or a key ending in Id or ID after a lower-case letter
-// or a digit, or in _id or -id.
-func idKey(k string) bool {
-	l := strings.ToLower(k)
-	if strings.Contains(l, "txn") || strings.Contains(l, "transaction") || strings.Contains(l, "ref") {
-		return false
-	}
-	if l == "id" || strings.HasSuffix(l, "_id") || strings.HasSuffix(l, "-id") {
-		return true
-	}
-	if len(k) < 3 || !(strings.HasSuffix(k, "Id") || strings.HasSuffix(k, "ID")) {
-		return false
-	}
-	c := rune(k[len(k)-3])
-	return unicode.IsLower(c) || unicode.IsDigit(c)
-}
-
-// scalar reports whether v is a JSON null, boolean, number or text.
-func scalar(v any) bool {
-	switch v.(type) {
-	case nil, bool, json.Number, string:
-		return true
-	}
-	return false
-}
-
-// isSent reports whether s is a reference of the call.
-func isSent(s string, sent map[string]money.Amount) bool {
-	_, ok := sent[s]
-	return ok && s != ""
-}
-
-// tellsOfSuccess reports whether a text speaks of something applied.
-func tellsOfSuccess(s string) bool {
-	l := strings.ToLower(s)
-	return slices.ContainsFunc(successWords, func(w string) bool { return strings.Contains(l, w) })
 }

@@ -197,7 +197,7 @@ func (c *Client) interpret(path string, ans answer, out any) error {
 		return &AmbiguousError{Endpoint: path, HTTPStatus: ans.status, Err: err}
 	}
 	if env.Code != 0 {
-		return refusal(path, ans.status, env.Code, env.FailureText())
+		return keepBody(path, ans, refusal(path, ans.status, env.Code, env.FailureText()))
 	}
 	if raw, ok := out.(*json.RawMessage); ok && len(env.Payload) == 0 {
 		*raw = nil // no payload at all: the caller decides what that means
