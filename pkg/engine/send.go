@@ -145,9 +145,9 @@ func (e *Engine) rejected(r *row, err error) action {
 // stopped ends a row whose sending stopped: NOT_SENT when no request for
 // it can have been applied, else UNKNOWN.
 func (e *Engine) stopped(r *row) action {
-	if r.sentBefore && r.o.Attempts == 0 {
+	if r.sentBefore {
 		r.code = reward.CodeAmbiguous
-		return actPark // an earlier run's attempt is unsettled: never NOT_SENT
+		return actPark // an earlier run's attempt is unsettled: never NOT_SENT, whatever this run's did not apply
 	}
 	e.notSent(r.o)
 	return actDone

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rewardbatch/rewardbatch/pkg/engine"
 	"github.com/rewardbatch/rewardbatch/pkg/engine/enginetest"
+	"github.com/rewardbatch/rewardbatch/pkg/enkash"
 	"github.com/rewardbatch/rewardbatch/pkg/reward"
 )
 
@@ -121,4 +122,25 @@ func TestAParkedRowDoesNotHoldTheReportBack(t *testing.T) {
 	}
 	assert.Equal(t, 0, c.out[50].Seq)
 	assert.Equal(t, reward.StatusMatched, c.out[50].Status)
+}
+
+// TestAStopNeverMarksARowInDoubtNotSent: a row an earlier run sent
+// without learning its fate, resent by this run and throttled past
+// --max-pause, ends UNKNOWN when the run stops, never NOT_SENT: the
+// earlier attempt may have been applied.
+func TestAStopNeverMarksARowInDoubtNotSent(t *testing.T) {
+	t.Parallel()
+	env := newFakeEnv(true, []enginetest.Send{enginetest.Send429}, nil)
+	env.script.Bulks = []enginetest.Bulk{{Call: enginetest.Send5xxNotApplied}}
+	its := []*reward.Item{row(2, "")}
+	c, _ := env.run(t, bulkCfg(50), its)
+	require.Equal(t, reward.StatusUnknown, c.out[0].Status)
+	env.clock.Advance(20 * time.Minute) // past --resend-after: the next run may resend
+	cfg := bulkCfg(50)
+	cfg.MaxPause = 500 * time.Millisecond // the fake's 429 asks for 1 s
+	c, rep := env.run(t, cfg, its)
+	assert.Contains(t, rep.Stopped, "longer than --max-pause")
+	assert.Equal(t, 1, env.api.CallsTo(enkash.PathCreateAllocate), "resent once, and throttled")
+	assert.Equal(t, reward.StatusUnknown, c.out[0].Status, c.out[0].ErrorMessage)
+	assert.Equal(t, reward.CodeAmbiguous, c.out[0].ErrorCode)
 }
