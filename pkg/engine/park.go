@@ -77,7 +77,7 @@ func (e *Engine) unsettled(r *row) {
 	case r.code == reward.CodeDuplicateRef:
 		what = "EnKash says this reference already exists"
 	case r.refusal != "":
-		what = "EnKash refused the resend (" + r.refusal + "), but an earlier run's attempt may have been applied"
+		what = "EnKash did not take the resend (" + r.refusal + "), but an earlier run's attempt may have been applied"
 	case r.sentBefore && o.Attempts == 0:
 		what = "an earlier run sent it and never learnt the outcome"
 	}

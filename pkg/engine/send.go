@@ -147,6 +147,9 @@ func (e *Engine) rejected(r *row, err error) action {
 func (e *Engine) stopped(r *row) action {
 	if r.sentBefore {
 		r.code = reward.CodeAmbiguous
+		if r.o.Attempts > 0 && r.refusal == "" {
+			r.refusal = "the run stopped before it was taken"
+		}
 		return actPark // an earlier run's attempt is unsettled: never NOT_SENT, whatever this run's did not apply
 	}
 	e.notSent(r.o)

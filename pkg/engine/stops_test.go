@@ -143,4 +143,5 @@ func TestAStopNeverMarksARowInDoubtNotSent(t *testing.T) {
 	assert.Equal(t, 1, env.api.CallsTo(enkash.PathCreateAllocate), "resent once, and throttled")
 	assert.Equal(t, reward.StatusUnknown, c.out[0].Status, c.out[0].ErrorMessage)
 	assert.Equal(t, reward.CodeAmbiguous, c.out[0].ErrorCode)
+	assert.Contains(t, c.out[0].ErrorMessage, "an earlier run's attempt may have been applied")
 }

@@ -133,7 +133,7 @@ func (c *Client) bulkRefused(err error, sent map[string]money.Amount) (*BulkAnsw
 		return nil, &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: rb.status,
 			Err: fmt.Errorf("a refusal that is not EnKash's answer (%w) does not prove that nothing was applied: %s", derr, c.failureText(rb.body))}
 	}
-	if wholeRefusal(plain, sent) {
+	if wholeRefusal(plain, sent, rb.status) {
 		return nil, rb.err
 	}
 	amb := &AmbiguousError{Endpoint: PathBulkAllocate, HTTPStatus: rb.status,

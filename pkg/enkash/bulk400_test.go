@@ -59,7 +59,25 @@ func TestAllocateBulkTrustsARefusalOnlyAsFarAsItsBody(t *testing.T) {
 			"payload":"Card Account does not exist for this partner"}`, want: enkash.SafetyRejected},
 		{name: "404 for the account", status: 404, body: `{"code":1,"message":"Card account not found for companyId: C1 and cardAccountId: A1"}`,
 			want: enkash.SafetyRejected},
-		{name: "200 with a code, nothing else", status: 200, body: `{"code":1,"message":"Bad Request","payload":null}`, want: enkash.SafetyRejected},
+		{name: "200 with a code and an undocumented refusal: looked up, never FAILED", status: 200, body: `{"code":1,"message":"Bad Request","payload":null}`, want: enkash.SafetyAmbiguous},
+		// review 4: a refusal that ends every row FAILED must be a documented one
+		{name: "422 out of balance part way", status: 422, body: `{"code":1,"message":"Insufficient balance in card account"}`, want: enkash.SafetyAmbiguous},
+		{name: "422 documented", status: 422, body: `{"code":1,"message":"Bin Type is not mapped on PlanMaster","payload":"Bin Type is not mapped on PlanMaster"}`, want: enkash.SafetyRejected},
+		{name: "404 documented, with the ids", status: 404, body: `{"code":1,"message":"Card account not found for companyId: C1 and cardAccountId: A1"}`, want: enkash.SafetyRejected},
+		{name: "422 paid in words", status: 422, body: `{"code":1,"message":"2 paid, 1 rejected"}`, want: enkash.SafetyAmbiguous},
+		// review 4: a 400 (split and sent again) naming a row or telling of progress in other words
+		{name: "400 names a row by its place", body: `{"code":1,"message":"Row 3 failed validation"}`, want: enkash.SafetyAmbiguous},
+		{name: "400 names an index", body: `{"code":1,"message":"Error at index 2"}`, want: enkash.SafetyAmbiguous},
+		{name: "400 names a mobile", body: `{"code":1,"message":"Mobile 9876500001 already has a card"}`, want: enkash.SafetyAmbiguous},
+		{name: "400 names an e-mail", body: `{"code":1,"message":"asha@example.com is invalid"}`, want: enkash.SafetyAmbiguous},
+		{name: "400 says ok", body: `{"code":1,"message":"2 of 3 records ok, 1 failed"}`, want: enkash.SafetyAmbiguous},
+		{name: "400 says done", body: `{"code":1,"message":"Bulk upload done for 2 records; 1 failed"}`, want: enkash.SafetyAmbiguous},
+		{name: "400 says posted", body: `{"code":1,"message":"Points posted for 2 employees, 1 invalid"}`, want: enkash.SafetyAmbiguous},
+		{name: "400 says transferred", body: `{"code":1,"message":"Rewards transferred to 2 users"}`, want: enkash.SafetyAmbiguous},
+		{name: "400 says issued", body: `{"code":1,"message":"Cards issued for 2 users"}`, want: enkash.SafetyAmbiguous},
+		{name: "400 says topped up", body: `{"code":1,"message":"Wallets topped up for 2 users"}`, want: enkash.SafetyAmbiguous},
+		{name: "400 says finished", body: `{"code":1,"message":"rows 1-2 finished"}`, want: enkash.SafetyAmbiguous},
+		{name: "400 says funded", body: `{"code":1,"message":"others funded"}`, want: enkash.SafetyAmbiguous},
 		// Answers that settle some rows.
 		{name: "success list", body: `{"code":1,"message":"Invalid request: B3 failed validation","payload":{"successBulkEnKashCardCreateDTOs":[
 			{"uniqueReferenceNumber":"B1","loadAmount":250.5}],"successCount":1,"failureCount":0,"totalCount":3}}`,

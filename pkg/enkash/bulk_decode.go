@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -180,11 +182,13 @@ func (d *bulkDecoder) failure(it bulkObject) {
 }
 
 // progressStems are the stems, in lower case, by which a refusal's
-// message may tell that something of the call was done. "load" and "done"
-// are not among them: EnKash's documented refusals say "bulk upload
-// cannot be done".
-var progressStems = []string{"succe", "partial", "complet", "allocated", "loaded", "accepted", "credited", "processed",
-	"applied", "saved", "created"}
+// message may tell that something of the call was done.
+var progressStems = []string{"succe", "partial", "complet", "allocat", "loaded", "accept", "credit", "process",
+	"appl", "save", "creat", "done", "post", "paid", "transfer", "issue", "topped", "finish", "fund"}
+
+// itemWords name one row of a call: a refusal that points at a row by its
+// place may come from a call that stopped there, the rows before it done.
+var itemWords = []string{"row", "index", "item", "line", "position", "entry", "record #", "element"}
 
 // wholeRefusal reports whether plain, the decrypted body of a bulk call's
 // refusal, proves that nothing of the call was applied. It is an
@@ -194,7 +198,13 @@ var progressStems = []string{"succe", "partial", "complet", "allocated", "loaded
 // every message a plain refusal (see [plainRefusal]), and a payload that
 // is absent, null, {}, [] or a text equal to one of the messages. Anything
 // else may tell of applied items, in words or keys no list can foresee.
-func wholeRefusal(plain []byte, sent map[string]money.Amount) bool {
+//
+// A refusal other than HTTP 400 ends every row of the call FAILED, not
+// sent again, so it must be one of EnKash's documented whole-call
+// refusals, word for word ([documentedRefusal]). A 400 is split and its
+// rows sent again at once, so its message must also name no row (by its
+// place, a mobile, an e-mail) and hold no [progressStems].
+func wholeRefusal(plain []byte, sent map[string]money.Amount, status int) bool {
 	top, ok := topLevel(plain)
 	if !ok {
 		return false
@@ -209,7 +219,7 @@ func wholeRefusal(plain []byte, sent map[string]money.Amount) bool {
 			codes++
 		case "message", "response_message":
 			var s string
-			if !isJSONString(raw) || json.Unmarshal(raw, &s) != nil || !plainRefusal(s, sent) {
+			if !isJSONString(raw) || json.Unmarshal(raw, &s) != nil || !plainRefusal(s, sent, status) {
 				return false
 			}
 			msgs = append(msgs, s)
@@ -222,16 +232,36 @@ func wholeRefusal(plain []byte, sent map[string]money.Amount) bool {
 	return codes > 0 && blankOrEcho(top["payload"], msgs)
 }
 
-// documentedRefusals are the bulk page's documented refusals that hold a
-// progress stem ("uploaded" holds "loaded"), in full: such a message, and
-// only that exact text (in any case), tells of nothing done.
-var documentedRefusals = []string{"KYC is not uploaded or under review for the primary card. So bulk upload cannot be done"}
+// documentedRefusals are the bulk page's documented refusals that concern
+// the account, not a row: nothing of a call can be applied under them.
+var documentedRefusals = []string{
+	"Primary Enkash card is not present. So bulk upload cannot be done",
+	"KYC is not uploaded or under review for the primary card. So bulk upload cannot be done",
+	"Bin Type is not mapped on PlanMaster",
+	"Card Account does not exist for this partner",
+}
 
-// plainRefusal reports whether a refusal's message tells of nothing done:
-// printable ASCII only (no look-alike letters), naming no sent reference
-// (in any case), and holding no [progressStems] unless it is one of the
-// [documentedRefusals].
-func plainRefusal(msg string, sent map[string]money.Amount) bool {
+// cardAccountNotFound is the documented 404 of the bulk page, with the
+// request's ids in it.
+var cardAccountNotFound = regexp.MustCompile(`^Card account not found for companyId: [A-Za-z0-9]+ and cardAccountId: [A-Za-z0-9]+$`)
+
+// documentedRefusal reports whether msg is one of the documented refusals
+// of a whole bulk call, word for word (in any case).
+func documentedRefusal(msg string) bool {
+	msg = strings.TrimSpace(msg)
+	return slices.ContainsFunc(documentedRefusals, func(d string) bool { return strings.EqualFold(d, msg) }) ||
+		cardAccountNotFound.MatchString(msg)
+}
+
+// plainRefusal reports whether a refusal's message tells of nothing done.
+// For a status other than 400 it must be a [documentedRefusal]. A 400's
+// must be printable ASCII only (no look-alike letters), name no sent
+// reference (in any case), no row by its place ([itemWords]), no e-mail
+// and no mobile (ten digits in a row), and hold no [progressStems].
+func plainRefusal(msg string, sent map[string]money.Amount, status int) bool {
+	if status != http.StatusBadRequest {
+		return documentedRefusal(msg)
+	}
 	for i := 0; i < len(msg); i++ {
 		if msg[i] < ' ' || msg[i] > '~' {
 			return false
@@ -243,11 +273,16 @@ func plainRefusal(msg string, sent map[string]money.Amount) bool {
 			return false
 		}
 	}
-	if slices.ContainsFunc(documentedRefusals, func(d string) bool { return strings.EqualFold(d, msg) }) {
-		return true
-	}
-	return !slices.ContainsFunc(progressStems, func(w string) bool { return strings.Contains(l, w) })
+	has := func(w string) bool { return strings.Contains(l, w) }
+	return !slices.ContainsFunc(progressStems, has) && !slices.ContainsFunc(itemWords, has) &&
+		!strings.Contains(l, "@") && !tenDigits.MatchString(l) && !okWord.MatchString(l)
 }
+
+// tenDigits finds a mobile number in a message; okWord, an "ok".
+var (
+	tenDigits = regexp.MustCompile(`[0-9]{10}`)
+	okWord    = regexp.MustCompile(`\bok\b`)
+)
 
 // blankOrEcho reports whether a refusal's payload says nothing beyond its
 // messages: absent, null, {}, [], or a text equal to one of msgs
