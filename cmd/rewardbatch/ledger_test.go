@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -163,8 +164,9 @@ func TestBulkCallsLargerThanTheServerTakes(t *testing.T) {
 
 // TestBulkPartial400NeverPaysTwice runs --mode bulk against a server that,
 // for every bulk call carrying one reference, applies the items before it
-// and then refuses the whole call with HTTP 400, listing what it applied,
-// and that credits a repeated reference again. The rows of that call the
+// and then refuses the whole call with HTTP 400, listing what it applied
+// (or, as a gateway would, in an HTML page that names nothing), and that
+// credits a repeated reference again. The rows of that call the
 // answer does not settle are looked up, never split and resent; a later
 // run sends them singly (a row once in doubt never goes in a bulk call
 // again), so the bad reference, refused only in bulk calls, is applied
@@ -172,7 +174,15 @@ func TestBulkCallsLargerThanTheServerTakes(t *testing.T) {
 // credited exactly once, by the sandbox's own record (GET
 // /__sandbox/transactions), and the call with the bad row went once.
 func TestBulkPartial400NeverPaysTwice(t *testing.T) {
-	t.Parallel()
+	for _, html := range []bool{false, true} {
+		t.Run(fmt.Sprintf("gateway_page=%v", html), func(t *testing.T) {
+			t.Parallel()
+			bulkPartial400NeverPaysTwice(t, html)
+		})
+	}
+}
+
+func bulkPartial400NeverPaysTwice(t *testing.T, html bool) {
 	w := newWorld(t, 300, sandbox.Options{Duplicates: sandbox.DuplicateApplyAgain})
 	w.mode = sendModes[1].args
 	rows := readCSV(t, w.file)
@@ -185,7 +195,7 @@ func TestBulkPartial400NeverPaysTwice(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, bad)
-	w.sb.SetFaults(sandbox.Faults{BulkPartial400: bad})
+	w.sb.SetFaults(sandbox.Faults{BulkPartial400: bad, BulkPartial400HTML: html})
 	for i := 0; ; i++ {
 		require.Less(t, i, 8, "the rows never finished")
 		cmd, out := w.start(t)
