@@ -78,6 +78,8 @@ func TestAllocateBulkTrustsARefusalOnlyAsFarAsItsBody(t *testing.T) {
 		{name: "400 says topped up", body: `{"code":1,"message":"Wallets topped up for 2 users"}`, want: enkash.SafetyAmbiguous},
 		{name: "400 says finished", body: `{"code":1,"message":"rows 1-2 finished"}`, want: enkash.SafetyAmbiguous},
 		{name: "400 says funded", body: `{"code":1,"message":"others funded"}`, want: enkash.SafetyAmbiguous},
+		{name: "400 with an empty message", body: `{"code":1,"message":""}`, want: enkash.SafetyAmbiguous},
+		{name: "400 with a code alone", body: `{"code":1}`, want: enkash.SafetyAmbiguous},
 		// Answers that settle some rows.
 		{name: "success list", body: `{"code":1,"message":"Invalid request: B3 failed validation","payload":{"successBulkEnKashCardCreateDTOs":[
 			{"uniqueReferenceNumber":"B1","loadAmount":250.5}],"successCount":1,"failureCount":0,"totalCount":3}}`,

@@ -229,7 +229,7 @@ func wholeRefusal(plain []byte, sent map[string]money.Amount, status int) bool {
 			return false
 		}
 	}
-	return codes > 0 && blankOrEcho(top["payload"], msgs)
+	return codes > 0 && len(msgs) > 0 && blankOrEcho(top["payload"], msgs)
 }
 
 // documentedRefusals are the bulk page's documented refusals that concern
@@ -261,6 +261,9 @@ func documentedRefusal(msg string) bool {
 func plainRefusal(msg string, sent map[string]money.Amount, status int) bool {
 	if status != http.StatusBadRequest {
 		return documentedRefusal(msg)
+	}
+	if strings.TrimSpace(msg) == "" {
+		return false // a refusal that says nothing proves nothing
 	}
 	for i := 0; i < len(msg); i++ {
 		if msg[i] < ' ' || msg[i] > '~' {
