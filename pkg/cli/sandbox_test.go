@@ -22,7 +22,7 @@ func TestSandboxHelpListsEveryBehaviour(t *testing.T) {
 		"--pending-fail", "--page-size", "--page-style", "--token-fail-after", "--token-fail-count", "--token-fail-mode",
 		"--throttle", "--throttle-endpoints", "--retry-after", "--retry-after-style", "--number-style",
 		"--server-rate", "--server-burst", "--load-latency", "--bulk-answer", "--bulk-echo-ref", "--bulk-fail",
-		"--bulk-refuse", "--bulk-max"} {
+		"--bulk-refuse", "--bulk-max", "--bulk-bad-ref", "--bulk-partial-400", "--bulk-partial-400-html", "--list-drift"} {
 		assert.Contains(t, stdout, flag+" ", "sandbox --help")
 	}
 }
@@ -83,6 +83,7 @@ func TestSandboxLimitAndBulkFlags(t *testing.T) {
 		{[]string{"--bulk-bad-ref", "R7", "--bulk-partial-400", "R9", "--bulk-partial-400-html"}, func(o *sandbox.Options) {
 			o.Faults.BulkBadRef, o.Faults.BulkPartial400, o.Faults.BulkPartial400HTML = "R7", "R9", true
 		}},
+		{[]string{"--list-drift", "--page-size", "10"}, func(o *sandbox.Options) { o.ListDrift, o.PageSize = true, 10 }},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -106,6 +107,8 @@ func TestSandboxLimitAndBulkFlags(t *testing.T) {
 			assert.Equal(t, want.Faults.BulkBadRef, got.Faults.BulkBadRef)
 			assert.Equal(t, want.Faults.BulkPartial400, got.Faults.BulkPartial400)
 			assert.Equal(t, want.Faults.BulkPartial400HTML, got.Faults.BulkPartial400HTML)
+			assert.Equal(t, want.ListDrift, got.ListDrift)
+			assert.Equal(t, want.PageSize, got.PageSize)
 		})
 	}
 }
