@@ -1,11 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
-	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -209,35 +206,6 @@ func bulkPartial400NeverPaysTwice(t *testing.T, faults func(bad string) sandbox.
 	}
 	require.NotEmpty(t, bad)
 	w.sb.SetFaults(faults(bad))
-	for i := 0; ; i++ {
-		require.Less(t, i, 8, "the rows never finished")
-		cmd, out := w.start(t)
-		code := exitCode(cmd.Wait())
-		t.Logf("run %d: exit %d", i+1, code)
-		require.NotEqual(t, exitcode.Fatal, code)
-		res := readCSV(t, filepath.Join(out, "results.csv"))
-		status := slices.Index(res[0], "status")
-		pending := 0
-		for _, r := range res[1:] {
-			if r[status] != "MATCHED" && r[status] != "SKIPPED" {
-				pending++
-			}
-		}
-		if pending == 0 {
-			break
-		}
-	}
-	resp, err := http.Get(w.sb.URL + "/__sandbox/transactions")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var txns []sandbox.Transaction
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&txns))
-	per := map[string]int{}
-	for _, tx := range txns {
-		per[tx.PGReferenceNumber]++
-	}
-	for _, r := range w.refs {
-		assert.Equal(t, 1, per[r], "reference %s applied %d times", r, per[r])
-	}
+	w.assertExactlyOnce(t, w.finish(t))
 	assert.EqualValues(t, 1, w.sb.Stats().Count(fault), "the call with the bad row went once")
 }
